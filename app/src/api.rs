@@ -1,0 +1,170 @@
+//! Server functions: the dashboard's calls into the help desk.
+//!
+//! Each takes flat, form-encoded arguments so that every form also works before the wasm bundle
+//! has loaded (a plain HTML form post); the checking happens in `requests`, as for the REST API.
+
+// The server macro generates one public struct per function, whose fields mirror the arguments.
+#![allow(missing_docs)]
+
+use crate::model::{Entry, Ticket, TicketDetail, TicketPage};
+use leptos::prelude::*;
+
+/// The author name the dashboard uses until agents sign in.
+pub const DASHBOARD_AUTHOR: &str = "agent";
+
+#[cfg(feature = "ssr")]
+mod backend {
+    use crate::model::TicketRef;
+    use crate::service::{HelpDeskError, SharedHelpDesk};
+    use leptos::prelude::*;
+
+    pub fn help_desk() -> Result<SharedHelpDesk, ServerFnError> {
+        use_context::<SharedHelpDesk>()
+            .ok_or_else(|| ServerFnError::new("the help desk is not available in this context"))
+    }
+
+    pub fn failure(error: impl Into<HelpDeskError>) -> ServerFnError {
+        let error = error.into();
+        if let HelpDeskError::Storage(source) = &error {
+            tracing::error!(error = %source, "server function failed on storage");
+        }
+        ServerFnError::new(error.to_string())
+    }
+
+    pub fn reference(text: &str) -> Result<TicketRef, ServerFnError> {
+        text.parse().map_err(|error: crate::model::InvalidReference| ServerFnError::new(error.to_string()))
+    }
+
+    /// Empty strings from forms mean "not given".
+    pub fn given(value: Option<String>) -> Option<String> {
+        value.filter(|text| !text.trim().is_empty())
+    }
+
+    pub fn parse_enum<T: std::str::FromStr<Err = crate::model::UnknownValue>>(
+        field: &str,
+        value: Option<String>,
+    ) -> Result<Option<T>, ServerFnError> {
+        given(value)
+            .map(|text| text.parse::<T>())
+            .transpose()
+            .map_err(|error| failure(crate::requests::FieldError::new(field, error.to_string())))
+    }
+}
+
+/// One page of the queue with the dashboard's filters.
+#[server(prefix = "/rpc")]
+pub async fn queue_page(
+    status: Option<String>,
+    urgency: Option<String>,
+    q: Option<String>,
+    cursor: Option<String>,
+) -> Result<TicketPage, ServerFnError> {
+    use crate::requests::RawQueueQuery;
+    let query = RawQueueQuery { status, urgency, q, limit: None, cursor }
+        .parse()
+        .map_err(backend::failure)?;
+    backend::help_desk()?.queue(query).await.map_err(backend::failure)
+}
+
+/// A ticket with its timeline.
+#[server(prefix = "/rpc")]
+pub async fn load_ticket(reference: String) -> Result<TicketDetail, ServerFnError> {
+    let reference = backend::reference(&reference)?;
+    backend::help_desk()?.ticket(reference).await.map_err(backend::failure)
+}
+
+/// Enters a ticket, then shows it.
+#[server(prefix = "/rpc")]
+#[allow(clippy::too_many_arguments)]
+pub async fn create_ticket(
+    title: String,
+    description: Option<String>,
+    urgency: Option<String>,
+    channel: Option<String>,
+    customer: String,
+    scope: Option<String>,
+    environment: Option<String>,
+    occurred_at: Option<String>,
+    manner: Option<String>,
+) -> Result<Ticket, ServerFnError> {
+    use crate::model::Channel;
+    use crate::requests::NewTicket;
+    let request = NewTicket {
+        title,
+        description: description.unwrap_or_default(),
+        urgency: backend::parse_enum("urgency", urgency)?,
+        channel: backend::parse_enum("channel", channel)?,
+        customer,
+        scope: backend::parse_enum("scope", scope)?,
+        environment: environment.unwrap_or_default(),
+        occurred_at: backend::given(occurred_at).map(|text| crate::format::normalize_local_time(&text)),
+        manner: manner.unwrap_or_default(),
+        author: None,
+    };
+    let draft = request.parse(Channel::Phone, DASHBOARD_AUTHOR).map_err(backend::failure)?;
+    let ticket = backend::help_desk()?.create_ticket(draft).await.map_err(backend::failure)?;
+    leptos_axum::redirect(&format!("/tickets/{}", ticket.reference));
+    Ok(ticket)
+}
+
+/// Adds a note, customer contact or fix attempt.
+#[server(prefix = "/rpc")]
+pub async fn add_entry(
+    reference: String,
+    kind: String,
+    body: String,
+    outcome: Option<String>,
+) -> Result<Entry, ServerFnError> {
+    use crate::requests::{FieldError, NewEntry};
+    let reference = backend::reference(&reference)?;
+    let kind = kind.parse().map_err(|error: crate::model::UnknownValue| {
+        backend::failure(FieldError::new("kind", error.to_string()))
+    })?;
+    let entry = NewEntry { kind, body, outcome: backend::parse_enum("outcome", outcome)?, author: None }
+        .parse(DASHBOARD_AUTHOR)
+        .map_err(backend::failure)?;
+    backend::help_desk()?.add_entry(reference, entry).await.map_err(backend::failure)
+}
+
+/// Moves a ticket through the workflow.
+#[server(prefix = "/rpc")]
+pub async fn change_status(
+    reference: String,
+    to: String,
+    resolution: Option<String>,
+) -> Result<Ticket, ServerFnError> {
+    use crate::requests::{FieldError, TransitionRequest};
+    let reference = backend::reference(&reference)?;
+    let to = to.parse().map_err(|error: crate::model::UnknownValue| {
+        backend::failure(FieldError::new("to", error.to_string()))
+    })?;
+    let transition = TransitionRequest { to, resolution, author: None }
+        .parse(DASHBOARD_AUTHOR)
+        .map_err(backend::failure)?;
+    backend::help_desk()?.transition(reference, transition).await.map_err(backend::failure)
+}
+
+/// Edits a ticket's urgency, assignee or occurrence details.
+#[server(prefix = "/rpc")]
+pub async fn update_ticket(
+    reference: String,
+    urgency: Option<String>,
+    assignee: Option<String>,
+    environment: Option<String>,
+    occurred_at: Option<String>,
+    manner: Option<String>,
+) -> Result<Ticket, ServerFnError> {
+    use crate::requests::TicketPatch;
+    let reference = backend::reference(&reference)?;
+    let patch = TicketPatch {
+        urgency: backend::parse_enum("urgency", urgency)?,
+        assignee,
+        environment: backend::given(environment),
+        occurred_at: backend::given(occurred_at).map(|text| crate::format::normalize_local_time(&text)),
+        manner: backend::given(manner),
+        ..TicketPatch::default()
+    }
+    .parse(DASHBOARD_AUTHOR)
+    .map_err(backend::failure)?;
+    backend::help_desk()?.update_ticket(reference, patch).await.map_err(backend::failure)
+}

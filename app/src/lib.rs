@@ -1,0 +1,71 @@
+//! The help desk's web app: the shared model, the workflow rules, the server functions and the
+//! Leptos dashboard. Built with `ssr` into the server and with `hydrate` into the wasm bundle.
+
+
+pub mod api;
+pub mod components;
+pub mod format;
+pub mod model;
+pub mod pages;
+pub mod queue;
+pub mod requests;
+#[cfg(feature = "ssr")]
+pub mod service;
+pub mod workflow;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The dashboard: the queue, the new-ticket form and the ticket page.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/helpdesk.css" />
+        <Title text="Help desk" />
+        <Router>
+            <header class="topbar">
+                <A href="/" attr:class="brand">"Help desk"</A>
+                <nav>
+                    <A href="/" attr:accesskey="q">"Queue"</A>
+                    <A href="/tickets/new" attr:accesskey="n" attr:class="button primary">"New ticket"</A>
+                </nav>
+            </header>
+            <main>
+                <Routes fallback=|| view! { <p class="empty">"This page does not exist."</p> }>
+                    <Route path=path!("/") view=pages::queue::QueuePage />
+                    <Route path=path!("/tickets/new") view=pages::new_ticket::NewTicketPage />
+                    <Route path=path!("/tickets/:reference") view=pages::ticket::TicketPage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// The wasm entry point: takes over the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

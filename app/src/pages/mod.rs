@@ -1,0 +1,5 @@
+//! One page per file.
+
+pub mod new_ticket;
+pub mod queue;
+pub mod ticket;

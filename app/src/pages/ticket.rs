@@ -1,0 +1,322 @@
+//! The ticket page: details, timeline, and every action an agent takes on a ticket.
+
+use crate::api::{AddEntry, ChangeStatus, UpdateTicket, load_ticket};
+use crate::components::{ErrorNotice, StatusBadge, UrgencyBadge, error_message};
+use crate::format::{datetime_local, timestamp};
+use crate::model::{Entry, EntryKind, Outcome, Status, Ticket, TicketDetail, Urgency};
+use crate::workflow::{allowed_transitions, missing_for_verification};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+/// The ticket page.
+#[component]
+pub fn TicketPage() -> impl IntoView {
+    let params = use_params_map();
+    let reference = move || params.with(|map| map.get("reference").unwrap_or_default());
+    let add_entry = ServerAction::<AddEntry>::new();
+    let change_status = ServerAction::<ChangeStatus>::new();
+    let update = ServerAction::<UpdateTicket>::new();
+    let changes = move || add_entry.version().get() + change_status.version().get() + update.version().get();
+    let detail = Resource::new(move || (reference(), changes()), |(reference, _)| load_ticket(reference));
+    let actions = Actions { add_entry, change_status, update };
+
+    view! {
+        <Transition fallback=|| view! { <p class="empty">"Loading the ticket…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(detail) => view! { <TicketView detail actions /> }.into_any(),
+                    Err(error) => view! { <ErrorNotice message=error_message(&error) /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The actions of the page, shared by its parts.
+#[derive(Clone, Copy)]
+struct Actions {
+    add_entry: ServerAction<AddEntry>,
+    change_status: ServerAction<ChangeStatus>,
+    update: ServerAction<UpdateTicket>,
+}
+
+/// The error of the last call of an action, if it failed.
+fn action_error<T, S>(value: S) -> impl Fn() -> Option<AnyView> + Send + Sync + 'static
+where
+    T: 'static,
+    S: Get<Value = Option<Result<T, ServerFnError>>> + Send + Sync + 'static,
+{
+    move || {
+        value
+            .get()
+            .and_then(|result| result.err())
+            .map(|error| view! { <ErrorNotice message=error_message(&error) /> }.into_any())
+    }
+}
+
+#[component]
+fn TicketView(detail: TicketDetail, actions: Actions) -> impl IntoView {
+    let TicketDetail { ticket, entries } = detail;
+    let reference = ticket.reference.to_string();
+    view! {
+        <article class="ticket" data-reference=reference.clone()>
+            <header class="ticket-header">
+                <span class="reference">{reference.clone()}</span>
+                <h1>{ticket.title.clone()}</h1>
+                <div class="badges">
+                    <UrgencyBadge urgency=ticket.urgency />
+                    <StatusBadge status=ticket.status />
+                </div>
+            </header>
+            <div class="ticket-body">
+                <div class="ticket-main">
+                    <Details ticket=ticket.clone() />
+                    <EntryForm reference=reference.clone() actions />
+                    <Timeline entries />
+                </div>
+                <aside class="ticket-actions">
+                    <StatusActions ticket=ticket.clone() actions />
+                    <FieldActions ticket actions />
+                </aside>
+            </div>
+        </article>
+    }
+}
+
+#[component]
+fn Details(ticket: Ticket) -> impl IntoView {
+    let occurred = ticket.occurred_at.map(timestamp).unwrap_or_else(|| "not recorded".to_string());
+    let or_missing = |text: String| if text.is_empty() { "not recorded".to_string() } else { text };
+    view! {
+        <dl class="details">
+            <dt>"Customer"</dt>
+            <dd>{ticket.customer} " · " {ticket.scope.as_str()}</dd>
+            <dt>"Channel"</dt>
+            <dd>{ticket.channel.as_str()}</dd>
+            <dt>"Entered"</dt>
+            <dd>{timestamp(ticket.created_at)}</dd>
+            <dt>"Assignee"</dt>
+            <dd>{ticket.assignee.unwrap_or_else(|| "unassigned".to_string())}</dd>
+            <dt>"Description"</dt>
+            <dd class="text">{or_missing(ticket.description)}</dd>
+            <dt>"Environment"</dt>
+            <dd class="text">{or_missing(ticket.environment)}</dd>
+            <dt>"Occurred"</dt>
+            <dd>{occurred}</dd>
+            <dt>"How"</dt>
+            <dd class="text">{or_missing(ticket.manner)}</dd>
+            {ticket.resolution.map(|resolution| view! {
+                <dt>"Resolution"</dt>
+                <dd class="text resolution">{resolution}</dd>
+            })}
+        </dl>
+    }
+}
+
+#[component]
+fn EntryForm(reference: String, actions: Actions) -> impl IntoView {
+    let form = NodeRef::<leptos::html::Form>::new();
+    let kind = RwSignal::new(EntryKind::Note);
+    Effect::new(move |_| {
+        if matches!(actions.add_entry.value().get(), Some(Ok(_))) {
+            if let Some(form) = form.get_untracked() {
+                form.reset();
+            }
+            kind.set(EntryKind::Note);
+        }
+    });
+    view! {
+        <section class="entry-form">
+            <h2>"Add to the timeline"</h2>
+            <ActionForm action=actions.add_entry node_ref=form>
+                <input type="hidden" name="reference" value=reference />
+                <div class="row">
+                    <select
+                        name="kind"
+                        aria-label="Entry kind"
+                        on:change=move |event| {
+                            if let Ok(value) = event_target_value(&event).parse() {
+                                kind.set(value);
+                            }
+                        }
+                    >
+                        <option value="note">"Note"</option>
+                        <option value="contact">"Customer contact"</option>
+                        <option value="attempt">"Fix attempt"</option>
+                    </select>
+                    <select
+                        name="outcome"
+                        aria-label="Outcome"
+                        disabled=move || kind.get() != EntryKind::Attempt
+                    >
+                        {Outcome::ALL
+                            .iter()
+                            .map(|outcome| view! { <option value=outcome.as_str()>{outcome.as_str()}</option> })
+                            .collect_view()}
+                    </select>
+                </div>
+                <textarea name="body" rows="3" required placeholder="What was said, tried or found"></textarea>
+                {action_error(actions.add_entry.value())}
+                <button type="submit" disabled=move || actions.add_entry.pending().get()>"Add"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn Timeline(entries: Vec<Entry>) -> impl IntoView {
+    view! {
+        <section class="timeline">
+            <h2>"Timeline"</h2>
+            <ol>
+                {entries
+                    .into_iter()
+                    .rev()
+                    .map(|entry| {
+                        let outcome = entry.outcome.map(|outcome| view! {
+                            <span class=format!("badge outcome-{}", outcome.as_str())>{outcome.as_str()}</span>
+                        });
+                        let change = entry.to.clone().map(|to| view! {
+                            <span class="change">{entry.from.clone().unwrap_or_else(|| "—".into())} " → " {to}</span>
+                        });
+                        view! {
+                            <li class=format!("entry entry-{}", entry.kind.as_str())>
+                                <div class="entry-meta">
+                                    <span class="entry-kind">{entry_label(entry.kind)}</span>
+                                    {outcome}
+                                    <span class="author">{entry.author}</span>
+                                    <time>{timestamp(entry.created_at)}</time>
+                                </div>
+                                {change}
+                                <p class="text">{entry.body}</p>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+        </section>
+    }
+}
+
+fn entry_label(kind: EntryKind) -> &'static str {
+    match kind {
+        EntryKind::Created => "Entered",
+        EntryKind::Note => "Note",
+        EntryKind::Contact => "Customer contact",
+        EntryKind::Attempt => "Fix attempt",
+        EntryKind::StatusChange => "Status",
+        EntryKind::UrgencyChange => "Urgency",
+        EntryKind::AssigneeChange => "Assignee",
+        EntryKind::Edit => "Edited",
+    }
+}
+
+fn transition_label(from: Status, to: Status) -> &'static str {
+    match (from, to) {
+        (_, Status::Verified) if matches!(from, Status::Resolved | Status::Closed) => "Reopen",
+        (_, Status::InProgress) if matches!(from, Status::Resolved | Status::Closed) => "Reopen and work",
+        (_, Status::Verified) => "Verify",
+        (_, Status::Invalid) => "Not a real problem",
+        (Status::WaitingOnCustomer, Status::InProgress) => "Customer answered",
+        (_, Status::InProgress) => "Start work",
+        (_, Status::WaitingOnCustomer) => "Wait on customer",
+        (_, Status::Closed) => "Close",
+        (Status::Invalid, Status::New) => "Reconsider",
+        (_, Status::New) => "Back to new",
+        (_, Status::Resolved) => "Resolve",
+    }
+}
+
+#[component]
+fn StatusActions(ticket: Ticket, actions: Actions) -> impl IntoView {
+    let reference = ticket.reference.to_string();
+    let missing = if ticket.status == Status::New { missing_for_verification(&ticket) } else { Vec::new() };
+    let buttons = allowed_transitions(ticket.status)
+        .iter()
+        .filter(|to| **to != Status::Resolved)
+        .map(|&to| {
+            let label = transition_label(ticket.status, to);
+            let reference = reference.clone();
+            view! {
+                <ActionForm action=actions.change_status>
+                    <input type="hidden" name="reference" value=reference />
+                    <input type="hidden" name="to" value=to.as_str() />
+                    <button type="submit" data-to=to.as_str() disabled=move || actions.change_status.pending().get()>
+                        {label}
+                    </button>
+                </ActionForm>
+            }
+        })
+        .collect_view();
+    let resolve = allowed_transitions(ticket.status).contains(&Status::Resolved).then(|| view! {
+        <ActionForm action=actions.change_status attr:class="resolve">
+            <input type="hidden" name="reference" value=reference />
+            <input type="hidden" name="to" value="resolved" />
+            <textarea name="resolution" rows="3" required placeholder="What fixed it"></textarea>
+            <button type="submit" class="primary" data-to="resolved">"Resolve"</button>
+        </ActionForm>
+    });
+    view! {
+        <section class="status-actions">
+            <h2>"Workflow"</h2>
+            {(!missing.is_empty()).then(|| view! {
+                <p class="hint">"To verify, record: " {missing.join(", ")}</p>
+            })}
+            <div class="buttons">{buttons}</div>
+            {resolve}
+            {action_error(actions.change_status.value())}
+        </section>
+    }
+}
+
+#[component]
+fn FieldActions(ticket: Ticket, actions: Actions) -> impl IntoView {
+    let (reference_urgency, reference_assignee, reference_details) =
+        (ticket.reference.to_string(), ticket.reference.to_string(), ticket.reference.to_string());
+    let current = ticket.urgency;
+    view! {
+        <section class="field-actions">
+            <h2>"Details"</h2>
+            <ActionForm action=actions.update>
+                <input type="hidden" name="reference" value=reference_urgency />
+                <label>
+                    "Urgency"
+                    <select name="urgency">
+                        {Urgency::ALL
+                            .iter()
+                            .map(|urgency| view! {
+                                <option value=urgency.as_str() selected=*urgency == current>{urgency.as_str()}</option>
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                <button type="submit">"Set urgency"</button>
+            </ActionForm>
+            <ActionForm action=actions.update>
+                <input type="hidden" name="reference" value=reference_assignee />
+                <label>
+                    "Assignee"
+                    <input name="assignee" value=ticket.assignee.clone().unwrap_or_default() placeholder="Agent name" />
+                </label>
+                <button type="submit">"Assign"</button>
+            </ActionForm>
+            <ActionForm action=actions.update attr:class="occurrence">
+                <input type="hidden" name="reference" value=reference_details />
+                <label>
+                    "Environment"
+                    <textarea name="environment" rows="2">{ticket.environment.clone()}</textarea>
+                </label>
+                <label>
+                    "When it happened (UTC)"
+                    <input name="occurred_at" type="datetime-local" value=ticket.occurred_at.map(datetime_local).unwrap_or_default() />
+                </label>
+                <label>
+                    "How it happened"
+                    <textarea name="manner" rows="2">{ticket.manner.clone()}</textarea>
+                </label>
+                <button type="submit">"Save details"</button>
+            </ActionForm>
+            {action_error(actions.update.value())}
+        </section>
+    }
+}

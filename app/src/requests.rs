@@ -1,0 +1,436 @@
+//! Requests that change tickets, as clients send them, and their parsing into checked values.
+//!
+//! Parsing happens once, here, at the edge: the storage layer only ever sees checked values.
+
+use crate::model::{
+    Channel, EntryKind, MAX_SHORT_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, Outcome, Scope, Status,
+    Urgency,
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Bad input, naming the field at fault.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    /// The request field at fault.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl FieldError {
+    /// An error about one field.
+    pub fn new(field: &str, message: impl Into<String>) -> FieldError {
+        FieldError { field: field.to_string(), message: message.into() }
+    }
+}
+
+/// Trims text and checks its length; `required` refuses empty text.
+pub fn checked_text(
+    field: &str,
+    text: &str,
+    max_chars: usize,
+    required: bool,
+) -> Result<String, FieldError> {
+    let trimmed = text.trim();
+    if required && trimmed.is_empty() {
+        return Err(FieldError::new(field, "is required"));
+    }
+    let length = trimmed.chars().count();
+    if length > max_chars {
+        return Err(FieldError::new(
+            field,
+            format!("is {length} characters long; the limit is {max_chars}"),
+        ));
+    }
+    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        return Err(FieldError::new(field, "contains control characters"));
+    }
+    Ok(trimmed.to_string())
+}
+
+/// Parses an RFC 3339 timestamp; empty text means none.
+pub fn checked_time(field: &str, text: Option<&str>) -> Result<Option<OffsetDateTime>, FieldError> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => OffsetDateTime::parse(text, &Rfc3339).map(Some).map_err(|_| {
+            FieldError::new(field, "must be an RFC 3339 timestamp such as 2026-11-28T09:30:00Z")
+        }),
+    }
+}
+
+/// A new ticket as a client sends it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewTicket {
+    /// A one-line summary (required).
+    pub title: String,
+    /// The problem in detail.
+    #[serde(default)]
+    pub description: String,
+    /// Defaults to `medium`.
+    pub urgency: Option<Urgency>,
+    /// Defaults to `api` over the REST API and `phone` in the dashboard.
+    pub channel: Option<Channel>,
+    /// The customer or employee who reported it (required).
+    pub customer: String,
+    /// Defaults to `external`.
+    pub scope: Option<Scope>,
+    /// The reporter's environment.
+    #[serde(default)]
+    pub environment: String,
+    /// When the problem occurred (RFC 3339).
+    pub occurred_at: Option<String>,
+    /// How the problem occurred.
+    #[serde(default)]
+    pub manner: String,
+    /// Who entered it; defaults to the client's name.
+    pub author: Option<String>,
+}
+
+/// A new ticket after its fields were checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TicketDraft {
+    /// Trimmed, non-empty title.
+    pub title: String,
+    /// Trimmed description.
+    pub description: String,
+    /// Urgency.
+    pub urgency: Urgency,
+    /// Channel.
+    pub channel: Channel,
+    /// Trimmed, non-empty customer.
+    pub customer: String,
+    /// Scope.
+    pub scope: Scope,
+    /// Environment.
+    pub environment: String,
+    /// When it occurred.
+    pub occurred_at: Option<OffsetDateTime>,
+    /// How it occurred.
+    pub manner: String,
+    /// Who entered it.
+    pub author: String,
+}
+
+/// Checks the author name, falling back to the client's default.
+pub fn checked_author(author: Option<&str>, default_author: &str) -> Result<String, FieldError> {
+    let author = checked_text("author", author.unwrap_or(""), MAX_SHORT_CHARS, false)?;
+    Ok(if author.is_empty() { default_author.to_string() } else { author })
+}
+
+impl NewTicket {
+    /// Checks every field; the defaults depend on the client (`api` or `dashboard`).
+    pub fn parse(self, default_channel: Channel, default_author: &str) -> Result<TicketDraft, FieldError> {
+        Ok(TicketDraft {
+            title: checked_text("title", &self.title, MAX_TITLE_CHARS, true)?,
+            description: checked_text("description", &self.description, MAX_TEXT_CHARS, false)?,
+            urgency: self.urgency.unwrap_or(Urgency::Medium),
+            channel: self.channel.unwrap_or(default_channel),
+            customer: checked_text("customer", &self.customer, MAX_SHORT_CHARS, true)?,
+            scope: self.scope.unwrap_or(Scope::External),
+            environment: checked_text("environment", &self.environment, MAX_TEXT_CHARS, false)?,
+            occurred_at: checked_time("occurred_at", self.occurred_at.as_deref())?,
+            manner: checked_text("manner", &self.manner, MAX_TEXT_CHARS, false)?,
+            author: checked_author(self.author.as_deref(), default_author)?,
+        })
+    }
+}
+
+/// Changes to a ticket's fields; absent fields stay as they are.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TicketPatch {
+    /// New title.
+    pub title: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New urgency (recorded on the timeline).
+    pub urgency: Option<Urgency>,
+    /// New customer.
+    pub customer: Option<String>,
+    /// New scope.
+    pub scope: Option<Scope>,
+    /// New environment.
+    pub environment: Option<String>,
+    /// New time of occurrence (RFC 3339).
+    pub occurred_at: Option<String>,
+    /// New manner of occurrence.
+    pub manner: Option<String>,
+    /// New assignee; an empty string unassigns (recorded on the timeline).
+    pub assignee: Option<String>,
+    /// Who made the change.
+    pub author: Option<String>,
+}
+
+/// A checked patch.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CheckedPatch {
+    /// New title.
+    pub title: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New urgency.
+    pub urgency: Option<Urgency>,
+    /// New customer.
+    pub customer: Option<String>,
+    /// New scope.
+    pub scope: Option<Scope>,
+    /// New environment.
+    pub environment: Option<String>,
+    /// New time of occurrence.
+    pub occurred_at: Option<OffsetDateTime>,
+    /// New manner.
+    pub manner: Option<String>,
+    /// `Some(None)` unassigns.
+    pub assignee: Option<Option<String>>,
+    /// Who made the change.
+    pub author: String,
+}
+
+impl TicketPatch {
+    /// Checks every present field; a patch that changes nothing is refused.
+    pub fn parse(self, default_author: &str) -> Result<CheckedPatch, FieldError> {
+        let text = |field: &str, value: Option<String>, max: usize, required: bool| {
+            value.map(|value| checked_text(field, &value, max, required)).transpose()
+        };
+        let assignee = match self.assignee {
+            None => None,
+            Some(name) => {
+                let name = checked_text("assignee", &name, MAX_SHORT_CHARS, false)?;
+                Some((!name.is_empty()).then_some(name))
+            }
+        };
+        let occurred_at = match self.occurred_at.as_deref() {
+            None => None,
+            Some(text) => Some(checked_time("occurred_at", Some(text))?.ok_or_else(|| {
+                FieldError::new("occurred_at", "must be an RFC 3339 timestamp")
+            })?),
+        };
+        let patch = CheckedPatch {
+            title: text("title", self.title, MAX_TITLE_CHARS, true)?,
+            description: text("description", self.description, MAX_TEXT_CHARS, false)?,
+            urgency: self.urgency,
+            customer: text("customer", self.customer, MAX_SHORT_CHARS, true)?,
+            scope: self.scope,
+            environment: text("environment", self.environment, MAX_TEXT_CHARS, false)?,
+            occurred_at,
+            manner: text("manner", self.manner, MAX_TEXT_CHARS, false)?,
+            assignee,
+            author: checked_author(self.author.as_deref(), default_author)?,
+        };
+        if patch == (CheckedPatch { author: patch.author.clone(), ..CheckedPatch::default() }) {
+            return Err(FieldError::new("body", "names no field to change"));
+        }
+        Ok(patch)
+    }
+}
+
+/// A note, customer contact or fix attempt for the timeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewEntry {
+    /// `note`, `contact` or `attempt`.
+    pub kind: EntryKind,
+    /// What was said or tried.
+    pub body: String,
+    /// Required for attempts: `worked`, `partly` or `failed`.
+    pub outcome: Option<Outcome>,
+    /// Who wrote it.
+    pub author: Option<String>,
+}
+
+/// A checked timeline entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EntryDraft {
+    /// Note, contact or attempt.
+    pub kind: EntryKind,
+    /// Non-empty text.
+    pub body: String,
+    /// Present exactly for attempts.
+    pub outcome: Option<Outcome>,
+    /// Who wrote it.
+    pub author: String,
+}
+
+impl NewEntry {
+    /// Checks the entry: only manual kinds, and an outcome exactly for attempts.
+    pub fn parse(self, default_author: &str) -> Result<EntryDraft, FieldError> {
+        if !self.kind.is_manual() {
+            return Err(FieldError::new(
+                "kind",
+                format!("`{}` entries are written by the system; use note, contact or attempt", self.kind),
+            ));
+        }
+        let outcome = match (self.kind, self.outcome) {
+            (EntryKind::Attempt, None) => {
+                return Err(FieldError::new("outcome", "is required for an attempt: worked, partly or failed"));
+            }
+            (EntryKind::Attempt, outcome) => outcome,
+            (_, Some(_)) => return Err(FieldError::new("outcome", "only attempts have an outcome")),
+            (_, None) => None,
+        };
+        Ok(EntryDraft {
+            kind: self.kind,
+            body: checked_text("body", &self.body, MAX_TEXT_CHARS, true)?,
+            outcome,
+            author: checked_author(self.author.as_deref(), default_author)?,
+        })
+    }
+}
+
+/// A request to move a ticket to another status.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TransitionRequest {
+    /// The status to move to.
+    pub to: Status,
+    /// Required when moving to `resolved`.
+    pub resolution: Option<String>,
+    /// Who made the change.
+    pub author: Option<String>,
+}
+
+/// A checked transition request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TransitionDraft {
+    /// Target status.
+    pub to: Status,
+    /// Trimmed resolution text, if any was given.
+    pub resolution: Option<String>,
+    /// Who made the change.
+    pub author: String,
+}
+
+impl TransitionRequest {
+    /// Checks the text fields; the workflow rules are checked against the ticket later.
+    pub fn parse(self, default_author: &str) -> Result<TransitionDraft, FieldError> {
+        let resolution = self
+            .resolution
+            .map(|text| checked_text("resolution", &text, MAX_TEXT_CHARS, false))
+            .transpose()?
+            .filter(|text| !text.is_empty());
+        Ok(TransitionDraft {
+            to: self.to,
+            resolution,
+            author: checked_author(self.author.as_deref(), default_author)?,
+        })
+    }
+}
+
+/// Which statuses a queue listing shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum StatusFilter {
+    /// Every status that still needs work.
+    #[default]
+    Open,
+    /// Every ticket.
+    All,
+    /// One status.
+    Only(Status),
+}
+
+impl StatusFilter {
+    /// Parses `open`, `all` or a status name; empty means open.
+    pub fn parse(text: Option<&str>) -> Result<StatusFilter, FieldError> {
+        match text.map(str::trim).unwrap_or("") {
+            "" | "open" => Ok(StatusFilter::Open),
+            "all" => Ok(StatusFilter::All),
+            other => other
+                .parse()
+                .map(StatusFilter::Only)
+                .map_err(|error: crate::model::UnknownValue| FieldError::new("status", format!("{error}, open or all"))),
+        }
+    }
+
+    /// The statuses this filter admits.
+    pub fn statuses(self) -> Vec<Status> {
+        match self {
+            StatusFilter::Open => Status::ALL.iter().copied().filter(|status| status.is_open()).collect(),
+            StatusFilter::All => Status::ALL.to_vec(),
+            StatusFilter::Only(status) => vec![status],
+        }
+    }
+
+    /// The wire form, for links.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusFilter::Open => "open",
+            StatusFilter::All => "all",
+            StatusFilter::Only(status) => status.as_str(),
+        }
+    }
+}
+
+/// The default and largest page sizes of a queue listing.
+pub const DEFAULT_PAGE_SIZE: usize = 50;
+/// The largest page a client may ask for.
+pub const MAX_PAGE_SIZE: usize = 200;
+
+/// A checked queue query.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct QueueQuery {
+    /// Which statuses.
+    pub status: StatusFilter,
+    /// Only this urgency.
+    pub urgency: Option<Urgency>,
+    /// Lower-cased words that must appear in the title or description.
+    pub text: Option<String>,
+    /// Page size, 1 to [`MAX_PAGE_SIZE`].
+    pub limit: usize,
+    /// Continue after this cursor.
+    pub cursor: Option<String>,
+}
+
+/// A queue query as it arrives in a query string; every field is text.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RawQueueQuery {
+    /// `open` (default), `all` or a status.
+    pub status: Option<String>,
+    /// An urgency, or empty for all.
+    pub urgency: Option<String>,
+    /// Text to find in title or description.
+    pub q: Option<String>,
+    /// Page size.
+    pub limit: Option<String>,
+    /// From a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+impl RawQueueQuery {
+    /// Checks every parameter.
+    pub fn parse(self) -> Result<QueueQuery, FieldError> {
+        let urgency = match self.urgency.as_deref().map(str::trim) {
+            None | Some("") | Some("all") => None,
+            Some(text) => Some(text.parse().map_err(|error: crate::model::UnknownValue| {
+                FieldError::new("urgency", error.to_string())
+            })?),
+        };
+        let limit = match self.limit.as_deref().map(str::trim) {
+            None | Some("") => DEFAULT_PAGE_SIZE,
+            Some(text) => match text.parse::<usize>() {
+                Ok(limit) if (1..=MAX_PAGE_SIZE).contains(&limit) => limit,
+                _ => return Err(FieldError::new("limit", format!("must be a number from 1 to {MAX_PAGE_SIZE}"))),
+            },
+        };
+        let text = checked_text("q", self.q.as_deref().unwrap_or(""), MAX_SHORT_CHARS, false)?;
+        let cursor = match self.cursor.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(cursor) if crate::queue::is_valid_cursor(cursor) => Some(cursor.to_string()),
+            Some(_) => return Err(FieldError::new("cursor", "is not a cursor this server gave out")),
+        };
+        Ok(QueueQuery {
+            status: StatusFilter::parse(self.status.as_deref())?,
+            urgency,
+            text: (!text.is_empty()).then(|| text.to_lowercase()),
+            limit,
+            cursor,
+        })
+    }
+}

@@ -1,0 +1,68 @@
+//! Configuration from command-line flags and environment variables.
+
+use crate::storage::DatabaseSettings;
+use clap::Parser;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The help desk server: dashboard, REST API and storage.
+#[derive(Clone, Debug, Parser)]
+#[command(name = "helpdesk", version, about)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "HELPDESK_ADDRESS", default_value = "127.0.0.1:3000")]
+    pub address: SocketAddr,
+
+    /// Directory of the embedded on-disk database (used when no database URL is given).
+    #[arg(long, env = "HELPDESK_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Database URL instead of the data directory: `mem://`, `surrealkv://PATH`, or a remote
+    /// SurrealDB server as `ws://HOST:PORT` / `wss://HOST:PORT`.
+    #[arg(long, env = "HELPDESK_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Root user for a remote database.
+    #[arg(long, env = "HELPDESK_DATABASE_USER", requires = "database_password")]
+    pub database_user: Option<String>,
+
+    /// Root password for a remote database.
+    #[arg(long, env = "HELPDESK_DATABASE_PASSWORD", hide_env_values = true, requires = "database_user")]
+    pub database_password: Option<String>,
+
+    /// SurrealDB namespace.
+    #[arg(long, env = "HELPDESK_NAMESPACE", default_value = "helpdesk")]
+    pub namespace: String,
+
+    /// SurrealDB database.
+    #[arg(long, env = "HELPDESK_DATABASE", default_value = "helpdesk")]
+    pub database: String,
+
+    /// Directory of the built site (the wasm bundle, CSS and public files).
+    #[arg(long, env = "HELPDESK_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// Log filter, e.g. `info` or `server=debug,info`.
+    #[arg(long, env = "HELPDESK_LOG", default_value = "info")]
+    pub log: String,
+
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "HELPDESK_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+}
+
+impl Config {
+    /// Where the database is.
+    pub fn database_settings(&self) -> DatabaseSettings {
+        let url = self
+            .database_url
+            .clone()
+            .unwrap_or_else(|| format!("surrealkv://{}", self.data_dir.display()));
+        DatabaseSettings {
+            url,
+            credentials: self.database_user.clone().zip(self.database_password.clone()),
+            namespace: self.namespace.clone(),
+            database: self.database.clone(),
+        }
+    }
+}

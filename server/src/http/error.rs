@@ -1,0 +1,136 @@
+//! The REST API's one error type and its one mapping to HTTP responses.
+
+use app::service::HelpDeskError;
+use app::workflow::WorkflowError;
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// An error answered to a REST client as `{ "error": { "code", "message", "field"? } }`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    field: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+/// The body of every error response.
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+/// What went wrong.
+pub struct ErrorDetail {
+    /// A stable, machine-readable code such as `invalid_field` or `illegal_transition`.
+    pub code: &'static str,
+    /// A sentence for people.
+    pub message: String,
+    /// The request field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    /// An error with a status, code and message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into(), field: None }
+    }
+
+    /// The same error with another status.
+    pub fn with_status(self, status: StatusCode) -> ApiError {
+        ApiError { status, ..self }
+    }
+
+    /// No resource at this path.
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+}
+
+impl From<HelpDeskError> for ApiError {
+    fn from(error: HelpDeskError) -> Self {
+        let message = error.to_string();
+        match error {
+            HelpDeskError::Invalid(field_error) => ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "invalid_field",
+                message,
+                field: Some(field_error.field),
+            },
+            HelpDeskError::NotFound(_) => ApiError::not_found(message),
+            HelpDeskError::Workflow(WorkflowError::IllegalTransition { .. }) => {
+                ApiError::new(StatusCode::CONFLICT, "illegal_transition", message)
+            }
+            HelpDeskError::Workflow(WorkflowError::MissingResolution) => ApiError {
+                field: Some("resolution".into()),
+                ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "missing_resolution", message)
+            },
+            HelpDeskError::Workflow(WorkflowError::NotVerifiable { .. }) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_verifiable", message)
+            }
+            HelpDeskError::Storage(source) => {
+                tracing::error!(error = %source, "request failed on storage");
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", message)
+            }
+        }
+    }
+}
+
+impl From<app::requests::FieldError> for ApiError {
+    fn from(error: app::requests::FieldError) -> Self {
+        HelpDeskError::Invalid(error).into()
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::JsonDataError(error) => {
+                let message = error.body_text();
+                let field = field_of_serde_message(&message);
+                ApiError { field, ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message) }
+            }
+            JsonRejection::JsonSyntaxError(error) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", error.body_text())
+            }
+            JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON with `Content-Type: application/json`",
+            ),
+            JsonRejection::BytesRejection(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the body is larger than {} bytes", super::MAX_BODY_BYTES))
+            }
+            other => ApiError::new(other.status(), "bad_request", other.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", rejection.body_text())
+    }
+}
+
+/// Finds the field name in serde's messages such as "missing field `title`" or "at line 1 column 9".
+fn field_of_serde_message(message: &str) -> Option<String> {
+    if let Some(path) = message.split(": ").nth(1).filter(|path| !path.contains(' ')) {
+        return Some(path.to_string());
+    }
+    let start = message.find('`')? + 1;
+    let end = start + message[start..].find('`')?;
+    Some(message[start..end].to_string())
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message, field: self.field } };
+        (self.status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,41 @@
+//! The REST API (JSON, for integrations) and the operational endpoints.
+
+mod error;
+mod extract;
+mod health;
+mod openapi;
+mod tickets;
+
+use app::service::SharedHelpDesk;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+pub use error::ApiError;
+
+/// The largest request body the API reads, in bytes.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// What every API handler can reach.
+#[derive(Clone)]
+pub struct ApiState {
+    /// The help desk.
+    pub help_desk: SharedHelpDesk,
+}
+
+/// The REST API and the health probes.
+pub fn router(state: ApiState) -> Router {
+    let api = Router::new()
+        .route("/tickets", post(tickets::create).get(tickets::list))
+        .route("/tickets/{reference}", get(tickets::show).patch(tickets::update))
+        .route("/tickets/{reference}/entries", post(tickets::add_entry))
+        .route("/tickets/{reference}/transitions", post(tickets::transition))
+        .route("/openapi.json", get(openapi::document))
+        .fallback(|| async { ApiError::not_found("no such API route") });
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}

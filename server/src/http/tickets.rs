@@ -1,0 +1,112 @@
+//! The `/api/v1/tickets` resource.
+
+use super::ApiState;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, ApiQuery};
+use app::model::{Channel, Entry, Ticket, TicketDetail, TicketPage, TicketRef};
+use app::requests::{NewEntry, NewTicket, RawQueueQuery, TicketPatch, TransitionRequest};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+
+/// The author recorded for REST calls that name none.
+const API_AUTHOR: &str = "api";
+
+fn reference(text: &str) -> Result<TicketRef, ApiError> {
+    text.parse().map_err(|_| ApiError::not_found(format!("no ticket {} exists", text.chars().take(40).collect::<String>())))
+}
+
+/// Enters a ticket.
+#[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", request_body = NewTicket, responses(
+    (status = 201, description = "The ticket, with its new reference", body = Ticket),
+    (status = 400, description = "Malformed JSON", body = ErrorBody),
+    (status = 413, description = "Body too large", body = ErrorBody),
+    (status = 422, description = "A field is missing or invalid", body = ErrorBody),
+))]
+pub async fn create(State(state): State<ApiState>, ApiJson(request): ApiJson<NewTicket>) -> Result<(StatusCode, Json<Ticket>), ApiError> {
+    let draft = request.parse(Channel::Api, API_AUTHOR)?;
+    let ticket = state.help_desk.create_ticket(draft).await?;
+    Ok((StatusCode::CREATED, Json(ticket)))
+}
+
+/// Lists tickets in queue order: most urgent first, then oldest first.
+#[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(
+    ("status" = Option<String>, Query, description = "`open` (default), `all`, or one status"),
+    ("urgency" = Option<String>, Query, description = "Only this urgency"),
+    ("q" = Option<String>, Query, description = "Text to find in title or description"),
+    ("limit" = Option<u32>, Query, description = "Page size, 1 to 200 (default 50)"),
+    ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+), responses(
+    (status = 200, description = "One page of the queue", body = TicketPage),
+    (status = 400, description = "A parameter is invalid", body = ErrorBody),
+))]
+pub async fn list(State(state): State<ApiState>, ApiQuery(query): ApiQuery<RawQueueQuery>) -> Result<Json<TicketPage>, ApiError> {
+    let query = query.parse().map_err(|error| ApiError::from(error).with_status(StatusCode::BAD_REQUEST))?;
+    Ok(Json(state.help_desk.queue(query).await?))
+}
+
+/// One ticket with its timeline.
+#[utoipa::path(get, path = "/api/v1/tickets/{reference}", tag = "tickets",
+    params(("reference" = String, Path, description = "e.g. TCK-42")),
+    responses(
+        (status = 200, description = "The ticket and its timeline", body = TicketDetail),
+        (status = 404, description = "No such ticket", body = ErrorBody),
+    ))]
+pub async fn show(State(state): State<ApiState>, Path(text): Path<String>) -> Result<Json<TicketDetail>, ApiError> {
+    Ok(Json(state.help_desk.ticket(reference(&text)?).await?))
+}
+
+/// Edits fields; urgency and assignee changes go on the timeline.
+#[utoipa::path(patch, path = "/api/v1/tickets/{reference}", tag = "tickets", request_body = TicketPatch,
+    params(("reference" = String, Path, description = "e.g. TCK-42")),
+    responses(
+        (status = 200, description = "The changed ticket", body = Ticket),
+        (status = 404, description = "No such ticket", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = ErrorBody),
+    ))]
+pub async fn update(
+    State(state): State<ApiState>,
+    Path(text): Path<String>,
+    ApiJson(patch): ApiJson<TicketPatch>,
+) -> Result<Json<Ticket>, ApiError> {
+    let reference = reference(&text)?;
+    let patch = patch.parse(API_AUTHOR)?;
+    Ok(Json(state.help_desk.update_ticket(reference, patch).await?))
+}
+
+/// Adds a note, customer contact or fix attempt to the timeline.
+#[utoipa::path(post, path = "/api/v1/tickets/{reference}/entries", tag = "tickets", request_body = NewEntry,
+    params(("reference" = String, Path, description = "e.g. TCK-42")),
+    responses(
+        (status = 201, description = "The new entry", body = Entry),
+        (status = 404, description = "No such ticket", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = ErrorBody),
+    ))]
+pub async fn add_entry(
+    State(state): State<ApiState>,
+    Path(text): Path<String>,
+    ApiJson(entry): ApiJson<NewEntry>,
+) -> Result<(StatusCode, Json<Entry>), ApiError> {
+    let reference = reference(&text)?;
+    let entry = entry.parse(API_AUTHOR)?;
+    Ok((StatusCode::CREATED, Json(state.help_desk.add_entry(reference, entry).await?)))
+}
+
+/// Moves the ticket through the workflow.
+#[utoipa::path(post, path = "/api/v1/tickets/{reference}/transitions", tag = "tickets", request_body = TransitionRequest,
+    params(("reference" = String, Path, description = "e.g. TCK-42")),
+    responses(
+        (status = 200, description = "The ticket in its new status", body = Ticket),
+        (status = 404, description = "No such ticket", body = ErrorBody),
+        (status = 409, description = "The workflow does not allow this step", body = ErrorBody),
+        (status = 422, description = "A resolution or verification detail is missing", body = ErrorBody),
+    ))]
+pub async fn transition(
+    State(state): State<ApiState>,
+    Path(text): Path<String>,
+    ApiJson(request): ApiJson<TransitionRequest>,
+) -> Result<Json<Ticket>, ApiError> {
+    let reference = reference(&text)?;
+    let transition = request.parse(API_AUTHOR)?;
+    Ok(Json(state.help_desk.transition(reference, transition).await?))
+}

@@ -1,0 +1,107 @@
+//! SurrealDB storage: connecting, migrating, and the help desk's queries.
+//!
+//! One `Surreal<Any>` handle serves every engine: `mem://` in tests, `surrealkv://` on disk by
+//! default, and `ws://`/`wss://` for a remote SurrealDB server (which may sit on TiKV). No code
+//! path here assumes the embedded engine: every write is a single query that runs as one
+//! transaction, and write conflicts from concurrent writers are retried.
+
+mod creator;
+mod migrations;
+mod records;
+mod tickets;
+
+use std::time::Duration;
+use surrealdb::Surreal;
+use surrealdb::engine::any::Any;
+use surrealdb::opt::auth::Root;
+
+pub use migrations::MIGRATIONS;
+
+/// Where the database is and how to sign in to it.
+#[derive(Clone, Debug)]
+pub struct DatabaseSettings {
+    /// `mem://`, `surrealkv://PATH`, `ws://HOST:PORT` or `wss://HOST:PORT`.
+    pub url: String,
+    /// Root credentials for a remote server.
+    pub credentials: Option<(String, String)>,
+    /// The SurrealDB namespace.
+    pub namespace: String,
+    /// The SurrealDB database.
+    pub database: String,
+}
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The database reported an error.
+    #[error("database error: {0}")]
+    Database(#[from] surrealdb::Error),
+    /// A stored record could not be read back.
+    #[error("unreadable record: {0}")]
+    Corrupt(String),
+    /// A migration failed; the data directory was left at the previous version.
+    #[error("migration {version} ({name}) failed: {source}")]
+    Migration {
+        /// The migration's version.
+        version: u32,
+        /// What it does.
+        name: &'static str,
+        /// Why it failed.
+        #[source]
+        source: surrealdb::Error,
+    },
+}
+
+impl From<StorageError> for app::service::HelpDeskError {
+    fn from(error: StorageError) -> Self {
+        app::service::HelpDeskError::Storage(Box::new(error))
+    }
+}
+
+/// The help desk's storage: a database handle and the writer that allocates references.
+#[derive(Clone)]
+pub struct Store {
+    db: Surreal<Any>,
+    creator: creator::CreatorHandle,
+}
+
+impl Store {
+    /// Connects, signs in, selects the namespace and database, and applies pending migrations.
+    pub async fn open(settings: &DatabaseSettings) -> Result<Store, StorageError> {
+        let db = surrealdb::engine::any::connect(settings.url.as_str()).await?;
+        if let Some((username, password)) = &settings.credentials {
+            db.signin(Root { username: username.clone(), password: password.clone() }).await?;
+        }
+        db.use_ns(settings.namespace.as_str()).use_db(settings.database.as_str()).await?;
+        migrations::apply(&db).await?;
+        let creator = creator::spawn(db.clone());
+        Ok(Store { db, creator })
+    }
+
+    /// The database handle, for the modules of this crate.
+    pub(crate) fn db(&self) -> &Surreal<Any> {
+        &self.db
+    }
+}
+
+/// Whether an error is SurrealDB's retryable write conflict between concurrent transactions.
+pub(crate) fn is_conflict(error: &surrealdb::Error) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        let message = error.message().to_ascii_lowercase();
+        if message.contains("conflict") || message.contains("retry the transaction") {
+            return true;
+        }
+        current = error.cause();
+    }
+    false
+}
+
+/// How often a conflicting transaction is tried before the error is returned.
+pub(crate) const MAX_ATTEMPTS: u32 = 12;
+
+/// A short, growing pause between attempts so that colliding writers drift apart.
+pub(crate) async fn back_off(attempt: u32) {
+    let jitter = u64::from(std::process::id() % 7) + u64::from(attempt);
+    tokio::time::sleep(Duration::from_millis((1 << attempt.min(6)) + jitter)).await;
+}

@@ -1,0 +1,108 @@
+//! Stored records as they come back from SurrealDB, and their conversion to the wire types.
+
+use super::StorageError;
+use app::model::{Channel, Entry, EntryKind, Outcome, Scope, Status, Ticket, TicketRef, Urgency};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// A row of the `ticket` table.
+#[derive(Clone, Debug, Deserialize)]
+pub struct TicketRecord {
+    pub number: u64,
+    pub title: String,
+    pub description: String,
+    pub urgency: Urgency,
+    pub status: Status,
+    pub channel: Channel,
+    pub customer: String,
+    pub scope: Scope,
+    pub environment: String,
+    #[serde(default)]
+    pub occurred_at: Option<String>,
+    pub manner: String,
+    #[serde(default)]
+    pub assignee: Option<String>,
+    #[serde(default)]
+    pub resolution: Option<String>,
+    pub revision: u64,
+    pub entry_count: u64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A row of the `entry` table.
+#[derive(Clone, Debug, Deserialize)]
+pub struct EntryRecord {
+    pub kind: EntryKind,
+    pub author: String,
+    pub body: String,
+    #[serde(default)]
+    pub outcome: Option<Outcome>,
+    #[serde(default, rename = "change_from")]
+    pub from: Option<String>,
+    #[serde(default, rename = "change_to")]
+    pub to: Option<String>,
+    pub created_at: String,
+}
+
+/// Parses a datetime as SurrealDB renders it.
+pub fn parse_time(text: &str) -> Result<OffsetDateTime, StorageError> {
+    OffsetDateTime::parse(text, &Rfc3339).map_err(|error| StorageError::Corrupt(format!("datetime `{text}`: {error}")))
+}
+
+/// Formats a datetime for binding (cast with `<datetime>` in the query).
+pub fn format_time(moment: OffsetDateTime) -> String {
+    moment.format(&Rfc3339).unwrap_or_else(|_| moment.to_string())
+}
+
+/// Reads query results into records.
+pub fn decode<T: DeserializeOwned>(rows: Vec<serde_json::Value>) -> Result<Vec<T>, StorageError> {
+    rows.into_iter()
+        .map(|row| serde_json::from_value(row).map_err(|error| StorageError::Corrupt(error.to_string())))
+        .collect()
+}
+
+impl TicketRecord {
+    /// The ticket's reference.
+    pub fn reference(&self) -> Result<TicketRef, StorageError> {
+        TicketRef::from_number(self.number).ok_or_else(|| StorageError::Corrupt(format!("ticket number {}", self.number)))
+    }
+
+    /// The wire form.
+    pub fn into_ticket(self) -> Result<Ticket, StorageError> {
+        Ok(Ticket {
+            reference: self.reference()?,
+            occurred_at: self.occurred_at.as_deref().map(parse_time).transpose()?,
+            created_at: parse_time(&self.created_at)?,
+            updated_at: parse_time(&self.updated_at)?,
+            title: self.title,
+            description: self.description,
+            urgency: self.urgency,
+            status: self.status,
+            channel: self.channel,
+            customer: self.customer,
+            scope: self.scope,
+            environment: self.environment,
+            manner: self.manner,
+            assignee: self.assignee,
+            resolution: self.resolution,
+        })
+    }
+}
+
+impl EntryRecord {
+    /// The wire form.
+    pub fn into_entry(self) -> Result<Entry, StorageError> {
+        Ok(Entry {
+            created_at: parse_time(&self.created_at)?,
+            kind: self.kind,
+            author: self.author,
+            body: self.body,
+            outcome: self.outcome,
+            from: self.from,
+            to: self.to,
+        })
+    }
+}

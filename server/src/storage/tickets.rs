@@ -1,0 +1,323 @@
+//! The help desk's operations over SurrealDB: reading, listing and changing tickets.
+//!
+//! Changes use optimistic concurrency: a ticket is read with its `revision`, the rules are checked
+//! in Rust, and the write (the ticket and its new timeline entries, in one transaction) only
+//! applies if the revision is still the same; otherwise the whole step is tried again on the
+//! fresh ticket. Two agents acting at once can therefore never lose each other's changes or
+//! skip a workflow rule.
+
+use super::records::{EntryRecord, TicketRecord, decode, format_time};
+use super::{MAX_ATTEMPTS, Store, StorageError, back_off, is_conflict};
+use app::model::{Entry, EntryKind, Outcome, Status, Ticket, TicketDetail, TicketPage, TicketRef};
+use app::queue::queue_key;
+use app::requests::{CheckedPatch, EntryDraft, QueueQuery, TicketDraft, TransitionDraft};
+use app::service::{HelpDesk, HelpDeskError};
+use app::workflow::check_transition;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// A timeline entry about to be written.
+#[derive(Clone, Debug, Serialize)]
+struct NewEntryRow {
+    position: u64,
+    kind: EntryKind,
+    author: String,
+    body: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outcome: Option<Outcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to: Option<String>,
+}
+
+/// A planned change of one ticket: field assignments and the entries that record them.
+#[derive(Default)]
+struct Change {
+    /// SurrealQL assignments naming only fixed fields and bound parameters.
+    assignments: Vec<&'static str>,
+    values: serde_json::Map<String, serde_json::Value>,
+    entries: Vec<(EntryKind, String, Option<Outcome>, Option<String>, Option<String>)>,
+}
+
+impl Change {
+    fn set(&mut self, assignment: &'static str, name: &str, value: impl Serialize) {
+        self.assignments.push(assignment);
+        self.values.insert(name.to_string(), serde_json::to_value(value).unwrap_or_default());
+    }
+
+    fn record(&mut self, kind: EntryKind, body: String, from: Option<String>, to: Option<String>) {
+        self.entries.push((kind, body, None, from, to));
+    }
+}
+
+const APPLY_CHANGE: &str = r#"
+BEGIN TRANSACTION;
+LET $updated = (UPDATE type::record('ticket', $number) SET {ASSIGNMENTS} revision = revision + 1, entry_count = entry_count + $entry_total, updated_at = <datetime>$now WHERE revision = $revision RETURN AFTER);
+IF array::len($updated) = 0 { THROW 'stale revision' };
+FOR $entry IN $entries {
+    CREATE type::record('entry', [$number, $entry.position]) CONTENT {
+        ticket_number: $number,
+        position: $entry.position,
+        kind: $entry.kind,
+        author: $author,
+        body: $entry.body,
+        outcome: $entry.outcome,
+        change_from: $entry.from,
+        change_to: $entry.to,
+        created_at: <datetime>$now
+    };
+};
+RETURN $updated[0];
+COMMIT TRANSACTION;
+"#;
+
+impl Store {
+    async fn load(&self, reference: TicketRef) -> Result<TicketRecord, HelpDeskError> {
+        let mut response = self
+            .db()
+            .query("SELECT * FROM type::record('ticket', $number)")
+            .bind(("number", reference.number() as i64))
+            .await
+            .and_then(|response| response.check())
+            .map_err(StorageError::from)?;
+        let rows: Vec<serde_json::Value> = response.take(0).map_err(StorageError::from)?;
+        decode::<TicketRecord>(rows)?.pop().ok_or(HelpDeskError::NotFound(reference))
+    }
+
+    /// Reads the ticket, plans a change with `plan`, and writes it if nobody else wrote first.
+    async fn change<T>(
+        &self,
+        reference: TicketRef,
+        author: &str,
+        plan: impl Fn(&TicketRecord) -> Result<(Change, T), HelpDeskError>,
+    ) -> Result<(Ticket, T), HelpDeskError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let current = self.load(reference).await?;
+            let (change, extra) = plan(&current)?;
+            if change.assignments.is_empty() && change.entries.is_empty() {
+                return Ok((current.into_ticket()?, extra));
+            }
+            let entries: Vec<NewEntryRow> = change
+                .entries
+                .into_iter()
+                .zip(current.entry_count..)
+                .map(|((kind, body, outcome, from, to), position)| NewEntryRow { position, kind, author: author.to_string(), body, outcome, from, to })
+                .collect();
+            let assignments: String = change.assignments.iter().map(|assignment| format!("{assignment}, ")).collect();
+            let query = APPLY_CHANGE.replace("{ASSIGNMENTS}", &assignments);
+            let result = self
+                .db()
+                .query(query)
+                .bind(serde_json::Value::Object(change.values))
+                .bind(("number", reference.number() as i64))
+                .bind(("revision", current.revision as i64))
+                .bind(("entry_total", entries.len() as i64))
+                .bind(("entries", serde_json::to_value(&entries).unwrap_or_default()))
+                .bind(("author", author.to_string()))
+                .bind(("now", format_time(OffsetDateTime::now_utc())))
+                .await
+                .and_then(|response| response.check())
+                .and_then(|mut response| {
+                    let last = response.num_statements() - 1;
+                    response.take::<Option<serde_json::Value>>(last)
+                });
+            match result {
+                Ok(Some(row)) => {
+                    let record = decode::<TicketRecord>(vec![row])?.remove(0);
+                    return Ok((record.into_ticket()?, extra));
+                }
+                Ok(None) => return Err(HelpDeskError::NotFound(reference)),
+                Err(error) if (is_conflict(&error) || error.message().contains("stale revision")) && attempt < MAX_ATTEMPTS => {
+                    back_off(attempt).await;
+                }
+                Err(error) => return Err(StorageError::from(error).into()),
+            }
+        }
+    }
+
+    async fn entries(&self, reference: TicketRef) -> Result<Vec<Entry>, StorageError> {
+        let mut response = self
+            .db()
+            .query("SELECT * FROM entry WHERE ticket_number = $number ORDER BY position")
+            .bind(("number", reference.number() as i64))
+            .await?
+            .check()?;
+        let rows: Vec<serde_json::Value> = response.take(0)?;
+        decode::<EntryRecord>(rows)?.into_iter().map(EntryRecord::into_entry).collect()
+    }
+}
+
+fn plan_patch(current: &TicketRecord, patch: &CheckedPatch) -> Result<Change, HelpDeskError> {
+    let mut change = Change::default();
+    let mut edited = Vec::new();
+    macro_rules! text_field {
+        ($field:ident, $assignment:literal) => {
+            if let Some(value) = &patch.$field {
+                if *value != current.$field {
+                    change.set($assignment, stringify!($field), value);
+                    edited.push(stringify!($field));
+                }
+            }
+        };
+    }
+    text_field!(title, "title = $title");
+    text_field!(description, "description = $description");
+    text_field!(customer, "customer = $customer");
+    text_field!(environment, "environment = $environment");
+    text_field!(manner, "manner = $manner");
+    if let Some(scope) = patch.scope.filter(|scope| *scope != current.scope) {
+        change.set("scope = $scope", "scope", scope);
+        edited.push("scope");
+    }
+    if let Some(occurred_at) = patch.occurred_at {
+        let formatted = format_time(occurred_at);
+        let unchanged = current
+            .occurred_at
+            .as_deref()
+            .and_then(|text| super::records::parse_time(text).ok())
+            .is_some_and(|stored| stored == occurred_at);
+        if !unchanged {
+            change.set("occurred_at = <datetime>$occurred_at", "occurred_at", formatted);
+            edited.push("occurred_at");
+        }
+    }
+    if !edited.is_empty() {
+        change.record(EntryKind::Edit, format!("Edited {}", edited.join(", ")), None, None);
+    }
+    if let Some(urgency) = patch.urgency.filter(|urgency| *urgency != current.urgency) {
+        let created_at = super::records::parse_time(&current.created_at)?;
+        change.set("urgency = $urgency", "urgency", urgency);
+        change.set("queue_key = $queue_key", "queue_key", queue_key(urgency, created_at, current.number));
+        change.record(
+            EntryKind::UrgencyChange,
+            format!("Urgency changed from {} to {urgency}", current.urgency),
+            Some(current.urgency.to_string()),
+            Some(urgency.to_string()),
+        );
+    }
+    if let Some(assignee) = &patch.assignee {
+        if *assignee != current.assignee {
+            match assignee {
+                Some(name) => change.set("assignee = $assignee", "assignee", name),
+                None => change.assignments.push("assignee = NONE"),
+            }
+            let body = match assignee {
+                Some(name) => format!("Assigned to {name}"),
+                None => "Unassigned".to_string(),
+            };
+            change.record(EntryKind::AssigneeChange, body, current.assignee.clone(), assignee.clone());
+        }
+    }
+    Ok(change)
+}
+
+#[async_trait::async_trait]
+impl HelpDesk for Store {
+    async fn create_ticket(&self, draft: TicketDraft) -> Result<Ticket, HelpDeskError> {
+        self.creator.create(draft).await
+    }
+
+    async fn ticket(&self, reference: TicketRef) -> Result<TicketDetail, HelpDeskError> {
+        let ticket = self.load(reference).await?.into_ticket()?;
+        let entries = self.entries(reference).await?;
+        Ok(TicketDetail { ticket, entries })
+    }
+
+    async fn queue(&self, query: QueueQuery) -> Result<TicketPage, HelpDeskError> {
+        let mut statement = String::from("SELECT * FROM ticket WHERE status IN $statuses");
+        let statuses: Vec<&str> = query.status.statuses().into_iter().map(Status::as_str).collect();
+        if query.urgency.is_some() {
+            statement.push_str(" AND urgency = $urgency");
+        }
+        if query.text.is_some() {
+            statement.push_str(
+                " AND (string::contains(string::lowercase(title), $text) OR string::contains(string::lowercase(description), $text))",
+            );
+        }
+        if query.cursor.is_some() {
+            statement.push_str(" AND queue_key > $cursor");
+        }
+        statement.push_str(" ORDER BY queue_key LIMIT $limit");
+        let mut response = self
+            .db()
+            .query(statement)
+            .bind(("statuses", statuses))
+            .bind(("urgency", query.urgency.map(|urgency| urgency.as_str()).unwrap_or_default()))
+            .bind(("text", query.text.clone().unwrap_or_default()))
+            .bind(("cursor", query.cursor.clone().unwrap_or_default()))
+            .bind(("limit", query.limit as i64 + 1))
+            .await
+            .and_then(|response| response.check())
+            .map_err(StorageError::from)?;
+        let rows: Vec<serde_json::Value> = response.take(0).map_err(StorageError::from)?;
+        let mut records = decode::<TicketRecord>(rows)?;
+        let next_cursor = if records.len() > query.limit {
+            records.truncate(query.limit);
+            let last = records.last().ok_or_else(|| StorageError::Corrupt("empty page".into()))?;
+            Some(queue_key(last.urgency, super::records::parse_time(&last.created_at)?, last.number))
+        } else {
+            None
+        };
+        let items = records.into_iter().map(TicketRecord::into_ticket).collect::<Result<_, _>>()?;
+        Ok(TicketPage { items, next_cursor })
+    }
+
+    async fn update_ticket(&self, reference: TicketRef, patch: CheckedPatch) -> Result<Ticket, HelpDeskError> {
+        let author = patch.author.clone();
+        let (ticket, ()) = self.change(reference, &author, |current| Ok((plan_patch(current, &patch)?, ()))).await?;
+        Ok(ticket)
+    }
+
+    async fn add_entry(&self, reference: TicketRef, draft: EntryDraft) -> Result<Entry, HelpDeskError> {
+        let (ticket, ()) = self
+            .change(reference, &draft.author, |_| {
+                let mut change = Change::default();
+                change.entries.push((draft.kind, draft.body.clone(), draft.outcome, None, None));
+                Ok((change, ()))
+            })
+            .await?;
+        Ok(Entry {
+            kind: draft.kind,
+            author: draft.author,
+            body: draft.body,
+            outcome: draft.outcome,
+            from: None,
+            to: None,
+            created_at: ticket.updated_at,
+        })
+    }
+
+    async fn transition(&self, reference: TicketRef, draft: TransitionDraft) -> Result<Ticket, HelpDeskError> {
+        let (ticket, ()) = self
+            .change(reference, &draft.author, |current| {
+                let ticket = current.clone().into_ticket()?;
+                check_transition(&ticket, draft.to, draft.resolution.as_deref())?;
+                let mut change = Change::default();
+                change.set("status = $status", "status", draft.to);
+                let body = match (draft.to, &draft.resolution) {
+                    (Status::Resolved, Some(resolution)) => {
+                        change.set("resolution = $resolution", "resolution", resolution);
+                        resolution.clone()
+                    }
+                    (_, note) => {
+                        if matches!(ticket.status, Status::Resolved | Status::Closed) && draft.to != Status::Closed {
+                            change.assignments.push("resolution = NONE");
+                        }
+                        note.clone().unwrap_or_default()
+                    }
+                };
+                change.record(EntryKind::StatusChange, body, Some(ticket.status.to_string()), Some(draft.to.to_string()));
+                Ok((change, ()))
+            })
+            .await?;
+        Ok(ticket)
+    }
+
+    async fn ready(&self) -> Result<(), HelpDeskError> {
+        self.db().query("RETURN 1").await.and_then(|response| response.check()).map_err(StorageError::from)?;
+        Ok(())
+    }
+}

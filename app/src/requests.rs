@@ -55,7 +55,7 @@ pub fn checked_text(
 pub fn checked_time(field: &str, text: Option<&str>) -> Result<Option<OffsetDateTime>, FieldError> {
     match text.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(text) => OffsetDateTime::parse(text, &Rfc3339).map(Some).map_err(|_| {
+        Some(text) => OffsetDateTime::parse(text, &Rfc3339).map(|moment| Some(moment.to_offset(time::UtcOffset::UTC))).map_err(|_| {
             FieldError::new(field, "must be an RFC 3339 timestamp such as 2026-11-28T09:30:00Z")
         }),
     }

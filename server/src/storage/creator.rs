@@ -8,7 +8,7 @@
 //! references: their batches conflict on the sequence record and are retried.
 
 use super::records::format_time;
-use super::{MAX_ATTEMPTS, StorageError, back_off, is_conflict};
+use super::{MAX_ATTEMPTS, StorageError, back_off, is_conflict, returned_statement};
 use app::model::{Status, Ticket, TicketRef};
 use app::queue::queue_key_prefix;
 use app::requests::TicketDraft;
@@ -176,8 +176,8 @@ async fn create_batch(db: &Surreal<Any>, jobs: &[Job]) -> Result<Vec<Ticket>, su
             .await
             .and_then(|response| response.check())
             .and_then(|mut response| {
-                let last = response.num_statements() - 1;
-                response.take::<Option<i64>>(last)
+                let index = returned_statement(&response);
+                response.take::<Option<i64>>(index)
             });
         match result {
             Ok(Some(first)) => break first,

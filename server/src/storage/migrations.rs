@@ -99,9 +99,10 @@ pub async fn apply(db: &Surreal<Any>) -> Result<(), StorageError> {
 /// The newest migration applied to this database, 0 for a new one.
 pub async fn current_version(db: &Surreal<Any>) -> Result<u32, StorageError> {
     let mut response = db
-        .query("RETURN math::max((SELECT VALUE record::id(id) FROM schema_migration)) ?? 0;")
+        .query("SELECT VALUE record::id(id) FROM schema_migration")
         .await?
         .check()?;
-    let version: Option<i64> = response.take(0)?;
-    Ok(version.unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32)
+    let versions: Vec<i64> = response.take(0)?;
+    let newest = versions.into_iter().max().unwrap_or(0);
+    Ok(newest.clamp(0, i64::from(u32::MAX)) as u32)
 }

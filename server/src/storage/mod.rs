@@ -97,6 +97,12 @@ pub(crate) fn is_conflict(error: &surrealdb::Error) -> bool {
     false
 }
 
+/// The index of the `RETURN` statement of a `BEGIN; …; RETURN …; COMMIT;` query: every statement,
+/// `BEGIN` and `COMMIT` included, has a result slot.
+pub(crate) fn returned_statement(response: &surrealdb::IndexedResults) -> usize {
+    response.num_statements().saturating_sub(2)
+}
+
 /// How often a conflicting transaction is tried before the error is returned.
 pub(crate) const MAX_ATTEMPTS: u32 = 12;
 

@@ -7,7 +7,7 @@
 //! skip a workflow rule.
 
 use super::records::{EntryRecord, TicketRecord, decode, format_time};
-use super::{MAX_ATTEMPTS, Store, StorageError, back_off, is_conflict};
+use super::{MAX_ATTEMPTS, Store, StorageError, back_off, is_conflict, returned_statement};
 use app::model::{Entry, EntryKind, Outcome, Status, Ticket, TicketDetail, TicketPage, TicketRef};
 use app::queue::queue_key;
 use app::requests::{CheckedPatch, EntryDraft, QueueQuery, TicketDraft, TransitionDraft};
@@ -121,8 +121,8 @@ impl Store {
                 .await
                 .and_then(|response| response.check())
                 .and_then(|mut response| {
-                    let last = response.num_statements() - 1;
-                    response.take::<Option<serde_json::Value>>(last)
+                    let index = returned_statement(&response);
+                    response.take::<Option<serde_json::Value>>(index)
                 });
             match result {
                 Ok(Some(row)) => {

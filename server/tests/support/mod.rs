@@ -1,0 +1,97 @@
+//! Test support: the real application on a random port with a fresh in-memory database.
+
+#![allow(dead_code)]
+
+use app::service::SharedHelpDesk;
+use serde_json::{Value, json};
+use server::site::SiteSettings;
+use server::storage::{DatabaseSettings, Store};
+use std::sync::Arc;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+}
+
+/// Starts the whole application on 127.0.0.1:0 over a new `mem://` database.
+pub async fn spawn_app() -> TestApp {
+    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
+    let settings = DatabaseSettings {
+        url: "mem://".into(),
+        credentials: None,
+        namespace: "test".into(),
+        database: "test".into(),
+    };
+    let store = Store::open(&settings).await.expect("the in-memory database opens");
+    let help_desk: SharedHelpDesk = Arc::new(store);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let address = listener.local_addr().unwrap();
+    let router = server::app_router(help_desk, SiteSettings { site_root: "target/site".into(), address });
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    TestApp { address: format!("http://{address}"), client: reqwest::Client::new() }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self.client.post(self.url(path)).json(body).send().await.expect("request sent");
+        read(response).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self.client.patch(self.url(path)).json(body).send().await.expect("request sent");
+        read(response).await
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self.client.get(self.url(path)).send().await.expect("request sent");
+        read(response).await
+    }
+
+    /// Creates a ticket with the given urgency and returns its reference.
+    pub async fn create_ticket(&self, title: &str, urgency: &str) -> String {
+        let (status, body) = self
+            .post("/api/v1/tickets", &json!({ "title": title, "customer": "Ada Lovelace", "urgency": urgency }))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["reference"].as_str().expect("a reference").to_string()
+    }
+
+    /// Creates a ticket with every detail verification needs.
+    pub async fn create_verifiable_ticket(&self, title: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/api/v1/tickets",
+                &json!({
+                    "title": title,
+                    "customer": "Grace Hopper",
+                    "channel": "phone",
+                    "environment": "Windows 11, client 4.2",
+                    "occurred_at": "2026-11-28T08:15:00Z",
+                    "manner": "while printing the monthly report"
+                }),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["reference"].as_str().unwrap().to_string()
+    }
+
+    pub async fn transition(&self, reference: &str, body: Value) -> (u16, Value) {
+        self.post(&format!("/api/v1/tickets/{reference}/transitions"), &body).await
+    }
+}
+
+pub async fn read(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("a body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body)
+}
+
+/// The references of a queue page, in order.
+pub fn references(page: &Value) -> Vec<String> {
+    page["items"].as_array().expect("items").iter().map(|item| item["reference"].as_str().unwrap().to_string()).collect()
+}

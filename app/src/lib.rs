@@ -1,6 +1,9 @@
 //! The help desk's web app: the shared model, the workflow rules, the server functions and the
 //! Leptos dashboard. Built with `ssr` into the server and with `hydrate` into the wasm bundle.
 
+// The dashboard's view types nest deeply; the compiler needs more room to lay them out.
+#![recursion_limit = "256"]
+
 
 pub mod api;
 pub mod components;
@@ -26,6 +29,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -68,4 +72,8 @@ pub fn App() -> impl IntoView {
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(App);
+    // Tells people and browser tests that the page is now interactive.
+    if let Some(body) = web_sys::window().and_then(|window| window.document()).and_then(|document| document.body()) {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
 }

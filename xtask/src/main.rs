@@ -1,1 +1,184 @@
-fn main(){}
+//! Project tasks: build the site, run the server, run every test. `cargo xtask help` lists them.
+//!
+//! The wasm bundle is built with plain cargo and bound with `wasm-bindgen-cli-support`, the library
+//! behind the wasm-bindgen CLI, pinned by our own Cargo.lock to the same version as the
+//! `wasm-bindgen` crate; so no separately installed tool can be of the wrong version.
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+const OUTPUT_NAME: &str = "helpdesk";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn main() {
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    let (task, rest) = arguments.split_first().map(|(task, rest)| (task.as_str(), rest)).unwrap_or(("help", &[]));
+    let result = match task {
+        "site" => build_site(rest.iter().any(|argument| argument == "--dev")),
+        "run" => run(rest),
+        "test" => test(),
+        "e2e" => end_to_end(),
+        "help" | "--help" | "-h" => {
+            print_help();
+            Ok(())
+        }
+        other => {
+            print_help();
+            Err(anyhow::anyhow!("unknown task `{other}`"))
+        }
+    };
+    if let Err(error) = result {
+        eprintln!("xtask: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn print_help() {
+    println!(
+        "cargo xtask <task>\n\n\
+         run [-- SERVER ARGS]  build the site and the server, then serve on http://127.0.0.1:3000\n\
+         test                  every test: unit, integration and browser (installs what is missing)\n\
+         site [--dev]          build the wasm bundle, stylesheet and public files into target/site\n\
+         e2e                   build the site and the server, then run the browser tests only"
+    );
+}
+
+/// The workspace root (the parent of this crate's directory).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(root());
+    command
+}
+
+fn status(command: &mut Command) -> Result<()> {
+    eprintln!("xtask: running {command:?}");
+    let status = command.status().with_context(|| format!("could not start {command:?}"))?;
+    if !status.success() {
+        bail!("{command:?} failed with {status}");
+    }
+    Ok(())
+}
+
+fn ensure_wasm_target() -> Result<()> {
+    let installed = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    match installed {
+        Ok(output) if String::from_utf8_lossy(&output.stdout).lines().any(|line| line.trim() == WASM_TARGET) => Ok(()),
+        Ok(_) => status(Command::new("rustup").args(["target", "add", WASM_TARGET])),
+        Err(_) => {
+            eprintln!("xtask: rustup not found; assuming the {WASM_TARGET} target is installed");
+            Ok(())
+        }
+    }
+}
+
+/// Builds target/site: pkg/helpdesk.js, pkg/helpdesk_bg.wasm, pkg/helpdesk.css and public files.
+fn build_site(dev: bool) -> Result<()> {
+    ensure_wasm_target()?;
+    let profile = if dev { "dev" } else { "wasm-release" };
+    status(cargo().args([
+        "build",
+        "--package",
+        "app",
+        "--lib",
+        "--target",
+        WASM_TARGET,
+        "--no-default-features",
+        "--features",
+        "hydrate",
+        "--profile",
+        profile,
+    ]))?;
+    let profile_directory = if dev { "debug" } else { profile };
+    let wasm = root().join("target").join(WASM_TARGET).join(profile_directory).join("app.wasm");
+    let site = root().join("target").join("site");
+    let package = site.join("pkg");
+    std::fs::create_dir_all(&package)?;
+    eprintln!("xtask: binding {}", wasm.display());
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&wasm)
+        .out_name(OUTPUT_NAME)
+        .web(true)?
+        .typescript(false)
+        .debug(dev)
+        .generate(&package)
+        .context("wasm-bindgen failed")?;
+    std::fs::copy(root().join("style/main.css"), package.join(format!("{OUTPUT_NAME}.css"))).context("copying the stylesheet")?;
+    copy_directory(&root().join("public"), &site)?;
+    eprintln!("xtask: site ready in {}", site.display());
+    Ok(())
+}
+
+fn copy_directory(from: &Path, to: &Path) -> Result<()> {
+    if !from.exists() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_directory(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+fn build_server() -> Result<()> {
+    status(cargo().args(["build", "--package", "server", "--bin", "helpdesk"]))
+}
+
+/// Builds everything and serves on the embedded on-disk database.
+fn run(server_arguments: &[String]) -> Result<()> {
+    build_site(false)?;
+    build_server()?;
+    let binary = root().join("target/debug/helpdesk");
+    status(Command::new(binary).current_dir(root()).args(server_arguments))
+}
+
+/// Every test: the workflow and model unit tests, the server's integration tests, the browser tests.
+fn test() -> Result<()> {
+    status(cargo().args(["test", "--package", "app", "--features", "ssr"]))?;
+    status(cargo().args(["test", "--package", "server"]))?;
+    end_to_end()
+}
+
+fn ensure_chromium() -> Result<()> {
+    if Path::new(CHROMIUM).exists() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing Chromium from Debian's packages");
+    status(Command::new("apt-get").arg("update"))?;
+    status(Command::new("apt-get").args(["install", "-y", "--no-install-recommends", "chromium"]))
+}
+
+fn ensure_node_packages() -> Result<()> {
+    let directory = root().join("end2end");
+    if directory.join("node_modules/@playwright/test").exists() {
+        return Ok(());
+    }
+    status(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(directory))
+}
+
+/// Builds the site and server, then runs the Playwright tests against the real binary.
+fn end_to_end() -> Result<()> {
+    ensure_chromium()?;
+    ensure_node_packages()?;
+    build_site(false)?;
+    build_server()?;
+    status(
+        Command::new("npx")
+            .args(["playwright", "test"])
+            .current_dir(root().join("end2end"))
+            .env("HELPDESK_BINARY", root().join("target/debug/helpdesk"))
+            .env("HELPDESK_SITE_ROOT", root().join("target/site"))
+            .env("CHROMIUM_PATH", CHROMIUM),
+    )
+}

@@ -81,6 +81,7 @@ fn TicketView(detail: TicketDetail, actions: Actions) -> impl IntoView {
             </div>
         </article>
     }
+    .into_any()
 }
 
 #[component]
@@ -211,6 +212,15 @@ fn entry_label(kind: EntryKind) -> &'static str {
     }
 }
 
+fn missing_label(field: &str) -> &'static str {
+    match field {
+        "environment" => "the environment",
+        "occurred_at" => "when it happened",
+        "manner" => "how it happened",
+        _ => "other details",
+    }
+}
+
 fn transition_label(from: Status, to: Status) -> &'static str {
     match (from, to) {
         (_, Status::Verified) if matches!(from, Status::Resolved | Status::Closed) => "Reopen",
@@ -260,7 +270,7 @@ fn StatusActions(ticket: Ticket, actions: Actions) -> impl IntoView {
         <section class="status-actions">
             <h2>"Workflow"</h2>
             {(!missing.is_empty()).then(|| view! {
-                <p class="hint">"To verify, record: " {missing.join(", ")}</p>
+                <p class="hint">"To verify, record: " {missing.iter().map(|field| missing_label(field)).collect::<Vec<_>>().join(", ")}</p>
             })}
             <div class="buttons">{buttons}</div>
             {resolve}

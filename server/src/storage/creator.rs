@@ -160,7 +160,7 @@ async fn create_batch(db: &Surreal<Any>, jobs: &[Job]) -> Result<Vec<Ticket>, su
                 queue_prefix: queue_key_prefix(draft.urgency, created_at),
                 created_at: format_time(created_at),
                 author: &draft.author,
-                summary: format!("Entered from a {} report by {}", draft.channel, draft.customer),
+                summary: format!("Reported by {} via {}", draft.customer, draft.channel),
             }
         })
         .collect();

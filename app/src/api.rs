@@ -23,10 +23,33 @@ mod backend {
             .ok_or_else(|| ServerFnError::new("the help desk is not available in this context"))
     }
 
+    /// The error for the dashboard, with the HTTP status a REST client would get.
     pub fn failure(error: impl Into<HelpDeskError>) -> ServerFnError {
+        use crate::workflow::WorkflowError;
+        use leptos_axum::ResponseOptions;
+        use http::StatusCode;
         let error = error.into();
-        if let HelpDeskError::Storage(source) = &error {
-            tracing::error!(error = %source, "server function failed on storage");
+        let status = match &error {
+            HelpDeskError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            HelpDeskError::NotFound(_) => StatusCode::NOT_FOUND,
+            HelpDeskError::Workflow(WorkflowError::IllegalTransition { .. }) => StatusCode::CONFLICT,
+            HelpDeskError::Workflow(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            HelpDeskError::Storage(source) => {
+                tracing::error!(error = %source, "server function failed on storage");
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+        };
+        // A plain HTML form post (no wasm yet) is answered with a redirect back to the page,
+        // carrying the error; only script clients get the status code.
+        let plain_form_post = use_context::<http::request::Parts>().is_some_and(|parts| {
+            parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|accept| accept.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/html"))
+        });
+        if let (Some(response), false) = (use_context::<ResponseOptions>(), plain_form_post) {
+            response.set_status(status);
         }
         ServerFnError::new(error.to_string())
     }
@@ -52,7 +75,7 @@ mod backend {
 }
 
 /// One page of the queue with the dashboard's filters.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", endpoint = "queue_page")]
 pub async fn queue_page(
     status: Option<String>,
     urgency: Option<String>,
@@ -67,14 +90,14 @@ pub async fn queue_page(
 }
 
 /// A ticket with its timeline.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", endpoint = "load_ticket")]
 pub async fn load_ticket(reference: String) -> Result<TicketDetail, ServerFnError> {
     let reference = backend::reference(&reference)?;
     backend::help_desk()?.ticket(reference).await.map_err(backend::failure)
 }
 
 /// Enters a ticket, then shows it.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", endpoint = "create_ticket")]
 #[allow(clippy::too_many_arguments)]
 pub async fn create_ticket(
     title: String,
@@ -108,7 +131,7 @@ pub async fn create_ticket(
 }
 
 /// Adds a note, customer contact or fix attempt.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", endpoint = "add_entry")]
 pub async fn add_entry(
     reference: String,
     kind: String,
@@ -120,14 +143,16 @@ pub async fn add_entry(
     let kind = kind.parse().map_err(|error: crate::model::UnknownValue| {
         backend::failure(FieldError::new("kind", error.to_string()))
     })?;
-    let entry = NewEntry { kind, body, outcome: backend::parse_enum("outcome", outcome)?, author: None }
+    // The dashboard's form always carries an outcome field; it only means something for attempts.
+    let outcome = if kind == crate::model::EntryKind::Attempt { backend::parse_enum("outcome", outcome)? } else { None };
+    let entry = NewEntry { kind, body, outcome, author: None }
         .parse(DASHBOARD_AUTHOR)
         .map_err(backend::failure)?;
     backend::help_desk()?.add_entry(reference, entry).await.map_err(backend::failure)
 }
 
 /// Moves a ticket through the workflow.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", endpoint = "change_status")]
 pub async fn change_status(
     reference: String,
     to: String,
@@ -145,7 +170,7 @@ pub async fn change_status(
 }
 
 /// Edits a ticket's urgency, assignee or occurrence details.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", endpoint = "update_ticket")]
 pub async fn update_ticket(
     reference: String,
     urgency: Option<String>,

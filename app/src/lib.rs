@@ -19,7 +19,7 @@ pub mod workflow;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{A, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -57,9 +57,11 @@ pub fn App() -> impl IntoView {
             </header>
             <main>
                 <Routes fallback=|| view! { <p class="empty">"This page does not exist."</p> }>
-                    <Route path=path!("/") view=pages::queue::QueuePage />
-                    <Route path=path!("/tickets/new") view=pages::new_ticket::NewTicketPage />
-                    <Route path=path!("/tickets/:reference") view=pages::ticket::TicketPage />
+                    // Pages are rendered whole on the server (async mode) so they work as plain
+                    // HTML before, or without, the wasm bundle.
+                    <Route path=path!("/") view=pages::queue::QueuePage ssr=SsrMode::Async />
+                    <Route path=path!("/tickets/new") view=pages::new_ticket::NewTicketPage ssr=SsrMode::Async />
+                    <Route path=path!("/tickets/:reference") view=pages::ticket::TicketPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -148,8 +148,10 @@ fn EntryForm(reference: String, actions: Actions) -> impl IntoView {
                     <select
                         name="outcome"
                         aria-label="Outcome"
-                        disabled=move || kind.get() != EntryKind::Attempt
+                        title="The outcome of a fix attempt"
+                        class:inactive=move || kind.get() != EntryKind::Attempt
                     >
+                        <option value="">"Outcome (attempts only)"</option>
                         {Outcome::ALL
                             .iter()
                             .map(|outcome| view! { <option value=outcome.as_str()>{outcome.as_str()}</option> })

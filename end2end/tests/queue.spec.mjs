@@ -1,0 +1,67 @@
+// The queue keeps the most urgent, longest-waiting work on top, and follows urgency changes.
+import { test, expect } from '@playwright/test';
+import { open, fileTicket, watchForErrors } from './helpers.mjs';
+
+test('the queue is ordered by urgency, then age, and follows an urgency change', async ({ page, request }) => {
+  const errors = watchForErrors(page);
+  const tag = `q${Date.now()}`;
+  const low = await fileTicket(request, { title: `${tag} low`, urgency: 'low' });
+  const critical = await fileTicket(request, { title: `${tag} critical`, urgency: 'critical' });
+  const medium = await fileTicket(request, { title: `${tag} medium`, urgency: 'medium' });
+  const high = await fileTicket(request, { title: `${tag} high`, urgency: 'high' });
+
+  await open(page, `/?q=${tag}`);
+  const rows = page.locator('table.tickets tbody tr td.reference');
+  await expect(rows).toHaveText([critical.reference, high.reference, medium.reference, low.reference]);
+
+  // Raise the low ticket to critical in its page; it is older than the other critical one.
+  await page.getByRole('link', { name: low.reference }).click();
+  await expect(page.getByRole('heading', { name: `${tag} low` })).toBeVisible();
+  await page.locator('section.field-actions select[name="urgency"]').selectOption('critical');
+  await page.getByRole('button', { name: 'Set urgency' }).click();
+  await expect(page.locator('.ticket-header .badge.urgency-critical')).toHaveText('critical');
+  await expect(page.locator('section.timeline li.entry-urgency_change')).toContainText('low → critical');
+
+  await page.getByRole('link', { name: 'Queue' }).click();
+  await page.getByPlaceholder('Search title and description').fill(tag);
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(rows).toHaveText([low.reference, critical.reference, high.reference, medium.reference]);
+
+  // Filtering by urgency narrows the list without a reload.
+  await page.getByLabel('Urgency').selectOption('critical');
+  await expect(rows).toHaveText([low.reference, critical.reference]);
+  expect(errors).toEqual([]);
+});
+
+test('the dashboard works as a plain page before any script runs', async ({ browser, request }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  const ticket = await fileTicket(request, { title: 'No-script visitor', urgency: 'high' });
+  await page.goto('/?q=No-script');
+  await expect(page.locator('table.tickets tbody tr td.reference')).toHaveText([ticket.reference]);
+  await page.goto(`/tickets/${ticket.reference}`);
+  await page.locator('section.entry-form select[name="kind"]').selectOption('attempt');
+  await page.locator('section.entry-form select[name="outcome"]').selectOption('partly');
+  await page.locator('section.entry-form textarea[name="body"]').fill('Written without JavaScript');
+  await page.locator('section.entry-form button[type="submit"]').click();
+  // The form post lands back on the ticket page, now showing the new entry.
+  await expect(page.locator('section.timeline li.entry-attempt')).toContainText('Written without JavaScript');
+  await expect(page.locator('section.timeline li.entry-attempt .outcome-partly')).toHaveText('partly');
+  expect(new URL(page.url()).pathname).toBe(`/tickets/${ticket.reference}`);
+  await context.close();
+});
+
+test('text a customer typed is shown as text, never run', async ({ page, request }) => {
+  let dialogs = 0;
+  page.on('dialog', async (dialog) => { dialogs += 1; await dialog.dismiss(); });
+  const ticket = await fileTicket(request, {
+    title: '<img src=x onerror="alert(1)">',
+    description: '<script>alert(2)</script>',
+    customer: '<b onmouseover=alert(3)>Mallory</b>',
+  });
+  await open(page, `/tickets/${ticket.reference}`);
+  await expect(page.getByRole('heading', { name: '<img src=x onerror="alert(1)">' })).toBeVisible();
+  await expect(page.locator('dl.details')).toContainText('<script>alert(2)</script>');
+  expect(await page.locator('main img, main script, main b').count()).toBe(0);
+  expect(dialogs).toBe(0);
+});

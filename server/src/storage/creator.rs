@@ -157,7 +157,7 @@ async fn create_batch(db: &Surreal<Any>, jobs: &[Job]) -> Result<Vec<Ticket>, su
                 environment: &draft.environment,
                 occurred_at: draft.occurred_at.map(format_time),
                 manner: &draft.manner,
-                queue_prefix: queue_key_prefix(draft.urgency, created_at),
+                queue_prefix: queue_key_prefix(Status::New, draft.urgency, created_at),
                 created_at: format_time(created_at),
                 author: &draft.author,
                 summary: format!("Reported by {} via {}", draft.customer, draft.channel),

@@ -26,6 +26,7 @@ pub struct TicketRecord {
     pub assignee: Option<String>,
     #[serde(default)]
     pub resolution: Option<String>,
+    pub queue_key: String,
     pub revision: u64,
     pub entry_count: u64,
     pub created_at: String,

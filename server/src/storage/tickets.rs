@@ -9,7 +9,7 @@
 use super::records::{EntryRecord, TicketRecord, decode, format_time};
 use super::{MAX_ATTEMPTS, Store, StorageError, back_off, is_conflict, returned_statement};
 use app::model::{Entry, EntryKind, Outcome, Status, Ticket, TicketDetail, TicketPage, TicketRef};
-use app::queue::queue_key;
+use app::queue::{key_range, order_of_key, queue_key};
 use app::requests::{CheckedPatch, EntryDraft, QueueQuery, TicketDraft, TransitionDraft};
 use app::service::{HelpDesk, HelpDeskError};
 use app::workflow::check_transition;
@@ -190,7 +190,7 @@ fn plan_patch(current: &TicketRecord, patch: &CheckedPatch) -> Result<Change, He
     if let Some(urgency) = patch.urgency.filter(|urgency| *urgency != current.urgency) {
         let created_at = super::records::parse_time(&current.created_at)?;
         change.set("urgency = $urgency", "urgency", urgency);
-        change.set("queue_key = $queue_key", "queue_key", queue_key(urgency, created_at, current.number));
+        change.set("queue_key = $queue_key", "queue_key", queue_key(current.status, urgency, created_at, current.number));
         change.record(
             EntryKind::UrgencyChange,
             format!("Urgency changed from {} to {urgency}", current.urgency),
@@ -227,37 +227,45 @@ impl HelpDesk for Store {
     }
 
     async fn queue(&self, query: QueueQuery) -> Result<TicketPage, HelpDeskError> {
-        let mut statement = String::from("SELECT * FROM ticket WHERE status IN $statuses");
-        let statuses: Vec<&str> = query.status.statuses().into_iter().map(Status::as_str).collect();
-        if query.urgency.is_some() {
-            statement.push_str(" AND urgency = $urgency");
+        // One scan of the (status, queue_key) index per status, in one round trip, merged here.
+        // The upper bound is applied here, not in the query: SurrealDB 3.3 seeks to a lower
+        // bound in a compound index but walks the whole status when given both bounds.
+        let text_condition = if query.text.is_some() {
+            " AND (string::contains(string::lowercase(title), $text) OR string::contains(string::lowercase(description), $text))"
+        } else {
+            ""
+        };
+        let statuses = query.status.statuses();
+        let mut statement = String::new();
+        let mut parameters = serde_json::Map::new();
+        let mut upper_bounds = Vec::with_capacity(statuses.len());
+        for (index, status) in statuses.iter().enumerate() {
+            let (lower, upper) = key_range(*status, query.urgency, query.cursor.as_deref());
+            statement.push_str(&format!(
+                "SELECT * FROM ticket WHERE status = $status_{index} AND queue_key > $lower_{index}{text_condition} ORDER BY queue_key LIMIT $limit;\n"
+            ));
+            parameters.insert(format!("status_{index}"), status.as_str().into());
+            parameters.insert(format!("lower_{index}"), lower.into());
+            upper_bounds.push(upper);
         }
-        if query.text.is_some() {
-            statement.push_str(
-                " AND (string::contains(string::lowercase(title), $text) OR string::contains(string::lowercase(description), $text))",
-            );
-        }
-        if query.cursor.is_some() {
-            statement.push_str(" AND queue_key > $cursor");
-        }
-        statement.push_str(" ORDER BY queue_key LIMIT $limit");
         let mut response = self
             .db()
             .query(statement)
-            .bind(("statuses", statuses))
-            .bind(("urgency", query.urgency.map(|urgency| urgency.as_str()).unwrap_or_default()))
+            .bind(serde_json::Value::Object(parameters))
             .bind(("text", query.text.clone().unwrap_or_default()))
-            .bind(("cursor", query.cursor.clone().unwrap_or_default()))
             .bind(("limit", query.limit as i64 + 1))
             .await
             .and_then(|response| response.check())
             .map_err(StorageError::from)?;
-        let rows: Vec<serde_json::Value> = response.take(0).map_err(StorageError::from)?;
-        let mut records = decode::<TicketRecord>(rows)?;
+        let mut records = Vec::new();
+        for (index, upper) in upper_bounds.iter().enumerate() {
+            let rows: Vec<serde_json::Value> = response.take(index).map_err(StorageError::from)?;
+            records.extend(decode::<TicketRecord>(rows)?.into_iter().filter(|record| record.queue_key < *upper));
+        }
+        records.sort_by(|left, right| order_of_key(&left.queue_key).cmp(order_of_key(&right.queue_key)));
         let next_cursor = if records.len() > query.limit {
             records.truncate(query.limit);
-            let last = records.last().ok_or_else(|| StorageError::Corrupt("empty page".into()))?;
-            Some(queue_key(last.urgency, super::records::parse_time(&last.created_at)?, last.number))
+            records.last().map(|last| order_of_key(&last.queue_key).to_string())
         } else {
             None
         };
@@ -297,6 +305,8 @@ impl HelpDesk for Store {
                 check_transition(&ticket, draft.to, draft.resolution.as_deref())?;
                 let mut change = Change::default();
                 change.set("status = $status", "status", draft.to);
+                let created_at = super::records::parse_time(&current.created_at)?;
+                change.set("queue_key = $queue_key", "queue_key", queue_key(draft.to, current.urgency, created_at, current.number));
                 let body = match (draft.to, &draft.resolution) {
                     (Status::Resolved, Some(resolution)) => {
                         change.set("resolution = $resolution", "resolution", resolution);

@@ -1,0 +1,124 @@
+//! The load benchmark: REST ticket creation throughput and queue first-page latency.
+//!
+//! Starts the real server in-process on a random port over the chosen database, files tickets
+//! through the REST API from concurrent clients, then times the first page of the queue with and
+//! without filters. Figures are printed, never asserted: see README "Performance".
+//!
+//! `cargo bench -p server --bench load -- [--tickets N] [--clients N] [--database URL]`
+
+use app::service::SharedHelpDesk;
+use serde_json::json;
+use server::site::SiteSettings;
+use server::storage::{DatabaseSettings, Store};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+struct Options {
+    tickets: usize,
+    clients: usize,
+    database: Option<String>,
+    samples: usize,
+}
+
+fn options() -> Options {
+    let mut options = Options { tickets: 100_000, clients: 8, database: None, samples: 200 };
+    let mut arguments = std::env::args().skip(1);
+    while let Some(argument) = arguments.next() {
+        let mut value = || arguments.next().expect("a value after the flag");
+        match argument.as_str() {
+            "--tickets" => options.tickets = value().parse().expect("a number of tickets"),
+            "--clients" => options.clients = value().parse().expect("a number of clients"),
+            "--samples" => options.samples = value().parse().expect("a number of samples"),
+            "--database" => options.database = Some(value()),
+            _ => {} // cargo passes --bench
+        }
+    }
+    options
+}
+
+fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
+    sorted[index]
+}
+
+#[tokio::main]
+async fn main() {
+    let options = options();
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let url = options.database.clone().unwrap_or_else(|| format!("surrealkv://{}", data.path().display()));
+    let store = Store::open(&DatabaseSettings { url: url.clone(), credentials: None, namespace: "bench".into(), database: "bench".into() })
+        .await
+        .expect("the database opens");
+    let help_desk: SharedHelpDesk = Arc::new(store);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let router = server::app_router(help_desk, SiteSettings { site_root: "target/site".into(), address });
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let base = format!("http://{address}");
+    println!("database: {url}");
+
+    // Creation: N tickets from C concurrent clients over HTTP.
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let clients: Vec<_> = (0..options.clients)
+        .map(|_| {
+            let next = next.clone();
+            let base = base.clone();
+            let total = options.tickets;
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                let urgencies = ["critical", "high", "medium", "low", "none"];
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= total {
+                        break;
+                    }
+                    let response = client
+                        .post(format!("{base}/api/v1/tickets"))
+                        .json(&json!({
+                            "title": format!("Benchmark ticket {index}"),
+                            "description": "Filed by the load benchmark",
+                            "customer": format!("Customer {}", index % 997),
+                            "urgency": urgencies[index % 5],
+                        }))
+                        .send()
+                        .await
+                        .expect("the server answers");
+                    assert_eq!(response.status(), 201, "creation failed");
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.await.unwrap();
+    }
+    let elapsed = started.elapsed();
+    println!(
+        "create: {} tickets from {} clients in {:.1} s = {:.0} tickets/s",
+        options.tickets,
+        options.clients,
+        elapsed.as_secs_f64(),
+        options.tickets as f64 / elapsed.as_secs_f64()
+    );
+
+    // Queue: first page latency, unfiltered and filtered.
+    let client = reqwest::Client::new();
+    for query in ["", "?urgency=critical", "?status=new", "?status=all", "?urgency=none&status=open", "?q=ticket%2099"] {
+        let mut samples = Vec::with_capacity(options.samples);
+        for _ in 0..options.samples {
+            let started = Instant::now();
+            let response = client.get(format!("{base}/api/v1/tickets{query}")).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            let _ = response.bytes().await.unwrap();
+            samples.push(started.elapsed());
+        }
+        samples.sort();
+        println!(
+            "queue first page {:<28} p50 {:>7.2} ms  p99 {:>7.2} ms",
+            if query.is_empty() { "(open, any urgency)" } else { query },
+            percentile(&samples, 0.5).as_secs_f64() * 1000.0,
+            percentile(&samples, 0.99).as_secs_f64() * 1000.0
+        );
+    }
+}

@@ -26,13 +26,15 @@ mod backend {
     /// The error for the dashboard, with the HTTP status a REST client would get.
     pub fn failure(error: impl Into<HelpDeskError>) -> ServerFnError {
         use crate::workflow::WorkflowError;
-        use leptos_axum::ResponseOptions;
         use http::StatusCode;
+        use leptos_axum::ResponseOptions;
         let error = error.into();
         let status = match &error {
             HelpDeskError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             HelpDeskError::NotFound(_) => StatusCode::NOT_FOUND,
-            HelpDeskError::Workflow(WorkflowError::IllegalTransition { .. }) => StatusCode::CONFLICT,
+            HelpDeskError::Workflow(WorkflowError::IllegalTransition { .. }) => {
+                StatusCode::CONFLICT
+            }
             HelpDeskError::Workflow(_) => StatusCode::UNPROCESSABLE_ENTITY,
             HelpDeskError::Storage(source) => {
                 tracing::error!(error = %source, "server function failed on storage");
@@ -42,11 +44,12 @@ mod backend {
         // A plain HTML form post (no wasm yet) is answered with a redirect back to the page,
         // carrying the error; only script clients get the status code.
         let plain_form_post = use_context::<http::request::Parts>().is_some_and(|parts| {
-            parts
-                .headers
-                .get(http::header::ACCEPT)
-                .and_then(|accept| accept.to_str().ok())
-                .is_some_and(|accept| accept.contains("text/html"))
+            parts.method == http::Method::POST
+                && parts
+                    .headers
+                    .get(http::header::ACCEPT)
+                    .and_then(|accept| accept.to_str().ok())
+                    .is_some_and(|accept| accept.contains("text/html"))
         });
         if let (Some(response), false) = (use_context::<ResponseOptions>(), plain_form_post) {
             response.set_status(status);
@@ -55,7 +58,13 @@ mod backend {
     }
 
     pub fn reference(text: &str) -> Result<TicketRef, ServerFnError> {
-        text.parse().map_err(|error: crate::model::InvalidReference| ServerFnError::new(error.to_string()))
+        text.parse()
+            .map_err(|error: crate::model::InvalidReference| {
+                failure(crate::requests::FieldError::new(
+                    "reference",
+                    error.to_string(),
+                ))
+            })
     }
 
     /// Empty strings from forms mean "not given".
@@ -83,17 +92,29 @@ pub async fn queue_page(
     cursor: Option<String>,
 ) -> Result<TicketPage, ServerFnError> {
     use crate::requests::RawQueueQuery;
-    let query = RawQueueQuery { status, urgency, q, limit: None, cursor }
-        .parse()
-        .map_err(backend::failure)?;
-    backend::help_desk()?.queue(query).await.map_err(backend::failure)
+    let query = RawQueueQuery {
+        status,
+        urgency,
+        q,
+        limit: None,
+        cursor,
+    }
+    .parse()
+    .map_err(backend::failure)?;
+    backend::help_desk()?
+        .queue(query)
+        .await
+        .map_err(backend::failure)
 }
 
 /// A ticket with its timeline.
 #[server(prefix = "/rpc", endpoint = "load_ticket")]
 pub async fn load_ticket(reference: String) -> Result<TicketDetail, ServerFnError> {
     let reference = backend::reference(&reference)?;
-    backend::help_desk()?.ticket(reference).await.map_err(backend::failure)
+    backend::help_desk()?
+        .ticket(reference)
+        .await
+        .map_err(backend::failure)
 }
 
 /// Enters a ticket, then shows it.
@@ -120,12 +141,18 @@ pub async fn create_ticket(
         customer,
         scope: backend::parse_enum("scope", scope)?,
         environment: environment.unwrap_or_default(),
-        occurred_at: backend::given(occurred_at).map(|text| crate::format::normalize_local_time(&text)),
+        occurred_at: backend::given(occurred_at)
+            .map(|text| crate::format::normalize_local_time(&text)),
         manner: manner.unwrap_or_default(),
         author: None,
     };
-    let draft = request.parse(Channel::Phone, DASHBOARD_AUTHOR).map_err(backend::failure)?;
-    let ticket = backend::help_desk()?.create_ticket(draft).await.map_err(backend::failure)?;
+    let draft = request
+        .parse(Channel::Phone, DASHBOARD_AUTHOR)
+        .map_err(backend::failure)?;
+    let ticket = backend::help_desk()?
+        .create_ticket(draft)
+        .await
+        .map_err(backend::failure)?;
     leptos_axum::redirect(&format!("/tickets/{}", ticket.reference));
     Ok(ticket)
 }
@@ -144,11 +171,23 @@ pub async fn add_entry(
         backend::failure(FieldError::new("kind", error.to_string()))
     })?;
     // The dashboard's form always carries an outcome field; it only means something for attempts.
-    let outcome = if kind == crate::model::EntryKind::Attempt { backend::parse_enum("outcome", outcome)? } else { None };
-    let entry = NewEntry { kind, body, outcome, author: None }
-        .parse(DASHBOARD_AUTHOR)
-        .map_err(backend::failure)?;
-    backend::help_desk()?.add_entry(reference, entry).await.map_err(backend::failure)
+    let outcome = if kind == crate::model::EntryKind::Attempt {
+        backend::parse_enum("outcome", outcome)?
+    } else {
+        None
+    };
+    let entry = NewEntry {
+        kind,
+        body,
+        outcome,
+        author: None,
+    }
+    .parse(DASHBOARD_AUTHOR)
+    .map_err(backend::failure)?;
+    backend::help_desk()?
+        .add_entry(reference, entry)
+        .await
+        .map_err(backend::failure)
 }
 
 /// Moves a ticket through the workflow.
@@ -163,10 +202,17 @@ pub async fn change_status(
     let to = to.parse().map_err(|error: crate::model::UnknownValue| {
         backend::failure(FieldError::new("to", error.to_string()))
     })?;
-    let transition = TransitionRequest { to, resolution, author: None }
-        .parse(DASHBOARD_AUTHOR)
-        .map_err(backend::failure)?;
-    backend::help_desk()?.transition(reference, transition).await.map_err(backend::failure)
+    let transition = TransitionRequest {
+        to,
+        resolution,
+        author: None,
+    }
+    .parse(DASHBOARD_AUTHOR)
+    .map_err(backend::failure)?;
+    backend::help_desk()?
+        .transition(reference, transition)
+        .await
+        .map_err(backend::failure)
 }
 
 /// Edits a ticket's urgency, assignee or occurrence details.
@@ -181,15 +227,19 @@ pub async fn update_ticket(
 ) -> Result<Ticket, ServerFnError> {
     use crate::requests::TicketPatch;
     let reference = backend::reference(&reference)?;
+    // The details form always sends all three fields; an empty one clears it.
     let patch = TicketPatch {
         urgency: backend::parse_enum("urgency", urgency)?,
         assignee,
-        environment: backend::given(environment),
-        occurred_at: backend::given(occurred_at).map(|text| crate::format::normalize_local_time(&text)),
-        manner: backend::given(manner),
+        environment,
+        occurred_at: occurred_at.map(|text| crate::format::normalize_local_time(&text)),
+        manner,
         ..TicketPatch::default()
     }
     .parse(DASHBOARD_AUTHOR)
     .map_err(backend::failure)?;
-    backend::help_desk()?.update_ticket(reference, patch).await.map_err(backend::failure)
+    backend::help_desk()?
+        .update_ticket(reference, patch)
+        .await
+        .map_err(backend::failure)
 }

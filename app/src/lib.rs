@@ -4,7 +4,6 @@
 // The dashboard's view types nest deeply; the compiler needs more room to lay them out.
 #![recursion_limit = "256"]
 
-
 pub mod api;
 pub mod components;
 pub mod format;
@@ -75,7 +74,10 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(App);
     // Tells people and browser tests that the page is now interactive.
-    if let Some(body) = web_sys::window().and_then(|window| window.document()).and_then(|document| document.body()) {
+    if let Some(body) = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.body())
+    {
         let _ = body.set_attribute("data-hydrated", "true");
     }
 }

@@ -176,7 +176,10 @@ wire_enum! {
 impl EntryKind {
     /// Whether a person may add this kind of entry directly (the others are the audit trail).
     pub fn is_manual(self) -> bool {
-        matches!(self, EntryKind::Note | EntryKind::Contact | EntryKind::Attempt)
+        matches!(
+            self,
+            EntryKind::Note | EntryKind::Contact | EntryKind::Attempt
+        )
     }
 }
 
@@ -330,4 +333,52 @@ pub struct TicketPage {
     pub items: Vec<Ticket>,
     /// Pass as `cursor` to get the next page; absent on the last page.
     pub next_cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_round_trip_and_reject_anything_else() {
+        let reference: TicketRef = "TCK-42".parse().unwrap();
+        assert_eq!(reference.number(), 42);
+        assert_eq!(reference.to_string(), "TCK-42");
+        assert_eq!("tck-7".parse::<TicketRef>().unwrap().to_string(), "TCK-7");
+        for text in [
+            "",
+            "TCK-",
+            "TCK-0",
+            "TCK--1",
+            "TCK-1a",
+            "42",
+            "TCK-9999999999999999",
+            "TCK-١٢",
+        ] {
+            assert!(text.parse::<TicketRef>().is_err(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn enums_use_their_wire_names_everywhere() {
+        for urgency in Urgency::ALL {
+            assert_eq!(urgency.as_str().parse::<Urgency>(), Ok(*urgency));
+            assert_eq!(serde_json::to_value(urgency).unwrap(), urgency.as_str());
+        }
+        assert_eq!(
+            serde_json::to_value(Status::WaitingOnCustomer).unwrap(),
+            "waiting_on_customer"
+        );
+        let error = "urgent".parse::<Urgency>().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "`urgent` is not a valid Urgency; expected one of: critical, high, medium, low, none"
+        );
+    }
+
+    #[test]
+    fn urgency_ranks_put_critical_first() {
+        let ranks: Vec<u8> = Urgency::ALL.iter().map(|urgency| urgency.rank()).collect();
+        assert_eq!(ranks, [0, 1, 2, 3, 4]);
+    }
 }

@@ -31,12 +31,26 @@ pub fn status_letter(status: Status) -> char {
 /// The part of the key known before the ticket has a number.
 pub fn queue_key_prefix(status: Status, urgency: Urgency, created_at: OffsetDateTime) -> String {
     let micros = (created_at.unix_timestamp_nanos() / 1_000).max(0);
-    format!("{}{}{micros:0width$}", status_letter(status), urgency.rank(), width = MICROS_DIGITS)
+    format!(
+        "{}{}{micros:0width$}",
+        status_letter(status),
+        urgency.rank(),
+        width = MICROS_DIGITS
+    )
 }
 
 /// The full key of a ticket.
-pub fn queue_key(status: Status, urgency: Urgency, created_at: OffsetDateTime, number: u64) -> String {
-    format!("{}{}", queue_key_prefix(status, urgency, created_at), NUMBER_OFFSET + number)
+pub fn queue_key(
+    status: Status,
+    urgency: Urgency,
+    created_at: OffsetDateTime,
+    number: u64,
+) -> String {
+    format!(
+        "{}{}",
+        queue_key_prefix(status, urgency, created_at),
+        NUMBER_OFFSET + number
+    )
 }
 
 /// The part of a key that orders the queue across statuses; also the page cursor.
@@ -46,11 +60,16 @@ pub fn order_of_key(key: &str) -> &str {
 
 /// Whether text has the shape of a cursor (a key without its status letter).
 pub fn is_valid_cursor(cursor: &str) -> bool {
-    cursor.len() == RANK_DIGITS + MICROS_DIGITS + NUMBER_DIGITS && cursor.bytes().all(|byte| byte.is_ascii_digit())
+    cursor.len() == RANK_DIGITS + MICROS_DIGITS + NUMBER_DIGITS
+        && cursor.bytes().all(|byte| byte.is_ascii_digit())
 }
 
 /// The exclusive key bounds of one status's range in a listing: keys strictly between them.
-pub fn key_range(status: Status, urgency: Option<Urgency>, cursor: Option<&str>) -> (String, String) {
+pub fn key_range(
+    status: Status,
+    urgency: Option<Urgency>,
+    cursor: Option<&str>,
+) -> (String, String) {
     let letter = status_letter(status);
     let mut lower = match urgency {
         Some(urgency) => format!("{letter}{}", urgency.rank()),
@@ -85,7 +104,16 @@ mod tests {
         ];
         keys.sort();
         let order: Vec<_> = keys.iter().map(|(_, name)| *name).collect();
-        assert_eq!(order, ["critical early 4", "critical early 30", "critical late", "low early", "none early"]);
+        assert_eq!(
+            order,
+            [
+                "critical early 4",
+                "critical early 30",
+                "critical late",
+                "low early",
+                "none early"
+            ]
+        );
     }
 
     #[test]
@@ -116,7 +144,12 @@ mod tests {
 
     #[test]
     fn every_cursor_is_valid_and_other_text_is_not() {
-        let key = queue_key(Status::Verified, Urgency::High, datetime!(2026-11-28 09:30 UTC), 987_654);
+        let key = queue_key(
+            Status::Verified,
+            Urgency::High,
+            datetime!(2026-11-28 09:30 UTC),
+            987_654,
+        );
         assert!(is_valid_cursor(order_of_key(&key)));
         assert!(!is_valid_cursor(&key));
         assert!(!is_valid_cursor(""));

@@ -23,7 +23,10 @@ pub struct FieldError {
 impl FieldError {
     /// An error about one field.
     pub fn new(field: &str, message: impl Into<String>) -> FieldError {
-        FieldError { field: field.to_string(), message: message.into() }
+        FieldError {
+            field: field.to_string(),
+            message: message.into(),
+        }
     }
 }
 
@@ -45,7 +48,10 @@ pub fn checked_text(
             format!("is {length} characters long; the limit is {max_chars}"),
         ));
     }
-    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         return Err(FieldError::new(field, "contains control characters"));
     }
     Ok(trimmed.to_string())
@@ -55,9 +61,14 @@ pub fn checked_text(
 pub fn checked_time(field: &str, text: Option<&str>) -> Result<Option<OffsetDateTime>, FieldError> {
     match text.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(text) => OffsetDateTime::parse(text, &Rfc3339).map(|moment| Some(moment.to_offset(time::UtcOffset::UTC))).map_err(|_| {
-            FieldError::new(field, "must be an RFC 3339 timestamp such as 2026-11-28T09:30:00Z")
-        }),
+        Some(text) => OffsetDateTime::parse(text, &Rfc3339)
+            .map(|moment| Some(moment.to_offset(time::UtcOffset::UTC)))
+            .map_err(|_| {
+                FieldError::new(
+                    field,
+                    "must be an RFC 3339 timestamp such as 2026-11-28T09:30:00Z",
+                )
+            }),
     }
 }
 
@@ -119,12 +130,20 @@ pub struct TicketDraft {
 /// Checks the author name, falling back to the client's default.
 pub fn checked_author(author: Option<&str>, default_author: &str) -> Result<String, FieldError> {
     let author = checked_text("author", author.unwrap_or(""), MAX_SHORT_CHARS, false)?;
-    Ok(if author.is_empty() { default_author.to_string() } else { author })
+    Ok(if author.is_empty() {
+        default_author.to_string()
+    } else {
+        author
+    })
 }
 
 impl NewTicket {
     /// Checks every field; the defaults depend on the client (`api` or `dashboard`).
-    pub fn parse(self, default_channel: Channel, default_author: &str) -> Result<TicketDraft, FieldError> {
+    pub fn parse(
+        self,
+        default_channel: Channel,
+        default_author: &str,
+    ) -> Result<TicketDraft, FieldError> {
         Ok(TicketDraft {
             title: checked_text("title", &self.title, MAX_TITLE_CHARS, true)?,
             description: checked_text("description", &self.description, MAX_TEXT_CHARS, false)?,
@@ -157,7 +176,7 @@ pub struct TicketPatch {
     pub scope: Option<Scope>,
     /// New environment.
     pub environment: Option<String>,
-    /// New time of occurrence (RFC 3339).
+    /// New time of occurrence (RFC 3339); an empty string clears it.
     pub occurred_at: Option<String>,
     /// New manner of occurrence.
     pub manner: Option<String>,
@@ -182,8 +201,8 @@ pub struct CheckedPatch {
     pub scope: Option<Scope>,
     /// New environment.
     pub environment: Option<String>,
-    /// New time of occurrence.
-    pub occurred_at: Option<OffsetDateTime>,
+    /// New time of occurrence; `Some(None)` clears it.
+    pub occurred_at: Option<Option<OffsetDateTime>>,
     /// New manner.
     pub manner: Option<String>,
     /// `Some(None)` unassigns.
@@ -196,7 +215,9 @@ impl TicketPatch {
     /// Checks every present field; a patch that changes nothing is refused.
     pub fn parse(self, default_author: &str) -> Result<CheckedPatch, FieldError> {
         let text = |field: &str, value: Option<String>, max: usize, required: bool| {
-            value.map(|value| checked_text(field, &value, max, required)).transpose()
+            value
+                .map(|value| checked_text(field, &value, max, required))
+                .transpose()
         };
         let assignee = match self.assignee {
             None => None,
@@ -207,9 +228,7 @@ impl TicketPatch {
         };
         let occurred_at = match self.occurred_at.as_deref() {
             None => None,
-            Some(text) => Some(checked_time("occurred_at", Some(text))?.ok_or_else(|| {
-                FieldError::new("occurred_at", "must be an RFC 3339 timestamp")
-            })?),
+            Some(text) => Some(checked_time("occurred_at", Some(text))?),
         };
         let patch = CheckedPatch {
             title: text("title", self.title, MAX_TITLE_CHARS, true)?,
@@ -223,7 +242,12 @@ impl TicketPatch {
             assignee,
             author: checked_author(self.author.as_deref(), default_author)?,
         };
-        if patch == (CheckedPatch { author: patch.author.clone(), ..CheckedPatch::default() }) {
+        if patch
+            == (CheckedPatch {
+                author: patch.author.clone(),
+                ..CheckedPatch::default()
+            })
+        {
             return Err(FieldError::new("body", "names no field to change"));
         }
         Ok(patch)
@@ -264,15 +288,23 @@ impl NewEntry {
         if !self.kind.is_manual() {
             return Err(FieldError::new(
                 "kind",
-                format!("`{}` entries are written by the system; use note, contact or attempt", self.kind),
+                format!(
+                    "`{}` entries are written by the system; use note, contact or attempt",
+                    self.kind
+                ),
             ));
         }
         let outcome = match (self.kind, self.outcome) {
             (EntryKind::Attempt, None) => {
-                return Err(FieldError::new("outcome", "is required for an attempt: worked, partly or failed"));
+                return Err(FieldError::new(
+                    "outcome",
+                    "is required for an attempt: worked, partly or failed",
+                ));
             }
             (EntryKind::Attempt, outcome) => outcome,
-            (_, Some(_)) => return Err(FieldError::new("outcome", "only attempts have an outcome")),
+            (_, Some(_)) => {
+                return Err(FieldError::new("outcome", "only attempts have an outcome"));
+            }
             (_, None) => None,
         };
         Ok(EntryDraft {
@@ -342,17 +374,22 @@ impl StatusFilter {
         match text.map(str::trim).unwrap_or("") {
             "" | "open" => Ok(StatusFilter::Open),
             "all" => Ok(StatusFilter::All),
-            other => other
-                .parse()
-                .map(StatusFilter::Only)
-                .map_err(|error: crate::model::UnknownValue| FieldError::new("status", format!("{error}, open or all"))),
+            other => other.parse().map(StatusFilter::Only).map_err(
+                |error: crate::model::UnknownValue| {
+                    FieldError::new("status", format!("{error}, open or all"))
+                },
+            ),
         }
     }
 
     /// The statuses this filter admits.
     pub fn statuses(self) -> Vec<Status> {
         match self {
-            StatusFilter::Open => Status::ALL.iter().copied().filter(|status| status.is_open()).collect(),
+            StatusFilter::Open => Status::ALL
+                .iter()
+                .copied()
+                .filter(|status| status.is_open())
+                .collect(),
             StatusFilter::All => Status::ALL.to_vec(),
             StatusFilter::Only(status) => vec![status],
         }
@@ -416,14 +453,24 @@ impl RawQueueQuery {
             None | Some("") => DEFAULT_PAGE_SIZE,
             Some(text) => match text.parse::<usize>() {
                 Ok(limit) if (1..=MAX_PAGE_SIZE).contains(&limit) => limit,
-                _ => return Err(FieldError::new("limit", format!("must be a number from 1 to {MAX_PAGE_SIZE}"))),
+                _ => {
+                    return Err(FieldError::new(
+                        "limit",
+                        format!("must be a number from 1 to {MAX_PAGE_SIZE}"),
+                    ));
+                }
             },
         };
         let text = checked_text("q", self.q.as_deref().unwrap_or(""), MAX_SHORT_CHARS, false)?;
         let cursor = match self.cursor.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(cursor) if crate::queue::is_valid_cursor(cursor) => Some(cursor.to_string()),
-            Some(_) => return Err(FieldError::new("cursor", "is not a cursor this server gave out")),
+            Some(_) => {
+                return Err(FieldError::new(
+                    "cursor",
+                    "is not a cursor this server gave out",
+                ));
+            }
         };
         Ok(QueueQuery {
             status: StatusFilter::parse(self.status.as_deref())?,
@@ -432,5 +479,141 @@ impl RawQueueQuery {
             limit,
             cursor,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minimal() -> NewTicket {
+        NewTicket {
+            title: "Printer offline".into(),
+            customer: "Ada".into(),
+            ..NewTicket::default()
+        }
+    }
+
+    #[test]
+    fn a_minimal_ticket_gets_the_client_defaults() {
+        let draft = minimal().parse(Channel::Phone, "agent").unwrap();
+        assert_eq!(draft.urgency, Urgency::Medium);
+        assert_eq!(draft.channel, Channel::Phone);
+        assert_eq!(draft.scope, Scope::External);
+        assert_eq!(draft.author, "agent");
+        assert_eq!(draft.occurred_at, None);
+    }
+
+    #[test]
+    fn text_is_trimmed_and_checked() {
+        let mut request = minimal();
+        request.title = "  Printer offline \n".into();
+        assert_eq!(
+            request.parse(Channel::Api, "api").unwrap().title,
+            "Printer offline"
+        );
+
+        let mut request = minimal();
+        request.customer = "Ada\u{0}".into();
+        assert_eq!(
+            request.parse(Channel::Api, "api").unwrap_err().field,
+            "customer"
+        );
+
+        let mut request = minimal();
+        request.description = "é".repeat(MAX_TEXT_CHARS + 1);
+        let error = request.parse(Channel::Api, "api").unwrap_err();
+        assert_eq!(error.field, "description");
+        assert!(error.message.contains("20000"), "{error}");
+    }
+
+    #[test]
+    fn times_are_rfc3339_and_normalised_to_utc() {
+        let mut request = minimal();
+        request.occurred_at = Some("2026-11-28T10:00:00+01:00".into());
+        let draft = request.parse(Channel::Api, "api").unwrap();
+        assert_eq!(draft.occurred_at.unwrap().offset(), time::UtcOffset::UTC);
+        assert_eq!(draft.occurred_at.unwrap().hour(), 9);
+        let mut request = minimal();
+        request.occurred_at = Some("28/11/2026".into());
+        assert_eq!(
+            request.parse(Channel::Api, "api").unwrap_err().field,
+            "occurred_at"
+        );
+    }
+
+    #[test]
+    fn attempts_need_an_outcome_and_only_attempts_have_one() {
+        let entry = |kind, outcome| NewEntry {
+            kind,
+            body: "Rebooted".into(),
+            outcome,
+            author: None,
+        };
+        assert!(
+            entry(EntryKind::Attempt, Some(Outcome::Failed))
+                .parse("api")
+                .is_ok()
+        );
+        assert_eq!(
+            entry(EntryKind::Attempt, None)
+                .parse("api")
+                .unwrap_err()
+                .field,
+            "outcome"
+        );
+        assert_eq!(
+            entry(EntryKind::Note, Some(Outcome::Worked))
+                .parse("api")
+                .unwrap_err()
+                .field,
+            "outcome"
+        );
+        assert_eq!(
+            entry(EntryKind::Edit, None).parse("api").unwrap_err().field,
+            "kind"
+        );
+    }
+
+    #[test]
+    fn an_empty_patch_is_refused_and_an_empty_assignee_unassigns() {
+        assert_eq!(
+            TicketPatch::default().parse("api").unwrap_err().field,
+            "body"
+        );
+        let patch = TicketPatch {
+            assignee: Some("  ".into()),
+            ..TicketPatch::default()
+        }
+        .parse("api")
+        .unwrap();
+        assert_eq!(patch.assignee, Some(None));
+    }
+
+    #[test]
+    fn queue_queries_are_checked_field_by_field() {
+        let query = RawQueueQuery {
+            q: Some(" Printer ".into()),
+            ..RawQueueQuery::default()
+        }
+        .parse()
+        .unwrap();
+        assert_eq!(query.text.as_deref(), Some("printer"));
+        assert_eq!(query.limit, DEFAULT_PAGE_SIZE);
+        assert_eq!(query.status, StatusFilter::Open);
+        let bad = RawQueueQuery {
+            status: Some("asleep".into()),
+            ..RawQueueQuery::default()
+        }
+        .parse()
+        .unwrap_err();
+        assert_eq!(bad.field, "status");
+        assert!(
+            StatusFilter::Open
+                .statuses()
+                .iter()
+                .all(|status| status.is_open())
+        );
+        assert_eq!(StatusFilter::All.statuses().len(), Status::ALL.len());
     }
 }

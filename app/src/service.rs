@@ -4,7 +4,9 @@
 //! integrations share one set of rules, and `app` never names a database type.
 
 use crate::model::{Entry, Ticket, TicketDetail, TicketPage, TicketRef};
-use crate::requests::{CheckedPatch, EntryDraft, FieldError, QueueQuery, TicketDraft, TransitionDraft};
+use crate::requests::{
+    CheckedPatch, EntryDraft, FieldError, QueueQuery, TicketDraft, TransitionDraft,
+};
 use crate::workflow::WorkflowError;
 use std::sync::Arc;
 
@@ -35,11 +37,23 @@ pub trait HelpDesk: Send + Sync + 'static {
     /// One page of the queue.
     async fn queue(&self, query: QueueQuery) -> Result<TicketPage, HelpDeskError>;
     /// Edits fields; urgency and assignee changes go on the timeline.
-    async fn update_ticket(&self, reference: TicketRef, patch: CheckedPatch) -> Result<Ticket, HelpDeskError>;
+    async fn update_ticket(
+        &self,
+        reference: TicketRef,
+        patch: CheckedPatch,
+    ) -> Result<Ticket, HelpDeskError>;
     /// Adds a note, contact or fix attempt.
-    async fn add_entry(&self, reference: TicketRef, entry: EntryDraft) -> Result<Entry, HelpDeskError>;
+    async fn add_entry(
+        &self,
+        reference: TicketRef,
+        entry: EntryDraft,
+    ) -> Result<Entry, HelpDeskError>;
     /// Moves the ticket through the workflow.
-    async fn transition(&self, reference: TicketRef, transition: TransitionDraft) -> Result<Ticket, HelpDeskError>;
+    async fn transition(
+        &self,
+        reference: TicketRef,
+        transition: TransitionDraft,
+    ) -> Result<Ticket, HelpDeskError>;
     /// Whether the database answers.
     async fn ready(&self) -> Result<(), HelpDeskError>;
 }

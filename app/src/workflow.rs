@@ -11,7 +11,10 @@ use crate::model::{Status, Ticket};
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum WorkflowError {
     /// The workflow has no such step.
-    #[error("a {from} ticket cannot move to {to}; from {from} it can move to: {}", names(allowed))]
+    #[error(
+        "a {from} ticket cannot move to {to}; from {from} it can move to: {}",
+        names(allowed)
+    )]
     IllegalTransition {
         /// Current status.
         from: Status,
@@ -35,7 +38,11 @@ fn names(statuses: &[Status]) -> String {
     if statuses.is_empty() {
         return "nothing".to_string();
     }
-    statuses.iter().map(|status| status.as_str()).collect::<Vec<_>>().join(", ")
+    statuses
+        .iter()
+        .map(|status| status.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The statuses a ticket in `from` may move to.
@@ -135,7 +142,11 @@ mod tests {
         ];
         for step in path.windows(2) {
             let resolution = (step[1] == Status::Resolved).then_some("replaced the cable");
-            assert_eq!(check_transition(&ticket(step[0]), step[1], resolution), Ok(()), "{step:?}");
+            assert_eq!(
+                check_transition(&ticket(step[0]), step[1], resolution),
+                Ok(()),
+                "{step:?}"
+            );
         }
     }
 
@@ -164,7 +175,10 @@ mod tests {
     #[test]
     fn a_new_ticket_cannot_skip_verification() {
         let error = check_transition(&ticket(Status::New), Status::InProgress, None).unwrap_err();
-        assert_eq!(error.to_string(), "a new ticket cannot move to in_progress; from new it can move to: verified, invalid");
+        assert_eq!(
+            error.to_string(),
+            "a new ticket cannot move to in_progress; from new it can move to: verified, invalid"
+        );
     }
 
     #[test]
@@ -185,20 +199,30 @@ mod tests {
         incomplete.manner.clear();
         assert_eq!(
             check_transition(&incomplete, Status::Verified, None),
-            Err(WorkflowError::NotVerifiable { missing: vec!["environment", "occurred_at", "manner"] })
+            Err(WorkflowError::NotVerifiable {
+                missing: vec!["environment", "occurred_at", "manner"]
+            })
         );
         incomplete.environment = "macOS 15".into();
         assert_eq!(
             check_transition(&incomplete, Status::Verified, None),
-            Err(WorkflowError::NotVerifiable { missing: vec!["occurred_at", "manner"] })
+            Err(WorkflowError::NotVerifiable {
+                missing: vec!["occurred_at", "manner"]
+            })
         );
     }
 
     #[test]
     fn resolved_and_closed_tickets_can_be_reopened() {
         for from in [Status::Resolved, Status::Closed] {
-            assert_eq!(check_transition(&ticket(from), Status::InProgress, None), Ok(()));
-            assert_eq!(check_transition(&ticket(from), Status::Verified, None), Ok(()));
+            assert_eq!(
+                check_transition(&ticket(from), Status::InProgress, None),
+                Ok(())
+            );
+            assert_eq!(
+                check_transition(&ticket(from), Status::Verified, None),
+                Ok(())
+            );
         }
     }
 }

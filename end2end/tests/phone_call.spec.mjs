@@ -75,7 +75,23 @@ test('the workflow refuses to verify a ticket that lacks details and says what i
   const ticket = await response.json();
   await open(page, `/tickets/${ticket.reference}`);
   await expect(page.locator('.status-actions .hint')).toContainText('the environment, when it happened, how it happened');
+  // A note typed but not yet added survives a refused action.
+  await page.locator('section.entry-form textarea[name="body"]').fill('Half-written note');
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.locator('.status-actions .error')).toContainText('still missing: environment, occurred_at, manner');
   await expect(page.locator('.ticket-header .badge.status-new')).toHaveText('New');
+  await expect(page.locator('section.entry-form textarea[name="body"]')).toHaveValue('Half-written note');
+
+  // Recording the details makes it verifiable.
+  const details = page.locator('form.occurrence');
+  await details.getByLabel('Environment').fill('Android 15, app 3.2');
+  await details.getByLabel('When it happened (UTC)').fill('2026-11-27T18:05:30');
+  await details.getByLabel('How it happened').fill('Opening the app from a notification');
+  await details.getByRole('button', { name: 'Save details' }).click();
+  await expect(page.locator('dl.details')).toContainText('2026-11-27 18:05 UTC');
+  await expect(page.locator('.status-actions .hint')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page.locator('.ticket-header .badge.status-verified')).toHaveText('Verified');
+  const stored = await (await request.get(`/api/v1/tickets/${ticket.reference}`)).json();
+  expect(stored.occurred_at).toBe('2026-11-27T18:05:30Z');
 });

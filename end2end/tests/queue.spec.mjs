@@ -28,8 +28,10 @@ test('the queue is ordered by urgency, then age, and follows an urgency change',
   await expect(rows).toHaveText([low.reference, critical.reference, high.reference, medium.reference]);
 
   // Filtering by urgency narrows the list without a reload.
+  await page.evaluate(() => { window.stillTheSamePage = true; });
   await page.getByLabel('Urgency').selectOption('critical');
   await expect(rows).toHaveText([low.reference, critical.reference]);
+  expect(await page.evaluate(() => window.stillTheSamePage)).toBe(true);
   expect(errors).toEqual([]);
 });
 

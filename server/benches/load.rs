@@ -22,7 +22,12 @@ struct Options {
 }
 
 fn options() -> Options {
-    let mut options = Options { tickets: 100_000, clients: 8, database: None, samples: 200 };
+    let mut options = Options {
+        tickets: 100_000,
+        clients: 8,
+        database: None,
+        samples: 200,
+    };
     let mut arguments = std::env::args().skip(1);
     while let Some(argument) = arguments.next() {
         let mut value = || arguments.next().expect("a value after the flag");
@@ -46,14 +51,28 @@ fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
 async fn main() {
     let options = options();
     let data = tempfile::tempdir().expect("a temporary directory");
-    let url = options.database.clone().unwrap_or_else(|| format!("surrealkv://{}", data.path().display()));
-    let store = Store::open(&DatabaseSettings { url: url.clone(), credentials: None, namespace: "bench".into(), database: "bench".into() })
-        .await
-        .expect("the database opens");
+    let url = options
+        .database
+        .clone()
+        .unwrap_or_else(|| format!("surrealkv://{}", data.path().display()));
+    let store = Store::open(&DatabaseSettings {
+        url: url.clone(),
+        credentials: None,
+        namespace: "bench".into(),
+        database: "bench".into(),
+    })
+    .await
+    .expect("the database opens");
     let help_desk: SharedHelpDesk = Arc::new(store);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let router = server::app_router(help_desk, SiteSettings { site_root: "target/site".into(), address });
+    let router = server::app_router(
+        help_desk,
+        SiteSettings {
+            site_root: "target/site".into(),
+            address,
+        },
+    );
     tokio::spawn(async move { axum::serve(listener, router).await });
     let base = format!("http://{address}");
     println!("database: {url}");
@@ -104,11 +123,22 @@ async fn main() {
 
     // Queue: first page latency, unfiltered and filtered.
     let client = reqwest::Client::new();
-    for query in ["", "?urgency=critical", "?status=new", "?status=all", "?urgency=none&status=open", "?q=ticket%2099"] {
+    for query in [
+        "",
+        "?urgency=critical",
+        "?status=new",
+        "?status=all",
+        "?urgency=none&status=open",
+        "?q=ticket%2099",
+    ] {
         let mut samples = Vec::with_capacity(options.samples);
         for _ in 0..options.samples {
             let started = Instant::now();
-            let response = client.get(format!("{base}/api/v1/tickets{query}")).send().await.unwrap();
+            let response = client
+                .get(format!("{base}/api/v1/tickets{query}"))
+                .send()
+                .await
+                .unwrap();
             assert_eq!(response.status(), 200);
             let _ = response.bytes().await.unwrap();
             samples.push(started.elapsed());
@@ -116,7 +146,11 @@ async fn main() {
         samples.sort();
         println!(
             "queue first page {:<28} p50 {:>7.2} ms  p99 {:>7.2} ms",
-            if query.is_empty() { "(open, any urgency)" } else { query },
+            if query.is_empty() {
+                "(open, any urgency)"
+            } else {
+                query
+            },
             percentile(&samples, 0.5).as_secs_f64() * 1000.0,
             percentile(&samples, 0.99).as_secs_f64() * 1000.0
         );

@@ -27,7 +27,12 @@ pub struct Config {
     pub database_user: Option<String>,
 
     /// Root password for a remote database.
-    #[arg(long, env = "HELPDESK_DATABASE_PASSWORD", hide_env_values = true, requires = "database_user")]
+    #[arg(
+        long,
+        env = "HELPDESK_DATABASE_PASSWORD",
+        hide_env_values = true,
+        requires = "database_user"
+    )]
     pub database_password: Option<String>,
 
     /// SurrealDB namespace.
@@ -60,7 +65,10 @@ impl Config {
             .unwrap_or_else(|| format!("surrealkv://{}", self.data_dir.display()));
         DatabaseSettings {
             url,
-            credentials: self.database_user.clone().zip(self.database_password.clone()),
+            credentials: self
+                .database_user
+                .clone()
+                .zip(self.database_password.clone()),
             namespace: self.namespace.clone(),
             database: self.database.clone(),
         }

@@ -15,14 +15,23 @@ pub use config::Config;
 
 /// The whole application: REST API, probes, server functions and dashboard pages.
 pub fn app_router(help_desk: SharedHelpDesk, site: site::SiteSettings) -> axum::Router {
-    http::router(http::ApiState { help_desk: help_desk.clone() })
-        .merge(site::router(help_desk, site))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+    http::router(http::ApiState {
+        help_desk: help_desk.clone(),
+    })
+    .merge(site::router(help_desk, site))
+    .layer(tower_http::compression::CompressionLayer::new())
+    .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
 /// Opens storage as configured and builds the application.
 pub async fn build(config: &Config) -> Result<axum::Router, storage::StorageError> {
     let store = storage::Store::open(&config.database_settings()).await?;
     let help_desk: SharedHelpDesk = Arc::new(store);
-    Ok(app_router(help_desk, site::SiteSettings { site_root: config.site_root.clone(), address: config.address }))
+    Ok(app_router(
+        help_desk,
+        site::SiteSettings {
+            site_root: config.site_root.clone(),
+            address: config.address,
+        },
+    ))
 }

@@ -35,6 +35,8 @@ pub fn router(help_desk: SharedHelpDesk, settings: SiteSettings) -> Router {
             let options = options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            context, shell,
+        ))
         .with_state(options)
 }

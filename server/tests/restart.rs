@@ -19,7 +19,11 @@ impl Drop for RunningServer {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Starts the real `helpdesk` binary on a data directory and waits until it is ready.
@@ -32,10 +36,17 @@ async fn start(data_dir: &std::path::Path) -> RunningServer {
         .stdout(Stdio::null())
         .spawn()
         .expect("the server binary starts");
-    let server = RunningServer { child, address: format!("http://127.0.0.1:{port}") };
+    let server = RunningServer {
+        child,
+        address: format!("http://127.0.0.1:{port}"),
+    };
     let client = reqwest::Client::new();
     for _ in 0..600 {
-        if let Ok(response) = client.get(format!("{}/readyz", server.address)).send().await {
+        if let Ok(response) = client
+            .get(format!("{}/readyz", server.address))
+            .send()
+            .await
+        {
             if response.status() == 200 {
                 return server;
             }
@@ -86,7 +97,14 @@ async fn tickets_on_disk_survive_a_killed_server() {
     listed.sort_by_key(|reference| reference[4..].parse::<u32>().unwrap());
     assert_eq!(listed, created);
 
-    let detail: Value = client.get(format!("{}/api/v1/tickets/TCK-3", server.address)).send().await.unwrap().json().await.unwrap();
+    let detail: Value = client
+        .get(format!("{}/api/v1/tickets/TCK-3", server.address))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(detail["entries"][1]["body"], "Cleared the cache");
 
     // The sequence continues after a restart: references are never reused.

@@ -37,7 +37,10 @@ async fn creating_a_ticket_answers_201_with_the_whole_ticket() {
 
     let (status, stored) = app.get("/api/v1/tickets/TCK-1").await;
     assert_eq!(status, 200);
-    assert_eq!(stored["description"], "Password rejected since this morning");
+    assert_eq!(
+        stored["description"],
+        "Password rejected since this morning"
+    );
     assert_eq!(stored["created_at"], body["created_at"]);
     assert_eq!(stored["entries"][0]["kind"], "created");
     assert_eq!(stored["entries"][0]["author"], "api");
@@ -46,7 +49,12 @@ async fn creating_a_ticket_answers_201_with_the_whole_ticket() {
 #[tokio::test]
 async fn defaults_fill_in_what_a_minimal_request_leaves_out() {
     let app = spawn_app().await;
-    let (status, body) = app.post("/api/v1/tickets", &json!({ "title": "Slow", "customer": "Bob" })).await;
+    let (status, body) = app
+        .post(
+            "/api/v1/tickets",
+            &json!({ "title": "Slow", "customer": "Bob" }),
+        )
+        .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["urgency"], "medium");
     assert_eq!(body["channel"], "api");
@@ -58,7 +66,10 @@ async fn defaults_fill_in_what_a_minimal_request_leaves_out() {
 async fn references_count_up_from_one() {
     let app = spawn_app().await;
     for expected in 1..=5 {
-        assert_eq!(app.create_ticket("Printer", "low").await, format!("TCK-{expected}"));
+        assert_eq!(
+            app.create_ticket("Printer", "low").await,
+            format!("TCK-{expected}")
+        );
     }
 }
 
@@ -84,7 +95,10 @@ async fn two_hundred_concurrent_creations_get_two_hundred_distinct_references() 
         .collect();
     let mut seen = HashSet::new();
     for task in tasks {
-        assert!(seen.insert(task.await.unwrap()), "a reference was given twice");
+        assert!(
+            seen.insert(task.await.unwrap()),
+            "a reference was given twice"
+        );
     }
     let expected: HashSet<String> = (1..=200).map(|number| format!("TCK-{number}")).collect();
     assert_eq!(seen, expected);
@@ -104,11 +118,25 @@ async fn the_queue_puts_the_most_urgent_then_the_oldest_first() {
 
     let (status, page) = app.get("/api/v1/tickets").await;
     assert_eq!(status, 200);
-    assert_eq!(references(&page), [critical_old.clone(), critical_new, high.clone(), low.clone(), none]);
+    assert_eq!(
+        references(&page),
+        [
+            critical_old.clone(),
+            critical_new,
+            high.clone(),
+            low.clone(),
+            none
+        ]
+    );
     assert_eq!(page["next_cursor"], serde_json::Value::Null);
 
     // Raising an old ticket's urgency moves it up.
-    let (status, body) = app.patch(&format!("/api/v1/tickets/{low}"), &json!({ "urgency": "critical" })).await;
+    let (status, body) = app
+        .patch(
+            &format!("/api/v1/tickets/{low}"),
+            &json!({ "urgency": "critical" }),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let (_, page) = app.get("/api/v1/tickets?limit=2").await;
     assert_eq!(references(&page), [low, critical_old]);
@@ -187,16 +215,27 @@ async fn bad_query_parameters_are_refused_with_the_parameter_named() {
 #[tokio::test]
 async fn unknown_and_malformed_references_are_404() {
     let app = spawn_app().await;
-    for path in ["/api/v1/tickets/TCK-99", "/api/v1/tickets/banana", "/api/v1/tickets/TCK-0"] {
+    for path in [
+        "/api/v1/tickets/TCK-99",
+        "/api/v1/tickets/banana",
+        "/api/v1/tickets/TCK-0",
+    ] {
         let (status, body) = app.get(path).await;
         assert_eq!(status, 404, "{path}");
         assert_eq!(body["error"]["code"], "not_found");
     }
-    let (status, _) = app.post("/api/v1/tickets/TCK-99/entries", &json!({ "kind": "note", "body": "hi" })).await;
+    let (status, _) = app
+        .post(
+            "/api/v1/tickets/TCK-99/entries",
+            &json!({ "kind": "note", "body": "hi" }),
+        )
+        .await;
     assert_eq!(status, 404);
     let (status, _) = app.transition("TCK-99", json!({ "to": "verified" })).await;
     assert_eq!(status, 404);
-    let (status, _) = app.patch("/api/v1/tickets/TCK-99", &json!({ "urgency": "low" })).await;
+    let (status, _) = app
+        .patch("/api/v1/tickets/TCK-99", &json!({ "urgency": "low" }))
+        .await;
     assert_eq!(status, 404);
 }
 
@@ -209,9 +248,18 @@ async fn invalid_fields_are_refused_and_nothing_is_written() {
         (json!({ "title": "   ", "customer": "Ada" }), "title"),
         (json!({ "title": long_title, "customer": "Ada" }), "title"),
         (json!({ "title": "Broken" }), "customer"),
-        (json!({ "title": "Broken", "customer": "Ada", "urgency": "urgent" }), "urgency"),
-        (json!({ "title": "Broken", "customer": "Ada", "occurred_at": "yesterday" }), "occurred_at"),
-        (json!({ "title": "Broken", "customer": "Ada", "priority": 1 }), "priority"),
+        (
+            json!({ "title": "Broken", "customer": "Ada", "urgency": "urgent" }),
+            "urgency",
+        ),
+        (
+            json!({ "title": "Broken", "customer": "Ada", "occurred_at": "yesterday" }),
+            "occurred_at",
+        ),
+        (
+            json!({ "title": "Broken", "customer": "Ada", "priority": 1 }),
+            "priority",
+        ),
         (json!({ "title": 42, "customer": "Ada" }), "title"),
     ] {
         let (status, response) = app.post("/api/v1/tickets", &body).await;
@@ -221,7 +269,11 @@ async fn invalid_fields_are_refused_and_nothing_is_written() {
     }
     let (_, page) = app.get("/api/v1/tickets?status=all").await;
     assert_eq!(references(&page), Vec::<String>::new());
-    assert_eq!(app.create_ticket("First real one", "low").await, "TCK-1", "refused requests use no reference");
+    assert_eq!(
+        app.create_ticket("First real one", "low").await,
+        "TCK-1",
+        "refused requests use no reference"
+    );
 }
 
 #[tokio::test]
@@ -260,18 +312,36 @@ async fn timeline_entries_record_notes_contacts_and_fix_attempts() {
     let reference = app.create_ticket("Monitor flickers", "medium").await;
     let path = format!("/api/v1/tickets/{reference}/entries");
 
-    let (status, note) = app.post(&path, &json!({ "kind": "note", "body": "Seen twice today", "author": "Lin" })).await;
+    let (status, note) = app
+        .post(
+            &path,
+            &json!({ "kind": "note", "body": "Seen twice today", "author": "Lin" }),
+        )
+        .await;
     assert_eq!(status, 201, "{note}");
     assert_eq!(note["author"], "Lin");
-    let (status, _) = app.post(&path, &json!({ "kind": "contact", "body": "Called back, no answer" })).await;
+    let (status, _) = app
+        .post(
+            &path,
+            &json!({ "kind": "contact", "body": "Called back, no answer" }),
+        )
+        .await;
     assert_eq!(status, 201);
-    let (status, attempt) = app.post(&path, &json!({ "kind": "attempt", "body": "Swapped the cable", "outcome": "failed" })).await;
+    let (status, attempt) = app
+        .post(
+            &path,
+            &json!({ "kind": "attempt", "body": "Swapped the cable", "outcome": "failed" }),
+        )
+        .await;
     assert_eq!(status, 201);
     assert_eq!(attempt["outcome"], "failed");
 
     for (body, field) in [
         (json!({ "kind": "attempt", "body": "Rebooted" }), "outcome"),
-        (json!({ "kind": "note", "body": "x", "outcome": "worked" }), "outcome"),
+        (
+            json!({ "kind": "note", "body": "x", "outcome": "worked" }),
+            "outcome",
+        ),
         (json!({ "kind": "note", "body": "  " }), "body"),
         (json!({ "kind": "status_change", "body": "sneaky" }), "kind"),
         (json!({ "kind": "gossip", "body": "x" }), "kind"),
@@ -282,7 +352,12 @@ async fn timeline_entries_record_notes_contacts_and_fix_attempts() {
     }
 
     let (_, detail) = app.get(&format!("/api/v1/tickets/{reference}")).await;
-    let kinds: Vec<_> = detail["entries"].as_array().unwrap().iter().map(|entry| entry["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<_> = detail["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["created", "note", "contact", "attempt"]);
     assert_eq!(detail["entries"][3]["body"], "Swapped the cable");
 }
@@ -309,7 +384,14 @@ async fn patching_changes_fields_and_records_urgency_and_assignee_on_the_timelin
     let entries = detail["entries"].as_array().unwrap();
     let summary: Vec<_> = entries
         .iter()
-        .map(|entry| (entry["kind"].as_str().unwrap(), entry["from"].clone(), entry["to"].clone(), entry["author"].as_str().unwrap()))
+        .map(|entry| {
+            (
+                entry["kind"].as_str().unwrap(),
+                entry["from"].clone(),
+                entry["to"].clone(),
+                entry["author"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         summary,
@@ -332,13 +414,21 @@ async fn patching_changes_fields_and_records_urgency_and_assignee_on_the_timelin
 async fn a_ticket_goes_through_the_whole_workflow() {
     let app = spawn_app().await;
     let reference = app.create_verifiable_ticket("Invoices print blank").await;
-    for to in ["verified", "in_progress", "waiting_on_customer", "in_progress"] {
+    for to in [
+        "verified",
+        "in_progress",
+        "waiting_on_customer",
+        "in_progress",
+    ] {
         let (status, ticket) = app.transition(&reference, json!({ "to": to })).await;
         assert_eq!(status, 200, "{to}: {ticket}");
         assert_eq!(ticket["status"], to);
     }
     let (status, ticket) = app
-        .transition(&reference, json!({ "to": "resolved", "resolution": "Reinstalled the PDF driver" }))
+        .transition(
+            &reference,
+            json!({ "to": "resolved", "resolution": "Reinstalled the PDF driver" }),
+        )
         .await;
     assert_eq!(status, 200, "{ticket}");
     assert_eq!(ticket["resolution"], "Reinstalled the PDF driver");
@@ -347,7 +437,9 @@ async fn a_ticket_goes_through_the_whole_workflow() {
     assert_eq!(ticket["status"], "closed");
 
     // Reopening keeps the history but clears the current resolution.
-    let (status, ticket) = app.transition(&reference, json!({ "to": "in_progress" })).await;
+    let (status, ticket) = app
+        .transition(&reference, json!({ "to": "in_progress" }))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(ticket["resolution"], serde_json::Value::Null);
 
@@ -357,7 +449,13 @@ async fn a_ticket_goes_through_the_whole_workflow() {
         .unwrap()
         .iter()
         .filter(|entry| entry["kind"] == "status_change")
-        .map(|entry| format!("{}>{}", entry["from"].as_str().unwrap(), entry["to"].as_str().unwrap()))
+        .map(|entry| {
+            format!(
+                "{}>{}",
+                entry["from"].as_str().unwrap(),
+                entry["to"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(
         changes,
@@ -371,7 +469,12 @@ async fn a_ticket_goes_through_the_whole_workflow() {
             "closed>in_progress"
         ]
     );
-    let resolved = detail["entries"].as_array().unwrap().iter().find(|entry| entry["to"] == "resolved").unwrap();
+    let resolved = detail["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["to"] == "resolved")
+        .unwrap();
     assert_eq!(resolved["body"], "Reinstalled the PDF driver");
 }
 
@@ -379,43 +482,74 @@ async fn a_ticket_goes_through_the_whole_workflow() {
 async fn illegal_transitions_are_refused_and_change_nothing() {
     let app = spawn_app().await;
     let reference = app.create_verifiable_ticket("Disk full").await;
-    for to in ["in_progress", "resolved", "closed", "waiting_on_customer", "new"] {
-        let (status, body) = app.transition(&reference, json!({ "to": to, "resolution": "x" })).await;
+    for to in [
+        "in_progress",
+        "resolved",
+        "closed",
+        "waiting_on_customer",
+        "new",
+    ] {
+        let (status, body) = app
+            .transition(&reference, json!({ "to": to, "resolution": "x" }))
+            .await;
         assert_eq!(status, 409, "new -> {to}: {body}");
         assert_eq!(body["error"]["code"], "illegal_transition");
-        assert!(body["error"]["message"].as_str().unwrap().contains("verified, invalid"), "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("verified, invalid"),
+            "{body}"
+        );
     }
     let (status, body) = app.transition(&reference, json!({ "to": "asleep" })).await;
     assert_eq!(status, 422, "{body}");
 
-    app.transition(&reference, json!({ "to": "verified" })).await;
-    app.transition(&reference, json!({ "to": "in_progress" })).await;
-    let (status, body) = app.transition(&reference, json!({ "to": "resolved" })).await;
+    app.transition(&reference, json!({ "to": "verified" }))
+        .await;
+    app.transition(&reference, json!({ "to": "in_progress" }))
+        .await;
+    let (status, body) = app
+        .transition(&reference, json!({ "to": "resolved" }))
+        .await;
     assert_eq!(status, 422);
     assert_eq!(body["error"]["code"], "missing_resolution");
-    let (status, body) = app.transition(&reference, json!({ "to": "resolved", "resolution": "   " })).await;
+    let (status, body) = app
+        .transition(&reference, json!({ "to": "resolved", "resolution": "   " }))
+        .await;
     assert_eq!(status, 422, "{body}");
 
     let (_, detail) = app.get(&format!("/api/v1/tickets/{reference}")).await;
     assert_eq!(detail["status"], "in_progress");
-    assert_eq!(detail["entries"].as_array().unwrap().len(), 3, "created + two status changes");
+    assert_eq!(
+        detail["entries"].as_array().unwrap().len(),
+        3,
+        "created + two status changes"
+    );
 }
 
 #[tokio::test]
 async fn verifying_tells_the_agent_what_is_missing() {
     let app = spawn_app().await;
     let reference = app.create_ticket("Something is off", "medium").await;
-    let (status, body) = app.transition(&reference, json!({ "to": "verified" })).await;
+    let (status, body) = app
+        .transition(&reference, json!({ "to": "verified" }))
+        .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["code"], "not_verifiable");
-    assert_eq!(body["error"]["message"], "cannot verify yet; still missing: environment, occurred_at, manner");
+    assert_eq!(
+        body["error"]["message"],
+        "cannot verify yet; still missing: environment, occurred_at, manner"
+    );
 
     app.patch(
         &format!("/api/v1/tickets/{reference}"),
         &json!({ "environment": "Android 15", "occurred_at": "2026-11-27T18:00:00Z", "manner": "on app start" }),
     )
     .await;
-    let (status, body) = app.transition(&reference, json!({ "to": "verified" })).await;
+    let (status, body) = app
+        .transition(&reference, json!({ "to": "verified" }))
+        .await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -427,7 +561,16 @@ async fn concurrent_transitions_of_one_ticket_apply_exactly_once() {
         .map(|_| {
             let client = app.client.clone();
             let url = app.url(&format!("/api/v1/tickets/{reference}/transitions"));
-            tokio::spawn(async move { client.post(url).json(&json!({ "to": "verified" })).send().await.unwrap().status().as_u16() })
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .json(&json!({ "to": "verified" }))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
         })
         .collect();
     let mut statuses = Vec::new();
@@ -438,6 +581,65 @@ async fn concurrent_transitions_of_one_ticket_apply_exactly_once() {
     assert_eq!(statuses, [200, 409, 409, 409, 409, 409, 409, 409]);
     let (_, detail) = app.get(&format!("/api/v1/tickets/{reference}")).await;
     assert_eq!(detail["entries"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn concurrent_changes_to_one_ticket_are_all_kept() {
+    let app = spawn_app().await;
+    let reference = app.create_ticket("Busy ticket", "medium").await;
+    let tasks: Vec<_> = (0..12)
+        .map(|index| {
+            let client = app.client.clone();
+            let url = app.url(&format!("/api/v1/tickets/{reference}/entries"));
+            tokio::spawn(async move {
+                let response = client
+                    .post(url)
+                    .json(&json!({ "kind": "note", "body": format!("note {index}") }))
+                    .send()
+                    .await
+                    .unwrap();
+                response.status().as_u16()
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 201);
+    }
+    let (_, detail) = app.get(&format!("/api/v1/tickets/{reference}")).await;
+    let mut bodies: Vec<String> = detail["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .skip(1)
+        .map(|entry| entry["body"].as_str().unwrap().to_string())
+        .collect();
+    bodies.sort();
+    let mut expected: Vec<String> = (0..12).map(|index| format!("note {index}")).collect();
+    expected.sort();
+    assert_eq!(bodies, expected, "every note is kept exactly once");
+}
+
+#[tokio::test]
+async fn occurrence_details_can_be_cleared() {
+    let app = spawn_app().await;
+    let reference = app.create_verifiable_ticket("Clear me").await;
+    let (status, ticket) = app
+        .patch(
+            &format!("/api/v1/tickets/{reference}"),
+            &json!({ "occurred_at": "", "manner": "" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{ticket}");
+    assert_eq!(ticket["occurred_at"], serde_json::Value::Null);
+    assert_eq!(ticket["manner"], "");
+    let (status, body) = app
+        .transition(&reference, json!({ "to": "verified" }))
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        body["error"]["message"],
+        "cannot verify yet; still missing: occurred_at, manner"
+    );
 }
 
 #[tokio::test]

@@ -14,7 +14,10 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 
 fn main() {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
-    let (task, rest) = arguments.split_first().map(|(task, rest)| (task.as_str(), rest)).unwrap_or(("help", &[]));
+    let (task, rest) = arguments
+        .split_first()
+        .map(|(task, rest)| (task.as_str(), rest))
+        .unwrap_or(("help", &[]));
     let result = match task {
         "site" => build_site(rest.iter().any(|argument| argument == "--dev")),
         "run" => run(rest),
@@ -47,7 +50,10 @@ fn print_help() {
 
 /// The workspace root (the parent of this crate's directory).
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 fn cargo() -> Command {
@@ -58,7 +64,9 @@ fn cargo() -> Command {
 
 fn status(command: &mut Command) -> Result<()> {
     eprintln!("xtask: running {command:?}");
-    let status = command.status().with_context(|| format!("could not start {command:?}"))?;
+    let status = command
+        .status()
+        .with_context(|| format!("could not start {command:?}"))?;
     if !status.success() {
         bail!("{command:?} failed with {status}");
     }
@@ -66,9 +74,17 @@ fn status(command: &mut Command) -> Result<()> {
 }
 
 fn ensure_wasm_target() -> Result<()> {
-    let installed = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
     match installed {
-        Ok(output) if String::from_utf8_lossy(&output.stdout).lines().any(|line| line.trim() == WASM_TARGET) => Ok(()),
+        Ok(output)
+            if String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .any(|line| line.trim() == WASM_TARGET) =>
+        {
+            Ok(())
+        }
         Ok(_) => status(Command::new("rustup").args(["target", "add", WASM_TARGET])),
         Err(_) => {
             eprintln!("xtask: rustup not found; assuming the {WASM_TARGET} target is installed");
@@ -95,7 +111,11 @@ fn build_site(dev: bool) -> Result<()> {
         profile,
     ]))?;
     let profile_directory = if dev { "debug" } else { profile };
-    let wasm = root().join("target").join(WASM_TARGET).join(profile_directory).join("app.wasm");
+    let wasm = root()
+        .join("target")
+        .join(WASM_TARGET)
+        .join(profile_directory)
+        .join("app.wasm");
     let site = root().join("target").join("site");
     let package = site.join("pkg");
     std::fs::create_dir_all(&package)?;
@@ -108,7 +128,11 @@ fn build_site(dev: bool) -> Result<()> {
         .debug(dev)
         .generate(&package)
         .context("wasm-bindgen failed")?;
-    std::fs::copy(root().join("style/main.css"), package.join(format!("{OUTPUT_NAME}.css"))).context("copying the stylesheet")?;
+    std::fs::copy(
+        root().join("style/main.css"),
+        package.join(format!("{OUTPUT_NAME}.css")),
+    )
+    .context("copying the stylesheet")?;
     copy_directory(&root().join("public"), &site)?;
     eprintln!("xtask: site ready in {}", site.display());
     Ok(())
@@ -140,7 +164,11 @@ fn run(server_arguments: &[String]) -> Result<()> {
     build_site(false)?;
     build_server()?;
     let binary = root().join("target/debug/helpdesk");
-    status(Command::new(binary).current_dir(root()).args(server_arguments))
+    status(
+        Command::new(binary)
+            .current_dir(root())
+            .args(server_arguments),
+    )
 }
 
 /// Every test: the workflow and model unit tests, the server's integration tests, the browser tests.
@@ -164,7 +192,11 @@ fn ensure_node_packages() -> Result<()> {
     if directory.join("node_modules/@playwright/test").exists() {
         return Ok(());
     }
-    status(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(directory))
+    status(
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(directory),
+    )
 }
 
 /// Builds the site and server, then runs the Playwright tests against the real binary.

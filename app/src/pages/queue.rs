@@ -13,7 +13,9 @@ fn encode(value: &str) -> String {
     let mut encoded = String::with_capacity(value.len());
     for byte in value.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => encoded.push(byte as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                encoded.push(byte as char)
+            }
             _ => encoded.push_str(&format!("%{byte:02X}")),
         }
     }
@@ -24,9 +26,17 @@ fn encode(value: &str) -> String {
 #[component]
 pub fn QueuePage() -> impl IntoView {
     let query = use_query_map();
-    let param = move |name: &'static str| query.with(|map| map.get(name).filter(|value| !value.is_empty()));
+    let param =
+        move |name: &'static str| query.with(|map| map.get(name).filter(|value| !value.is_empty()));
     let page = Resource::new(
-        move || (param("status"), param("urgency"), param("q"), param("cursor")),
+        move || {
+            (
+                param("status"),
+                param("urgency"),
+                param("q"),
+                param("cursor"),
+            )
+        },
         |(status, urgency, q, cursor)| queue_page(status, urgency, q, cursor),
     );
     let selected_status = move || param("status").unwrap_or_else(|| "open".to_string());

@@ -16,9 +16,26 @@ pub fn TicketPage() -> impl IntoView {
     let add_entry = ServerAction::<AddEntry>::new();
     let change_status = ServerAction::<ChangeStatus>::new();
     let update = ServerAction::<UpdateTicket>::new();
-    let changes = move || add_entry.version().get() + change_status.version().get() + update.version().get();
-    let detail = Resource::new(move || (reference(), changes()), |(reference, _)| load_ticket(reference));
-    let actions = Actions { add_entry, change_status, update };
+    // The ticket is reloaded after every successful action; a refused one leaves the forms (and
+    // what the agent typed into them) as they are, with the error shown.
+    let refreshes = RwSignal::new(0u64);
+    let refresh_after = move |succeeded: bool| {
+        if succeeded {
+            refreshes.update(|count| *count += 1);
+        }
+    };
+    Effect::new(move |_| refresh_after(matches!(add_entry.value().get(), Some(Ok(_)))));
+    Effect::new(move |_| refresh_after(matches!(change_status.value().get(), Some(Ok(_)))));
+    Effect::new(move |_| refresh_after(matches!(update.value().get(), Some(Ok(_)))));
+    let detail = Resource::new(
+        move || (reference(), refreshes.get()),
+        |(reference, _)| load_ticket(reference),
+    );
+    let actions = Actions {
+        add_entry,
+        change_status,
+        update,
+    };
 
     view! {
         <Transition fallback=|| view! { <p class="empty">"Loading the ticket…"</p> }>
@@ -86,8 +103,17 @@ fn TicketView(detail: TicketDetail, actions: Actions) -> impl IntoView {
 
 #[component]
 fn Details(ticket: Ticket) -> impl IntoView {
-    let occurred = ticket.occurred_at.map(timestamp).unwrap_or_else(|| "not recorded".to_string());
-    let or_missing = |text: String| if text.is_empty() { "not recorded".to_string() } else { text };
+    let occurred = ticket
+        .occurred_at
+        .map(timestamp)
+        .unwrap_or_else(|| "not recorded".to_string());
+    let or_missing = |text: String| {
+        if text.is_empty() {
+            "not recorded".to_string()
+        } else {
+            text
+        }
+    };
     view! {
         <dl class="details">
             <dt>"Customer"</dt>
@@ -118,6 +144,7 @@ fn Details(ticket: Ticket) -> impl IntoView {
 fn EntryForm(reference: String, actions: Actions) -> impl IntoView {
     let form = NodeRef::<leptos::html::Form>::new();
     let kind = RwSignal::new(EntryKind::Note);
+    // After an entry is added the form is emptied for the next one.
     Effect::new(move |_| {
         if matches!(actions.add_entry.value().get(), Some(Ok(_))) {
             if let Some(form) = form.get_untracked() {
@@ -226,7 +253,9 @@ fn missing_label(field: &str) -> &'static str {
 fn transition_label(from: Status, to: Status) -> &'static str {
     match (from, to) {
         (_, Status::Verified) if matches!(from, Status::Resolved | Status::Closed) => "Reopen",
-        (_, Status::InProgress) if matches!(from, Status::Resolved | Status::Closed) => "Reopen and work",
+        (_, Status::InProgress) if matches!(from, Status::Resolved | Status::Closed) => {
+            "Reopen and work"
+        }
         (_, Status::Verified) => "Verify",
         (_, Status::Invalid) => "Not a real problem",
         (Status::WaitingOnCustomer, Status::InProgress) => "Customer answered",
@@ -242,7 +271,11 @@ fn transition_label(from: Status, to: Status) -> &'static str {
 #[component]
 fn StatusActions(ticket: Ticket, actions: Actions) -> impl IntoView {
     let reference = ticket.reference.to_string();
-    let missing = if ticket.status == Status::New { missing_for_verification(&ticket) } else { Vec::new() };
+    let missing = if ticket.status == Status::New {
+        missing_for_verification(&ticket)
+    } else {
+        Vec::new()
+    };
     let buttons = allowed_transitions(ticket.status)
         .iter()
         .filter(|to| **to != Status::Resolved)
@@ -283,8 +316,11 @@ fn StatusActions(ticket: Ticket, actions: Actions) -> impl IntoView {
 
 #[component]
 fn FieldActions(ticket: Ticket, actions: Actions) -> impl IntoView {
-    let (reference_urgency, reference_assignee, reference_details) =
-        (ticket.reference.to_string(), ticket.reference.to_string(), ticket.reference.to_string());
+    let (reference_urgency, reference_assignee, reference_details) = (
+        ticket.reference.to_string(),
+        ticket.reference.to_string(),
+        ticket.reference.to_string(),
+    );
     let current = ticket.urgency;
     view! {
         <section class="field-actions">
@@ -320,7 +356,7 @@ fn FieldActions(ticket: Ticket, actions: Actions) -> impl IntoView {
                 </label>
                 <label>
                     "When it happened (UTC)"
-                    <input name="occurred_at" type="datetime-local" value=ticket.occurred_at.map(datetime_local).unwrap_or_default() />
+                    <input name="occurred_at" type="datetime-local" step="1" value=ticket.occurred_at.map(datetime_local).unwrap_or_default() />
                 </label>
                 <label>
                     "How it happened"

@@ -39,7 +39,12 @@ pub struct ErrorDetail {
 impl ApiError {
     /// An error with a status, code and message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), field: None }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+        }
     }
 
     /// The same error with another status.
@@ -69,14 +74,22 @@ impl From<HelpDeskError> for ApiError {
             }
             HelpDeskError::Workflow(WorkflowError::MissingResolution) => ApiError {
                 field: Some("resolution".into()),
-                ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "missing_resolution", message)
+                ..ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "missing_resolution",
+                    message,
+                )
             },
             HelpDeskError::Workflow(WorkflowError::NotVerifiable { .. }) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_verifiable", message)
             }
             HelpDeskError::Storage(source) => {
                 tracing::error!(error = %source, "request failed on storage");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", message)
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    message,
+                )
             }
         }
     }
@@ -94,7 +107,10 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::JsonDataError(error) => {
                 let message = error.body_text();
                 let field = field_of_serde_message(&message);
-                ApiError { field, ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message) }
+                ApiError {
+                    field,
+                    ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
+                }
             }
             JsonRejection::JsonSyntaxError(error) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", error.body_text())
@@ -104,8 +120,14 @@ impl From<JsonRejection> for ApiError {
                 "unsupported_media_type",
                 "send the body as JSON with `Content-Type: application/json`",
             ),
-            JsonRejection::BytesRejection(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the body is larger than {} bytes", super::MAX_BODY_BYTES))
+            JsonRejection::BytesRejection(error)
+                if error.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("the body is larger than {} bytes", super::MAX_BODY_BYTES),
+                )
             }
             other => ApiError::new(other.status(), "bad_request", other.body_text()),
         }
@@ -114,13 +136,21 @@ impl From<JsonRejection> for ApiError {
 
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", rejection.body_text())
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            rejection.body_text(),
+        )
     }
 }
 
 /// Finds the field name in serde's messages such as "missing field `title`" or "at line 1 column 9".
 fn field_of_serde_message(message: &str) -> Option<String> {
-    if let Some(path) = message.split(": ").nth(1).filter(|path| !path.contains(' ')) {
+    if let Some(path) = message
+        .split(": ")
+        .nth(1)
+        .filter(|path| !path.contains(' '))
+    {
         return Some(path.to_string());
     }
     let start = message.find('`')? + 1;
@@ -130,7 +160,13 @@ fn field_of_serde_message(message: &str) -> Option<String> {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message, field: self.field } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+                field: self.field,
+            },
+        };
         (self.status, Json(body)).into_response()
     }
 }

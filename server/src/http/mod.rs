@@ -27,9 +27,15 @@ pub struct ApiState {
 pub fn router(state: ApiState) -> Router {
     let api = Router::new()
         .route("/tickets", post(tickets::create).get(tickets::list))
-        .route("/tickets/{reference}", get(tickets::show).patch(tickets::update))
+        .route(
+            "/tickets/{reference}",
+            get(tickets::show).patch(tickets::update),
+        )
         .route("/tickets/{reference}/entries", post(tickets::add_entry))
-        .route("/tickets/{reference}/transitions", post(tickets::transition))
+        .route(
+            "/tickets/{reference}/transitions",
+            post(tickets::transition),
+        )
         .route("/openapi.json", get(openapi::document))
         .fallback(|| async { ApiError::not_found("no such API route") });
     Router::new()

@@ -1,14 +1,19 @@
 //! The OpenAPI document, generated from the handlers' annotations so it cannot drift.
 
 use super::error::{ErrorBody, ErrorDetail};
-use app::model::{Channel, Entry, EntryKind, Outcome, Scope, Status, Ticket, TicketDetail, TicketPage, Urgency};
+use app::model::{
+    Channel, Entry, EntryKind, Outcome, Scope, Status, Ticket, TicketDetail, TicketPage, Urgency,
+};
 use app::requests::{NewEntry, NewTicket, TicketPatch, TransitionRequest};
 use axum::Json;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Help desk API", description = "Tickets, their timeline and their workflow."),
+    info(
+        title = "Help desk API",
+        description = "Tickets, their timeline and their workflow."
+    ),
     paths(
         super::tickets::create,
         super::tickets::list,
@@ -20,8 +25,22 @@ use utoipa::OpenApi;
         super::health::readyz,
     ),
     components(schemas(
-        Ticket, TicketDetail, TicketPage, Entry, NewTicket, TicketPatch, NewEntry, TransitionRequest,
-        Urgency, Status, Channel, Scope, EntryKind, Outcome, ErrorBody, ErrorDetail
+        Ticket,
+        TicketDetail,
+        TicketPage,
+        Entry,
+        NewTicket,
+        TicketPatch,
+        NewEntry,
+        TransitionRequest,
+        Urgency,
+        Status,
+        Channel,
+        Scope,
+        EntryKind,
+        Outcome,
+        ErrorBody,
+        ErrorDetail
     ))
 )]
 struct ApiDocument;

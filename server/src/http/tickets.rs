@@ -5,15 +5,20 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
 use app::model::{Channel, Entry, Ticket, TicketDetail, TicketPage, TicketRef};
 use app::requests::{NewEntry, NewTicket, RawQueueQuery, TicketPatch, TransitionRequest};
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 
 /// The author recorded for REST calls that name none.
 const API_AUTHOR: &str = "api";
 
 fn reference(text: &str) -> Result<TicketRef, ApiError> {
-    text.parse().map_err(|_| ApiError::not_found(format!("no ticket {} exists", text.chars().take(40).collect::<String>())))
+    text.parse().map_err(|_| {
+        ApiError::not_found(format!(
+            "no ticket {} exists",
+            text.chars().take(40).collect::<String>()
+        ))
+    })
 }
 
 /// Enters a ticket.
@@ -23,7 +28,10 @@ fn reference(text: &str) -> Result<TicketRef, ApiError> {
     (status = 413, description = "Body too large", body = ErrorBody),
     (status = 422, description = "A field is missing or invalid", body = ErrorBody),
 ))]
-pub async fn create(State(state): State<ApiState>, ApiJson(request): ApiJson<NewTicket>) -> Result<(StatusCode, Json<Ticket>), ApiError> {
+pub async fn create(
+    State(state): State<ApiState>,
+    ApiJson(request): ApiJson<NewTicket>,
+) -> Result<(StatusCode, Json<Ticket>), ApiError> {
     let draft = request.parse(Channel::Api, API_AUTHOR)?;
     let ticket = state.help_desk.create_ticket(draft).await?;
     Ok((StatusCode::CREATED, Json(ticket)))
@@ -40,8 +48,13 @@ pub async fn create(State(state): State<ApiState>, ApiJson(request): ApiJson<New
     (status = 200, description = "One page of the queue", body = TicketPage),
     (status = 400, description = "A parameter is invalid", body = ErrorBody),
 ))]
-pub async fn list(State(state): State<ApiState>, ApiQuery(query): ApiQuery<RawQueueQuery>) -> Result<Json<TicketPage>, ApiError> {
-    let query = query.parse().map_err(|error| ApiError::from(error).with_status(StatusCode::BAD_REQUEST))?;
+pub async fn list(
+    State(state): State<ApiState>,
+    ApiQuery(query): ApiQuery<RawQueueQuery>,
+) -> Result<Json<TicketPage>, ApiError> {
+    let query = query
+        .parse()
+        .map_err(|error| ApiError::from(error).with_status(StatusCode::BAD_REQUEST))?;
     Ok(Json(state.help_desk.queue(query).await?))
 }
 
@@ -52,7 +65,10 @@ pub async fn list(State(state): State<ApiState>, ApiQuery(query): ApiQuery<RawQu
         (status = 200, description = "The ticket and its timeline", body = TicketDetail),
         (status = 404, description = "No such ticket", body = ErrorBody),
     ))]
-pub async fn show(State(state): State<ApiState>, Path(text): Path<String>) -> Result<Json<TicketDetail>, ApiError> {
+pub async fn show(
+    State(state): State<ApiState>,
+    Path(text): Path<String>,
+) -> Result<Json<TicketDetail>, ApiError> {
     Ok(Json(state.help_desk.ticket(reference(&text)?).await?))
 }
 
@@ -89,7 +105,10 @@ pub async fn add_entry(
 ) -> Result<(StatusCode, Json<Entry>), ApiError> {
     let reference = reference(&text)?;
     let entry = entry.parse(API_AUTHOR)?;
-    Ok((StatusCode::CREATED, Json(state.help_desk.add_entry(reference, entry).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(state.help_desk.add_entry(reference, entry).await?),
+    ))
 }
 
 /// Moves the ticket through the workflow.
@@ -108,5 +127,7 @@ pub async fn transition(
 ) -> Result<Json<Ticket>, ApiError> {
     let reference = reference(&text)?;
     let transition = request.parse(API_AUTHOR)?;
-    Ok(Json(state.help_desk.transition(reference, transition).await?))
+    Ok(Json(
+        state.help_desk.transition(reference, transition).await?,
+    ))
 }

@@ -8,7 +8,9 @@
 //! references: their batches conflict on the sequence record and are retried.
 
 use super::records::format_time;
-use super::{MAX_ATTEMPTS, StorageError, back_off, is_conflict, returned_statement};
+use super::{
+    MAX_ATTEMPTS, StorageError, back_off, is_conflict, returned_statement, transaction_outcome,
+};
 use app::model::{Status, Ticket, TicketRef};
 use app::queue::queue_key_prefix;
 use app::requests::TicketDraft;
@@ -76,7 +78,10 @@ impl CreatorHandle {
     /// Queues a ticket for creation and waits until it is committed.
     pub async fn create(&self, draft: TicketDraft) -> Result<Ticket, HelpDeskError> {
         let (reply, answer) = oneshot::channel();
-        self.jobs.send(Job { draft, reply }).await.map_err(|_| writer_gone())?;
+        self.jobs
+            .send(Job { draft, reply })
+            .await
+            .map_err(|_| writer_gone())?;
         answer.await.map_err(|_| writer_gone())?
     }
 }
@@ -107,12 +112,18 @@ async fn run(db: Surreal<Any>, mut queue: mpsc::Receiver<Job>) {
                 tracing::warn!(%error, size = jobs.len(), "batch create failed; creating one by one");
                 for job in jobs {
                     let result = create_batch(&db, std::slice::from_ref(&job)).await;
-                    let _ = job.reply.send(result.map(|mut tickets| tickets.remove(0)).map_err(|error| StorageError::Database(error).into()));
+                    let _ = job.reply.send(
+                        result
+                            .map(|mut tickets| tickets.remove(0))
+                            .map_err(|error| StorageError::Database(error).into()),
+                    );
                 }
             }
             Err(error) => {
                 for job in jobs {
-                    let _ = job.reply.send(Err(StorageError::Database(error.clone()).into()));
+                    let _ = job
+                        .reply
+                        .send(Err(StorageError::Database(error.clone()).into()));
                 }
             }
         }
@@ -174,14 +185,18 @@ async fn create_batch(db: &Surreal<Any>, jobs: &[Job]) -> Result<Vec<Ticket>, su
             .bind(("drafts", drafts.clone()))
             .bind(("number_offset", app::queue::NUMBER_OFFSET as i64))
             .await
-            .and_then(|response| response.check())
+            .and_then(transaction_outcome)
             .and_then(|mut response| {
                 let index = returned_statement(&response);
                 response.take::<Option<i64>>(index)
             });
         match result {
             Ok(Some(first)) => break first,
-            Ok(None) => return Err(surrealdb::Error::internal("the batch returned no reference".into())),
+            Ok(None) => {
+                return Err(surrealdb::Error::internal(
+                    "the batch returned no reference".into(),
+                ));
+            }
             Err(error) if is_conflict(&error) && attempt < MAX_ATTEMPTS => back_off(attempt).await,
             Err(error) => return Err(error),
         }
@@ -191,8 +206,9 @@ async fn create_batch(db: &Surreal<Any>, jobs: &[Job]) -> Result<Vec<Ticket>, su
         .map(|(job, offset)| {
             let draft = job.draft.clone();
             let number = u64::try_from(first).unwrap_or(0) + offset;
-            let reference = TicketRef::from_number(number)
-                .ok_or_else(|| surrealdb::Error::internal(format!("sequence gave number {number}")))?;
+            let reference = TicketRef::from_number(number).ok_or_else(|| {
+                surrealdb::Error::internal(format!("sequence gave number {number}"))
+            })?;
             Ok(Ticket {
                 reference,
                 title: draft.title,

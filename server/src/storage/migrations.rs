@@ -73,7 +73,10 @@ pub async fn apply(db: &Surreal<Any>) -> Result<(), StorageError> {
     .await?
     .check()?;
     let current = current_version(db).await?;
-    for migration in MIGRATIONS.iter().filter(|migration| migration.version > current) {
+    for migration in MIGRATIONS
+        .iter()
+        .filter(|migration| migration.version > current)
+    {
         let query = format!(
             "BEGIN TRANSACTION;\n{}\nCREATE type::record('schema_migration', $version) SET name = $name, applied_at = time::now();\nCOMMIT TRANSACTION;",
             migration.statements
@@ -83,15 +86,23 @@ pub async fn apply(db: &Surreal<Any>) -> Result<(), StorageError> {
             .bind(("version", i64::from(migration.version)))
             .bind(("name", migration.name))
             .await
-            .and_then(|response| response.check());
+            .and_then(super::transaction_outcome);
         if let Err(source) = result {
             // Another server may have applied it at the same moment; that is success.
             if current_version(db).await? >= migration.version {
                 continue;
             }
-            return Err(StorageError::Migration { version: migration.version, name: migration.name, source });
+            return Err(StorageError::Migration {
+                version: migration.version,
+                name: migration.name,
+                source,
+            });
         }
-        tracing::info!(version = migration.version, name = migration.name, "applied migration");
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "applied migration"
+        );
     }
     Ok(())
 }

@@ -70,9 +70,15 @@ impl Store {
     pub async fn open(settings: &DatabaseSettings) -> Result<Store, StorageError> {
         let db = surrealdb::engine::any::connect(settings.url.as_str()).await?;
         if let Some((username, password)) = &settings.credentials {
-            db.signin(Root { username: username.clone(), password: password.clone() }).await?;
+            db.signin(Root {
+                username: username.clone(),
+                password: password.clone(),
+            })
+            .await?;
         }
-        db.use_ns(settings.namespace.as_str()).use_db(settings.database.as_str()).await?;
+        db.use_ns(settings.namespace.as_str())
+            .use_db(settings.database.as_str())
+            .await?;
         migrations::apply(&db).await?;
         let creator = creator::spawn(db.clone());
         Ok(Store { db, creator })
@@ -89,12 +95,34 @@ pub(crate) fn is_conflict(error: &surrealdb::Error) -> bool {
     let mut current = Some(error);
     while let Some(error) = current {
         let message = error.message().to_ascii_lowercase();
-        if message.contains("conflict") || message.contains("retry the transaction") {
+        if error.query_details() == Some(&surrealdb::types::QueryError::TransactionConflict)
+            || message.contains("conflict")
+            || message.contains("retry the transaction")
+        {
             return true;
         }
         current = error.cause();
     }
     false
+}
+
+/// The results of a `BEGIN … COMMIT` query, or the error of the statement that made it fail.
+///
+/// When a transaction fails, SurrealDB reports every other statement as "not executed"; the first
+/// error is usually one of those, so the informative one is picked out here.
+pub(crate) fn transaction_outcome(
+    mut response: surrealdb::IndexedResults,
+) -> Result<surrealdb::IndexedResults, surrealdb::Error> {
+    let mut errors: Vec<(usize, surrealdb::Error)> = response.take_errors().into_iter().collect();
+    if errors.is_empty() {
+        return Ok(response);
+    }
+    errors.sort_by_key(|(index, _)| *index);
+    let cause = errors
+        .iter()
+        .position(|(_, error)| !error.message().contains("not executed"))
+        .unwrap_or(0);
+    Err(errors.swap_remove(cause).1)
 }
 
 /// The index of the `RETURN` statement of a `BEGIN; …; RETURN …; COMMIT;` query: every statement,
@@ -106,8 +134,13 @@ pub(crate) fn returned_statement(response: &surrealdb::IndexedResults) -> usize 
 /// How often a conflicting transaction is tried before the error is returned.
 pub(crate) const MAX_ATTEMPTS: u32 = 12;
 
-/// A short, growing pause between attempts so that colliding writers drift apart.
+/// A short, growing, jittered pause between attempts so that colliding writers drift apart.
 pub(crate) async fn back_off(attempt: u32) {
-    let jitter = u64::from(std::process::id() % 7) + u64::from(attempt);
-    tokio::time::sleep(Duration::from_millis((1 << attempt.min(6)) + jitter)).await;
+    let base = 1u64 << attempt.min(6);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.subsec_nanos())
+        .unwrap_or(0);
+    let jitter_micros = u64::from(nanos) % (base * 1_000);
+    tokio::time::sleep(Duration::from_millis(base) + Duration::from_micros(jitter_micros)).await;
 }

@@ -50,25 +50,31 @@ pub struct EntryRecord {
 
 /// Parses a datetime as SurrealDB renders it.
 pub fn parse_time(text: &str) -> Result<OffsetDateTime, StorageError> {
-    OffsetDateTime::parse(text, &Rfc3339).map_err(|error| StorageError::Corrupt(format!("datetime `{text}`: {error}")))
+    OffsetDateTime::parse(text, &Rfc3339)
+        .map_err(|error| StorageError::Corrupt(format!("datetime `{text}`: {error}")))
 }
 
 /// Formats a datetime for binding (cast with `<datetime>` in the query).
 pub fn format_time(moment: OffsetDateTime) -> String {
-    moment.format(&Rfc3339).unwrap_or_else(|_| moment.to_string())
+    moment
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| moment.to_string())
 }
 
 /// Reads query results into records.
 pub fn decode<T: DeserializeOwned>(rows: Vec<serde_json::Value>) -> Result<Vec<T>, StorageError> {
     rows.into_iter()
-        .map(|row| serde_json::from_value(row).map_err(|error| StorageError::Corrupt(error.to_string())))
+        .map(|row| {
+            serde_json::from_value(row).map_err(|error| StorageError::Corrupt(error.to_string()))
+        })
         .collect()
 }
 
 impl TicketRecord {
     /// The ticket's reference.
     pub fn reference(&self) -> Result<TicketRef, StorageError> {
-        TicketRef::from_number(self.number).ok_or_else(|| StorageError::Corrupt(format!("ticket number {}", self.number)))
+        TicketRef::from_number(self.number)
+            .ok_or_else(|| StorageError::Corrupt(format!("ticket number {}", self.number)))
     }
 
     /// The wire form.

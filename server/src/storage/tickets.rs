@@ -7,7 +7,10 @@
 //! skip a workflow rule.
 
 use super::records::{EntryRecord, TicketRecord, decode, format_time};
-use super::{MAX_ATTEMPTS, Store, StorageError, back_off, is_conflict, returned_statement};
+use super::{
+    MAX_ATTEMPTS, StorageError, Store, back_off, is_conflict, returned_statement,
+    transaction_outcome,
+};
 use app::model::{Entry, EntryKind, Outcome, Status, Ticket, TicketDetail, TicketPage, TicketRef};
 use app::queue::{key_range, order_of_key, queue_key};
 use app::requests::{CheckedPatch, EntryDraft, QueueQuery, TicketDraft, TransitionDraft};
@@ -37,13 +40,22 @@ struct Change {
     /// SurrealQL assignments naming only fixed fields and bound parameters.
     assignments: Vec<&'static str>,
     values: serde_json::Map<String, serde_json::Value>,
-    entries: Vec<(EntryKind, String, Option<Outcome>, Option<String>, Option<String>)>,
+    entries: Vec<(
+        EntryKind,
+        String,
+        Option<Outcome>,
+        Option<String>,
+        Option<String>,
+    )>,
 }
 
 impl Change {
     fn set(&mut self, assignment: &'static str, name: &str, value: impl Serialize) {
         self.assignments.push(assignment);
-        self.values.insert(name.to_string(), serde_json::to_value(value).unwrap_or_default());
+        self.values.insert(
+            name.to_string(),
+            serde_json::to_value(value).unwrap_or_default(),
+        );
     }
 
     fn record(&mut self, kind: EntryKind, body: String, from: Option<String>, to: Option<String>) {
@@ -54,7 +66,7 @@ impl Change {
 const APPLY_CHANGE: &str = r#"
 BEGIN TRANSACTION;
 LET $updated = (UPDATE type::record('ticket', $number) SET {ASSIGNMENTS} revision = revision + 1, entry_count = entry_count + $entry_total, updated_at = <datetime>$now WHERE revision = $revision RETURN AFTER);
-IF array::len($updated) = 0 { THROW 'stale revision' };
+IF array::len($updated) = 0 { THROW 'stale revision: the ticket changed since it was read' };
 FOR $entry IN $entries {
     CREATE type::record('entry', [$number, $entry.position]) CONTENT {
         ticket_number: $number,
@@ -82,7 +94,9 @@ impl Store {
             .and_then(|response| response.check())
             .map_err(StorageError::from)?;
         let rows: Vec<serde_json::Value> = response.take(0).map_err(StorageError::from)?;
-        decode::<TicketRecord>(rows)?.pop().ok_or(HelpDeskError::NotFound(reference))
+        decode::<TicketRecord>(rows)?
+            .pop()
+            .ok_or(HelpDeskError::NotFound(reference))
     }
 
     /// Reads the ticket, plans a change with `plan`, and writes it if nobody else wrote first.
@@ -104,9 +118,21 @@ impl Store {
                 .entries
                 .into_iter()
                 .zip(current.entry_count..)
-                .map(|((kind, body, outcome, from, to), position)| NewEntryRow { position, kind, author: author.to_string(), body, outcome, from, to })
+                .map(|((kind, body, outcome, from, to), position)| NewEntryRow {
+                    position,
+                    kind,
+                    author: author.to_string(),
+                    body,
+                    outcome,
+                    from,
+                    to,
+                })
                 .collect();
-            let assignments: String = change.assignments.iter().map(|assignment| format!("{assignment}, ")).collect();
+            let assignments: String = change
+                .assignments
+                .iter()
+                .map(|assignment| format!("{assignment}, "))
+                .collect();
             let query = APPLY_CHANGE.replace("{ASSIGNMENTS}", &assignments);
             let result = self
                 .db()
@@ -115,11 +141,14 @@ impl Store {
                 .bind(("number", reference.number() as i64))
                 .bind(("revision", current.revision as i64))
                 .bind(("entry_total", entries.len() as i64))
-                .bind(("entries", serde_json::to_value(&entries).unwrap_or_default()))
+                .bind((
+                    "entries",
+                    serde_json::to_value(&entries).unwrap_or_default(),
+                ))
                 .bind(("author", author.to_string()))
                 .bind(("now", format_time(OffsetDateTime::now_utc())))
                 .await
-                .and_then(|response| response.check())
+                .and_then(transaction_outcome)
                 .and_then(|mut response| {
                     let index = returned_statement(&response);
                     response.take::<Option<serde_json::Value>>(index)
@@ -130,7 +159,11 @@ impl Store {
                     return Ok((record.into_ticket()?, extra));
                 }
                 Ok(None) => return Err(HelpDeskError::NotFound(reference)),
-                Err(error) if (is_conflict(&error) || error.message().contains("stale revision")) && attempt < MAX_ATTEMPTS => {
+                Err(error)
+                    if (is_conflict(&error) || error.message().contains("stale revision"))
+                        && attempt < MAX_ATTEMPTS =>
+                {
+                    tracing::debug!(%error, attempt, %reference, "ticket changed concurrently; trying again");
                     back_off(attempt).await;
                 }
                 Err(error) => return Err(StorageError::from(error).into()),
@@ -146,7 +179,10 @@ impl Store {
             .await?
             .check()?;
         let rows: Vec<serde_json::Value> = response.take(0)?;
-        decode::<EntryRecord>(rows)?.into_iter().map(EntryRecord::into_entry).collect()
+        decode::<EntryRecord>(rows)?
+            .into_iter()
+            .map(EntryRecord::into_entry)
+            .collect()
     }
 }
 
@@ -173,24 +209,39 @@ fn plan_patch(current: &TicketRecord, patch: &CheckedPatch) -> Result<Change, He
         edited.push("scope");
     }
     if let Some(occurred_at) = patch.occurred_at {
-        let formatted = format_time(occurred_at);
-        let unchanged = current
+        let stored = current
             .occurred_at
             .as_deref()
-            .and_then(|text| super::records::parse_time(text).ok())
-            .is_some_and(|stored| stored == occurred_at);
-        if !unchanged {
-            change.set("occurred_at = <datetime>$occurred_at", "occurred_at", formatted);
+            .map(super::records::parse_time)
+            .transpose()?;
+        if stored != occurred_at {
+            match occurred_at {
+                Some(moment) => change.set(
+                    "occurred_at = <datetime>$occurred_at",
+                    "occurred_at",
+                    format_time(moment),
+                ),
+                None => change.assignments.push("occurred_at = NONE"),
+            }
             edited.push("occurred_at");
         }
     }
     if !edited.is_empty() {
-        change.record(EntryKind::Edit, format!("Edited {}", edited.join(", ")), None, None);
+        change.record(
+            EntryKind::Edit,
+            format!("Edited {}", edited.join(", ")),
+            None,
+            None,
+        );
     }
     if let Some(urgency) = patch.urgency.filter(|urgency| *urgency != current.urgency) {
         let created_at = super::records::parse_time(&current.created_at)?;
         change.set("urgency = $urgency", "urgency", urgency);
-        change.set("queue_key = $queue_key", "queue_key", queue_key(current.status, urgency, created_at, current.number));
+        change.set(
+            "queue_key = $queue_key",
+            "queue_key",
+            queue_key(current.status, urgency, created_at, current.number),
+        );
         change.record(
             EntryKind::UrgencyChange,
             format!("Urgency changed from {} to {urgency}", current.urgency),
@@ -208,7 +259,12 @@ fn plan_patch(current: &TicketRecord, patch: &CheckedPatch) -> Result<Change, He
                 Some(name) => format!("Assigned to {name}"),
                 None => "Unassigned".to_string(),
             };
-            change.record(EntryKind::AssigneeChange, body, current.assignee.clone(), assignee.clone());
+            change.record(
+                EntryKind::AssigneeChange,
+                body,
+                current.assignee.clone(),
+                assignee.clone(),
+            );
         }
     }
     Ok(change)
@@ -260,30 +316,55 @@ impl HelpDesk for Store {
         let mut records = Vec::new();
         for (index, upper) in upper_bounds.iter().enumerate() {
             let rows: Vec<serde_json::Value> = response.take(index).map_err(StorageError::from)?;
-            records.extend(decode::<TicketRecord>(rows)?.into_iter().filter(|record| record.queue_key < *upper));
+            records.extend(
+                decode::<TicketRecord>(rows)?
+                    .into_iter()
+                    .filter(|record| record.queue_key < *upper),
+            );
         }
-        records.sort_by(|left, right| order_of_key(&left.queue_key).cmp(order_of_key(&right.queue_key)));
+        records.sort_by(|left, right| {
+            order_of_key(&left.queue_key).cmp(order_of_key(&right.queue_key))
+        });
         let next_cursor = if records.len() > query.limit {
             records.truncate(query.limit);
-            records.last().map(|last| order_of_key(&last.queue_key).to_string())
+            records
+                .last()
+                .map(|last| order_of_key(&last.queue_key).to_string())
         } else {
             None
         };
-        let items = records.into_iter().map(TicketRecord::into_ticket).collect::<Result<_, _>>()?;
+        let items = records
+            .into_iter()
+            .map(TicketRecord::into_ticket)
+            .collect::<Result<_, _>>()?;
         Ok(TicketPage { items, next_cursor })
     }
 
-    async fn update_ticket(&self, reference: TicketRef, patch: CheckedPatch) -> Result<Ticket, HelpDeskError> {
+    async fn update_ticket(
+        &self,
+        reference: TicketRef,
+        patch: CheckedPatch,
+    ) -> Result<Ticket, HelpDeskError> {
         let author = patch.author.clone();
-        let (ticket, ()) = self.change(reference, &author, |current| Ok((plan_patch(current, &patch)?, ()))).await?;
+        let (ticket, ()) = self
+            .change(reference, &author, |current| {
+                Ok((plan_patch(current, &patch)?, ()))
+            })
+            .await?;
         Ok(ticket)
     }
 
-    async fn add_entry(&self, reference: TicketRef, draft: EntryDraft) -> Result<Entry, HelpDeskError> {
+    async fn add_entry(
+        &self,
+        reference: TicketRef,
+        draft: EntryDraft,
+    ) -> Result<Entry, HelpDeskError> {
         let (ticket, ()) = self
             .change(reference, &draft.author, |_| {
                 let mut change = Change::default();
-                change.entries.push((draft.kind, draft.body.clone(), draft.outcome, None, None));
+                change
+                    .entries
+                    .push((draft.kind, draft.body.clone(), draft.outcome, None, None));
                 Ok((change, ()))
             })
             .await?;
@@ -298,7 +379,11 @@ impl HelpDesk for Store {
         })
     }
 
-    async fn transition(&self, reference: TicketRef, draft: TransitionDraft) -> Result<Ticket, HelpDeskError> {
+    async fn transition(
+        &self,
+        reference: TicketRef,
+        draft: TransitionDraft,
+    ) -> Result<Ticket, HelpDeskError> {
         let (ticket, ()) = self
             .change(reference, &draft.author, |current| {
                 let ticket = current.clone().into_ticket()?;
@@ -306,20 +391,31 @@ impl HelpDesk for Store {
                 let mut change = Change::default();
                 change.set("status = $status", "status", draft.to);
                 let created_at = super::records::parse_time(&current.created_at)?;
-                change.set("queue_key = $queue_key", "queue_key", queue_key(draft.to, current.urgency, created_at, current.number));
+                change.set(
+                    "queue_key = $queue_key",
+                    "queue_key",
+                    queue_key(draft.to, current.urgency, created_at, current.number),
+                );
                 let body = match (draft.to, &draft.resolution) {
                     (Status::Resolved, Some(resolution)) => {
                         change.set("resolution = $resolution", "resolution", resolution);
                         resolution.clone()
                     }
                     (_, note) => {
-                        if matches!(ticket.status, Status::Resolved | Status::Closed) && draft.to != Status::Closed {
+                        if matches!(ticket.status, Status::Resolved | Status::Closed)
+                            && draft.to != Status::Closed
+                        {
                             change.assignments.push("resolution = NONE");
                         }
                         note.clone().unwrap_or_default()
                     }
                 };
-                change.record(EntryKind::StatusChange, body, Some(ticket.status.to_string()), Some(draft.to.to_string()));
+                change.record(
+                    EntryKind::StatusChange,
+                    body,
+                    Some(ticket.status.to_string()),
+                    Some(draft.to.to_string()),
+                );
                 Ok((change, ()))
             })
             .await?;
@@ -327,7 +423,11 @@ impl HelpDesk for Store {
     }
 
     async fn ready(&self) -> Result<(), HelpDeskError> {
-        self.db().query("RETURN 1").await.and_then(|response| response.check()).map_err(StorageError::from)?;
+        self.db()
+            .query("RETURN 1")
+            .await
+            .and_then(|response| response.check())
+            .map_err(StorageError::from)?;
         Ok(())
     }
 }

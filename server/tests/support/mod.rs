@@ -15,20 +15,36 @@ pub struct TestApp {
 
 /// Starts the whole application on 127.0.0.1:0 over a new `mem://` database.
 pub async fn spawn_app() -> TestApp {
-    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("warn")
+        .try_init();
     let settings = DatabaseSettings {
         url: "mem://".into(),
         credentials: None,
         namespace: "test".into(),
         database: "test".into(),
     };
-    let store = Store::open(&settings).await.expect("the in-memory database opens");
+    let store = Store::open(&settings)
+        .await
+        .expect("the in-memory database opens");
     let help_desk: SharedHelpDesk = Arc::new(store);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
     let address = listener.local_addr().unwrap();
-    let router = server::app_router(help_desk, SiteSettings { site_root: "target/site".into(), address });
+    let router = server::app_router(
+        help_desk,
+        SiteSettings {
+            site_root: "target/site".into(),
+            address,
+        },
+    );
     tokio::spawn(async move { axum::serve(listener, router).await });
-    TestApp { address: format!("http://{address}"), client: reqwest::Client::new() }
+    TestApp {
+        address: format!("http://{address}"),
+        client: reqwest::Client::new(),
+    }
 }
 
 impl TestApp {
@@ -37,24 +53,44 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        let response = self.client.post(self.url(path)).json(body).send().await.expect("request sent");
+        let response = self
+            .client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent");
         read(response).await
     }
 
     pub async fn patch(&self, path: &str, body: &Value) -> (u16, Value) {
-        let response = self.client.patch(self.url(path)).json(body).send().await.expect("request sent");
+        let response = self
+            .client
+            .patch(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent");
         read(response).await
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let response = self.client.get(self.url(path)).send().await.expect("request sent");
+        let response = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent");
         read(response).await
     }
 
     /// Creates a ticket with the given urgency and returns its reference.
     pub async fn create_ticket(&self, title: &str, urgency: &str) -> String {
         let (status, body) = self
-            .post("/api/v1/tickets", &json!({ "title": title, "customer": "Ada Lovelace", "urgency": urgency }))
+            .post(
+                "/api/v1/tickets",
+                &json!({ "title": title, "customer": "Ada Lovelace", "urgency": urgency }),
+            )
             .await;
         assert_eq!(status, 201, "{body}");
         body["reference"].as_str().expect("a reference").to_string()
@@ -80,7 +116,8 @@ impl TestApp {
     }
 
     pub async fn transition(&self, reference: &str, body: Value) -> (u16, Value) {
-        self.post(&format!("/api/v1/tickets/{reference}/transitions"), &body).await
+        self.post(&format!("/api/v1/tickets/{reference}/transitions"), &body)
+            .await
     }
 }
 
@@ -93,5 +130,10 @@ pub async fn read(response: reqwest::Response) -> (u16, Value) {
 
 /// The references of a queue page, in order.
 pub fn references(page: &Value) -> Vec<String> {
-    page["items"].as_array().expect("items").iter().map(|item| item["reference"].as_str().unwrap().to_string()).collect()
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|item| item["reference"].as_str().unwrap().to_string())
+        .collect()
 }

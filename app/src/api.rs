@@ -27,7 +27,6 @@ mod backend {
     pub fn failure(error: impl Into<HelpDeskError>) -> ServerFnError {
         use crate::workflow::WorkflowError;
         use http::StatusCode;
-        use leptos_axum::ResponseOptions;
         let error = error.into();
         let status = match &error {
             HelpDeskError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -41,8 +40,13 @@ mod backend {
                 StatusCode::SERVICE_UNAVAILABLE
             }
         };
-        // A plain HTML form post (no wasm yet) is answered with a redirect back to the page,
-        // carrying the error; only script clients get the status code.
+        respond(status, error.to_string())
+    }
+
+    /// Sets the response status (unless the call is a plain form post, which must redirect back
+    /// to the page) and makes the error the dashboard shows.
+    pub fn respond(status: http::StatusCode, message: String) -> ServerFnError {
+        use leptos_axum::ResponseOptions;
         let plain_form_post = use_context::<http::request::Parts>().is_some_and(|parts| {
             parts.method == http::Method::POST
                 && parts
@@ -54,7 +58,7 @@ mod backend {
         if let (Some(response), false) = (use_context::<ResponseOptions>(), plain_form_post) {
             response.set_status(status);
         }
-        ServerFnError::new(error.to_string())
+        ServerFnError::new(message)
     }
 
     pub fn reference(text: &str) -> Result<TicketRef, ServerFnError> {

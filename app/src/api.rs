@@ -61,13 +61,11 @@ mod backend {
         ServerFnError::new(message)
     }
 
+    /// A malformed reference names no ticket: 404, like an unknown one.
     pub fn reference(text: &str) -> Result<TicketRef, ServerFnError> {
         text.parse()
             .map_err(|error: crate::model::InvalidReference| {
-                failure(crate::requests::FieldError::new(
-                    "reference",
-                    error.to_string(),
-                ))
+                respond(http::StatusCode::NOT_FOUND, error.to_string())
             })
     }
 

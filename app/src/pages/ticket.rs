@@ -206,9 +206,16 @@ fn Timeline(entries: Vec<Entry>) -> impl IntoView {
                         let outcome = entry.outcome.map(|outcome| view! {
                             <span class=format!("badge outcome-{}", outcome.as_str())>{outcome.as_str()}</span>
                         });
-                        let change = entry.to.clone().map(|to| view! {
-                            <span class="change">{entry.from.clone().unwrap_or_else(|| "—".into())} " → " {to}</span>
-                        });
+                        let change = matches!(entry.kind, EntryKind::StatusChange | EntryKind::UrgencyChange)
+                            .then(|| {
+                                let label = |value: Option<String>| {
+                                    value
+                                        .map(|text| text.parse::<Status>().map(|status| status.label().to_string()).unwrap_or(text))
+                                        .unwrap_or_else(|| "—".to_string())
+                                };
+                                view! { <span class="change">{label(entry.from.clone())} " → " {label(entry.to.clone())}</span> }
+                            });
+                        let body = (!entry.body.is_empty()).then(|| view! { <p class="text">{entry.body.clone()}</p> });
                         view! {
                             <li class=format!("entry entry-{}", entry.kind.as_str())>
                                 <div class="entry-meta">
@@ -218,7 +225,7 @@ fn Timeline(entries: Vec<Entry>) -> impl IntoView {
                                     <time>{timestamp(entry.created_at)}</time>
                                 </div>
                                 {change}
-                                <p class="text">{entry.body}</p>
+                                {body}
                             </li>
                         }
                     })

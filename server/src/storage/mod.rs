@@ -84,6 +84,11 @@ impl Store {
         Ok(Store { db, creator })
     }
 
+    /// The newest schema migration applied to the database.
+    pub async fn schema_version(&self) -> Result<u32, StorageError> {
+        migrations::current_version(&self.db).await
+    }
+
     /// The database handle, for the modules of this crate.
     pub(crate) fn db(&self) -> &Surreal<Any> {
         &self.db

@@ -3,8 +3,9 @@
 //! Each takes flat, form-encoded arguments so that every form also works before the wasm bundle
 //! has loaded (a plain HTML form post); the checking happens in `requests`, as for the REST API.
 
-// The server macro generates one public struct per function, whose fields mirror the arguments.
-#![allow(missing_docs)]
+// The server macro generates one public struct per function, whose fields mirror the arguments;
+// a form with many fields is a function with many arguments.
+#![allow(missing_docs, clippy::too_many_arguments)]
 
 use crate::model::{Entry, Ticket, TicketDetail, TicketPage};
 use leptos::prelude::*;
@@ -121,7 +122,6 @@ pub async fn load_ticket(reference: String) -> Result<TicketDetail, ServerFnErro
 
 /// Enters a ticket, then shows it.
 #[server(prefix = "/rpc", endpoint = "create_ticket")]
-#[allow(clippy::too_many_arguments)]
 pub async fn create_ticket(
     title: String,
     description: Option<String>,

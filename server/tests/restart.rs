@@ -46,10 +46,9 @@ async fn start(data_dir: &std::path::Path) -> RunningServer {
             .get(format!("{}/readyz", server.address))
             .send()
             .await
+            && response.status() == 200
         {
-            if response.status() == 200 {
-                return server;
-            }
+            return server;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

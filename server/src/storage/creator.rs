@@ -115,7 +115,7 @@ async fn run(db: Surreal<Any>, mut queue: mpsc::Receiver<Job>) {
                     let _ = job.reply.send(
                         result
                             .map(|mut tickets| tickets.remove(0))
-                            .map_err(|error| StorageError::Database(error).into()),
+                            .map_err(|error| StorageError::from(error).into()),
                     );
                 }
             }
@@ -123,7 +123,7 @@ async fn run(db: Surreal<Any>, mut queue: mpsc::Receiver<Job>) {
                 for job in jobs {
                     let _ = job
                         .reply
-                        .send(Err(StorageError::Database(error.clone()).into()));
+                        .send(Err(StorageError::from(error.clone()).into()));
                 }
             }
         }

@@ -95,7 +95,7 @@ pub async fn apply(db: &Surreal<Any>) -> Result<(), StorageError> {
             return Err(StorageError::Migration {
                 version: migration.version,
                 name: migration.name,
-                source,
+                source: Box::new(source),
             });
         }
         tracing::info!(

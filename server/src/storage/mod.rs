@@ -35,7 +35,7 @@ pub struct DatabaseSettings {
 pub enum StorageError {
     /// The database reported an error.
     #[error("database error: {0}")]
-    Database(#[from] surrealdb::Error),
+    Database(Box<surrealdb::Error>),
     /// A stored record could not be read back.
     #[error("unreadable record: {0}")]
     Corrupt(String),
@@ -48,8 +48,14 @@ pub enum StorageError {
         name: &'static str,
         /// Why it failed.
         #[source]
-        source: surrealdb::Error,
+        source: Box<surrealdb::Error>,
     },
+}
+
+impl From<surrealdb::Error> for StorageError {
+    fn from(error: surrealdb::Error) -> Self {
+        StorageError::Database(Box::new(error))
+    }
 }
 
 impl From<StorageError> for app::service::HelpDeskError {

@@ -19,12 +19,11 @@ use app::workflow::check_transition;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-/// A timeline entry about to be written.
+/// A timeline entry about to be written; its position is assigned when the change is applied.
 #[derive(Clone, Debug, Serialize)]
 struct NewEntryRow {
     position: u64,
     kind: EntryKind,
-    author: String,
     body: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     outcome: Option<Outcome>,
@@ -40,13 +39,7 @@ struct Change {
     /// SurrealQL assignments naming only fixed fields and bound parameters.
     assignments: Vec<&'static str>,
     values: serde_json::Map<String, serde_json::Value>,
-    entries: Vec<(
-        EntryKind,
-        String,
-        Option<Outcome>,
-        Option<String>,
-        Option<String>,
-    )>,
+    entries: Vec<NewEntryRow>,
 }
 
 impl Change {
@@ -59,7 +52,14 @@ impl Change {
     }
 
     fn record(&mut self, kind: EntryKind, body: String, from: Option<String>, to: Option<String>) {
-        self.entries.push((kind, body, None, from, to));
+        self.entries.push(NewEntryRow {
+            position: 0,
+            kind,
+            body,
+            outcome: None,
+            from,
+            to,
+        });
     }
 }
 
@@ -114,20 +114,10 @@ impl Store {
             if change.assignments.is_empty() && change.entries.is_empty() {
                 return Ok((current.into_ticket()?, extra));
             }
-            let entries: Vec<NewEntryRow> = change
-                .entries
-                .into_iter()
-                .zip(current.entry_count..)
-                .map(|((kind, body, outcome, from, to), position)| NewEntryRow {
-                    position,
-                    kind,
-                    author: author.to_string(),
-                    body,
-                    outcome,
-                    from,
-                    to,
-                })
-                .collect();
+            let mut entries = change.entries;
+            for (entry, position) in entries.iter_mut().zip(current.entry_count..) {
+                entry.position = position;
+            }
             let assignments: String = change
                 .assignments
                 .iter()
@@ -249,23 +239,23 @@ fn plan_patch(current: &TicketRecord, patch: &CheckedPatch) -> Result<Change, He
             Some(urgency.to_string()),
         );
     }
-    if let Some(assignee) = &patch.assignee {
-        if *assignee != current.assignee {
-            match assignee {
-                Some(name) => change.set("assignee = $assignee", "assignee", name),
-                None => change.assignments.push("assignee = NONE"),
-            }
-            let body = match assignee {
-                Some(name) => format!("Assigned to {name}"),
-                None => "Unassigned".to_string(),
-            };
-            change.record(
-                EntryKind::AssigneeChange,
-                body,
-                current.assignee.clone(),
-                assignee.clone(),
-            );
+    if let Some(assignee) = &patch.assignee
+        && *assignee != current.assignee
+    {
+        match assignee {
+            Some(name) => change.set("assignee = $assignee", "assignee", name),
+            None => change.assignments.push("assignee = NONE"),
         }
+        let body = match assignee {
+            Some(name) => format!("Assigned to {name}"),
+            None => "Unassigned".to_string(),
+        };
+        change.record(
+            EntryKind::AssigneeChange,
+            body,
+            current.assignee.clone(),
+            assignee.clone(),
+        );
     }
     Ok(change)
 }
@@ -362,9 +352,14 @@ impl HelpDesk for Store {
         let (ticket, ()) = self
             .change(reference, &draft.author, |_| {
                 let mut change = Change::default();
-                change
-                    .entries
-                    .push((draft.kind, draft.body.clone(), draft.outcome, None, None));
+                change.entries.push(NewEntryRow {
+                    position: 0,
+                    kind: draft.kind,
+                    body: draft.body.clone(),
+                    outcome: draft.outcome,
+                    from: None,
+                    to: None,
+                });
                 Ok((change, ()))
             })
             .await?;

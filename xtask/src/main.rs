@@ -56,6 +56,13 @@ fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set, else `target/` in the workspace.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
 fn cargo() -> Command {
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     command.current_dir(root());
@@ -111,12 +118,11 @@ fn build_site(dev: bool) -> Result<()> {
         profile,
     ]))?;
     let profile_directory = if dev { "debug" } else { profile };
-    let wasm = root()
-        .join("target")
+    let wasm = target_dir()
         .join(WASM_TARGET)
         .join(profile_directory)
         .join("app.wasm");
-    let site = root().join("target").join("site");
+    let site = target_dir().join("site");
     let package = site.join("pkg");
     std::fs::create_dir_all(&package)?;
     eprintln!("xtask: binding {}", wasm.display());
@@ -163,10 +169,16 @@ fn build_server() -> Result<()> {
 fn run(server_arguments: &[String]) -> Result<()> {
     build_site(false)?;
     build_server()?;
-    let binary = root().join("target/debug/helpdesk");
+    let binary = target_dir().join("debug/helpdesk");
+    // `cargo xtask run -- --flag` hands the `--` on to us; it is not the server's.
+    let server_arguments = match server_arguments.split_first() {
+        Some((first, rest)) if first == "--" => rest,
+        _ => server_arguments,
+    };
     status(
         Command::new(binary)
             .current_dir(root())
+            .env("HELPDESK_SITE_ROOT", target_dir().join("site"))
             .args(server_arguments),
     )
 }
@@ -209,8 +221,8 @@ fn end_to_end() -> Result<()> {
         Command::new("npx")
             .args(["playwright", "test"])
             .current_dir(root().join("end2end"))
-            .env("HELPDESK_BINARY", root().join("target/debug/helpdesk"))
-            .env("HELPDESK_SITE_ROOT", root().join("target/site"))
+            .env("HELPDESK_BINARY", target_dir().join("debug/helpdesk"))
+            .env("HELPDESK_SITE_ROOT", target_dir().join("site"))
             .env("CHROMIUM_PATH", CHROMIUM),
     )
 }

@@ -3,56 +3,9 @@
 mod support;
 
 use serde_json::{Value, json};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
-struct RunningServer {
-    child: Child,
-    address: String,
-}
-
-impl Drop for RunningServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Starts the real `helpdesk` binary on a data directory and waits until it is ready.
-async fn start(data_dir: &std::path::Path) -> RunningServer {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_helpdesk"))
-        .args(["--address", &format!("127.0.0.1:{port}"), "--log", "warn"])
-        .arg("--data-dir")
-        .arg(data_dir)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("the server binary starts");
-    let server = RunningServer {
-        child,
-        address: format!("http://127.0.0.1:{port}"),
-    };
-    let client = reqwest::Client::new();
-    for _ in 0..600 {
-        if let Ok(response) = client
-            .get(format!("{}/readyz", server.address))
-            .send()
-            .await
-            && response.status() == 200
-        {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not become ready");
+async fn start(data_dir: &std::path::Path) -> support::RunningProcess {
+    support::start_helpdesk(&["--data-dir", data_dir.to_str().expect("a UTF-8 path")]).await
 }
 
 #[tokio::test]

@@ -186,7 +186,13 @@ fn run(server_arguments: &[String]) -> Result<()> {
 /// Every test: the workflow and model unit tests, the server's integration tests, the browser tests.
 fn test() -> Result<()> {
     status(cargo().args(["test", "--package", "app", "--features", "ssr"]))?;
-    status(cargo().args(["test", "--package", "server"]))?;
+    // SurrealDB's own server, for the tests of the remote-database mode.
+    status(cargo().args(["build", "--package", "surreal-for-tests"]))?;
+    status(
+        cargo()
+            .args(["test", "--package", "server"])
+            .env("SURREAL_BINARY", target_dir().join("debug/surreal")),
+    )?;
     end_to_end()
 }
 

@@ -128,6 +128,58 @@ pub async fn read(response: reqwest::Response) -> (u16, Value) {
     (status, body)
 }
 
+/// A child process that is killed (not shut down) when dropped.
+pub struct RunningProcess {
+    pub child: std::process::Child,
+    pub address: String,
+}
+
+impl Drop for RunningProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts the real `helpdesk` binary with these arguments on a free port, once it is ready.
+pub async fn start_helpdesk(arguments: &[&str]) -> RunningProcess {
+    let port = free_port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_helpdesk"))
+        .args(["--address", &format!("127.0.0.1:{port}"), "--log", "warn"])
+        .args(arguments)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("the server binary starts");
+    let mut server = RunningProcess {
+        child,
+        address: format!("http://127.0.0.1:{port}"),
+    };
+    let client = reqwest::Client::new();
+    for _ in 0..600 {
+        if let Ok(response) = client
+            .get(format!("{}/readyz", server.address))
+            .send()
+            .await
+            && response.status() == 200
+        {
+            return server;
+        }
+        if let Ok(Some(status)) = server.child.try_wait() {
+            panic!("the server exited with {status} before it was ready");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the server did not become ready");
+}
+
 /// The references of a queue page, in order.
 pub fn references(page: &Value) -> Vec<String> {
     page["items"]

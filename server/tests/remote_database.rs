@@ -10,8 +10,7 @@ use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::Duration;
-use support::{RunningProcess, free_port, references, start_helpdesk};
+use support::{RunningProcess, free_port, get_json, post_json, references, start_helpdesk};
 
 const ROOT_USER: &str = "root";
 const ROOT_PASSWORD: &str = "test-root-password";
@@ -57,19 +56,10 @@ async fn start_surrealdb() -> (RunningProcess, String) {
         child,
         address: format!("http://127.0.0.1:{port}"),
     };
-    let client = reqwest::Client::new();
-    for _ in 0..600 {
-        if let Ok(response) = client
-            .get(format!("{}/health", process.address))
-            .send()
-            .await
-            && response.status() == 200
-        {
-            return (process, format!("ws://127.0.0.1:{port}"));
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("SurrealDB did not become ready");
+    (
+        process.wait_until_ready("/health").await,
+        format!("ws://127.0.0.1:{port}"),
+    )
 }
 
 async fn start_on(database_url: &str) -> RunningProcess {
@@ -84,6 +74,29 @@ async fn start_on(database_url: &str) -> RunningProcess {
     .await
 }
 
+/// Sends `count` POSTs of `body(index)` to `path`, alternating between the two servers, all at
+/// once; returns every answer.
+async fn post_from_both(
+    servers: [&RunningProcess; 2],
+    path: &str,
+    count: usize,
+    body: fn(usize) -> Value,
+) -> Vec<(u16, Value)> {
+    let client = reqwest::Client::new();
+    let tasks: Vec<_> = (0..count)
+        .map(|index| {
+            let client = client.clone();
+            let url = format!("{}{path}", servers[index % 2].address);
+            tokio::spawn(async move { post_json(&client, &url, &body(index)).await })
+        })
+        .collect();
+    let mut answers = Vec::with_capacity(count);
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    answers
+}
+
 #[tokio::test]
 async fn two_servers_on_one_remote_database_share_tickets_and_never_share_a_reference() {
     let (_database, url) = start_surrealdb().await;
@@ -91,31 +104,19 @@ async fn two_servers_on_one_remote_database_share_tickets_and_never_share_a_refe
     let second = start_on(&url).await;
     let client = reqwest::Client::new();
 
-    let tasks: Vec<_> = (0..60)
-        .map(|index| {
-            let client = client.clone();
-            let base = if index % 2 == 0 {
-                first.address.clone()
-            } else {
-                second.address.clone()
-            };
-            tokio::spawn(async move {
-                let response = client
-                    .post(format!("{base}/api/v1/tickets"))
-                    .json(&json!({ "title": format!("Remote {index}"), "customer": "Scale-out" }))
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(response.status(), 201);
-                let ticket: Value = response.json().await.unwrap();
-                ticket["reference"].as_str().unwrap().to_string()
-            })
-        })
-        .collect();
+    let answers = post_from_both(
+        [&first, &second],
+        "/api/v1/tickets",
+        60,
+        |index| json!({ "title": format!("Remote {index}"), "customer": "Scale-out" }),
+    )
+    .await;
     let mut seen = HashSet::new();
-    for task in tasks {
+    for (status, ticket) in answers {
+        assert_eq!(status, 201, "{ticket}");
+        let reference = ticket["reference"].as_str().unwrap().to_string();
         assert!(
-            seen.insert(task.await.unwrap()),
+            seen.insert(reference),
             "two servers gave out the same reference"
         );
     }
@@ -123,30 +124,22 @@ async fn two_servers_on_one_remote_database_share_tickets_and_never_share_a_refe
     assert_eq!(seen, expected);
 
     // What one server writes, the other reads.
-    let response = client
-        .post(format!("{}/api/v1/tickets/TCK-7/entries", first.address))
-        .json(&json!({ "kind": "attempt", "body": "Failed over to the replica", "outcome": "worked" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let detail: Value = client
-        .get(format!("{}/api/v1/tickets/TCK-7", second.address))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let attempt =
+        json!({ "kind": "attempt", "body": "Failed over to the replica", "outcome": "worked" });
+    let (status, _) = post_json(
+        &client,
+        &format!("{}/api/v1/tickets/TCK-7/entries", first.address),
+        &attempt,
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (_, detail) = get_json(&client, &format!("{}/api/v1/tickets/TCK-7", second.address)).await;
     assert_eq!(detail["entries"][1]["body"], "Failed over to the replica");
-    let page: Value = client
-        .get(format!("{}/api/v1/tickets?limit=200", second.address))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, page) = get_json(
+        &client,
+        &format!("{}/api/v1/tickets?limit=200", second.address),
+    )
+    .await;
     assert_eq!(references(&page).len(), 60);
 }
 
@@ -156,45 +149,27 @@ async fn concurrent_changes_through_two_servers_are_all_kept() {
     let first = start_on(&url).await;
     let second = start_on(&url).await;
     let client = reqwest::Client::new();
-    let response = client
-        .post(format!("{}/api/v1/tickets", first.address))
-        .json(&json!({ "title": "Contended", "customer": "Both" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
+    let ticket = json!({ "title": "Contended", "customer": "Both" });
+    let (status, _) = post_json(
+        &client,
+        &format!("{}/api/v1/tickets", first.address),
+        &ticket,
+    )
+    .await;
+    assert_eq!(status, 201);
 
-    let tasks: Vec<_> = (0..16)
-        .map(|index| {
-            let client = client.clone();
-            let base = if index % 2 == 0 {
-                first.address.clone()
-            } else {
-                second.address.clone()
-            };
-            tokio::spawn(async move {
-                client
-                    .post(format!("{base}/api/v1/tickets/TCK-1/entries"))
-                    .json(&json!({ "kind": "note", "body": format!("note {index}") }))
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-                    .as_u16()
-            })
-        })
-        .collect();
-    for task in tasks {
-        assert_eq!(task.await.unwrap(), 201);
-    }
-    let detail: Value = client
-        .get(format!("{}/api/v1/tickets/TCK-1", first.address))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answers = post_from_both(
+        [&first, &second],
+        "/api/v1/tickets/TCK-1/entries",
+        16,
+        |index| json!({ "kind": "note", "body": format!("note {index}") }),
+    )
+    .await;
+    assert!(
+        answers.iter().all(|(status, _)| *status == 201),
+        "{answers:?}"
+    );
+    let (_, detail) = get_json(&client, &format!("{}/api/v1/tickets/TCK-1", first.address)).await;
     assert_eq!(
         detail["entries"].as_array().unwrap().len(),
         17,

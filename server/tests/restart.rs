@@ -2,7 +2,8 @@
 
 mod support;
 
-use serde_json::{Value, json};
+use serde_json::json;
+use support::{get_json, post_json};
 
 async fn start(data_dir: &std::path::Path) -> support::RunningProcess {
     support::start_helpdesk(&["--data-dir", data_dir.to_str().expect("a UTF-8 path")]).await
@@ -15,57 +16,36 @@ async fn tickets_on_disk_survive_a_killed_server() {
     let mut created = Vec::new();
     {
         let server = start(data.path()).await;
+        let tickets = format!("{}/api/v1/tickets", server.address);
         for index in 0..25 {
-            let response = client
-                .post(format!("{}/api/v1/tickets", server.address))
-                .json(&json!({ "title": format!("Durable {index}"), "customer": "Disk" }))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), 201);
-            let ticket: Value = response.json().await.unwrap();
+            let body = json!({ "title": format!("Durable {index}"), "customer": "Disk" });
+            let (status, ticket) = post_json(&client, &tickets, &body).await;
+            assert_eq!(status, 201);
             created.push(ticket["reference"].as_str().unwrap().to_string());
         }
-        let response = client
-            .post(format!("{}/api/v1/tickets/TCK-3/entries", server.address))
-            .json(&json!({ "kind": "attempt", "body": "Cleared the cache", "outcome": "partly" }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 201);
+        let attempt =
+            json!({ "kind": "attempt", "body": "Cleared the cache", "outcome": "partly" });
+        let (status, _) = post_json(&client, &format!("{tickets}/TCK-3/entries"), &attempt).await;
+        assert_eq!(status, 201);
         // Dropping the server kills the process: no orderly shutdown.
     }
 
     let server = start(data.path()).await;
-    let page: Value = client
-        .get(format!("{}/api/v1/tickets?limit=200", server.address))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tickets = format!("{}/api/v1/tickets", server.address);
+    let (_, page) = get_json(&client, &format!("{tickets}?limit=200")).await;
     let mut listed = support::references(&page);
     listed.sort_by_key(|reference| reference[4..].parse::<u32>().unwrap());
     assert_eq!(listed, created);
 
-    let detail: Value = client
-        .get(format!("{}/api/v1/tickets/TCK-3", server.address))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, detail) = get_json(&client, &format!("{tickets}/TCK-3")).await;
     assert_eq!(detail["entries"][1]["body"], "Cleared the cache");
 
     // The sequence continues after a restart: references are never reused.
-    let response = client
-        .post(format!("{}/api/v1/tickets", server.address))
-        .json(&json!({ "title": "After restart", "customer": "Disk" }))
-        .send()
-        .await
-        .unwrap();
-    let ticket: Value = response.json().await.unwrap();
+    let (_, ticket) = post_json(
+        &client,
+        &tickets,
+        &json!({ "title": "After restart", "customer": "Disk" }),
+    )
+    .await;
     assert_eq!(ticket["reference"], "TCK-26");
 }

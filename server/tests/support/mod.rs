@@ -158,26 +158,48 @@ pub async fn start_helpdesk(arguments: &[&str]) -> RunningProcess {
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("the server binary starts");
-    let mut server = RunningProcess {
+    let server = RunningProcess {
         child,
         address: format!("http://127.0.0.1:{port}"),
     };
-    let client = reqwest::Client::new();
-    for _ in 0..600 {
-        if let Ok(response) = client
-            .get(format!("{}/readyz", server.address))
+    server.wait_until_ready("/readyz").await
+}
+
+impl RunningProcess {
+    /// Waits until `path` answers 200, failing fast if the process exits first.
+    pub async fn wait_until_ready(mut self, path: &str) -> RunningProcess {
+        let client = reqwest::Client::new();
+        for _ in 0..600 {
+            if let Ok(response) = client.get(format!("{}{path}", self.address)).send().await
+                && response.status() == 200
+            {
+                return self;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the process exited with {status} before it was ready");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the process did not become ready at {path}");
+    }
+}
+
+/// POSTs JSON to an absolute URL and reads the answer.
+pub async fn post_json(client: &reqwest::Client, url: &str, body: &Value) -> (u16, Value) {
+    read(
+        client
+            .post(url)
+            .json(body)
             .send()
             .await
-            && response.status() == 200
-        {
-            return server;
-        }
-        if let Ok(Some(status)) = server.child.try_wait() {
-            panic!("the server exited with {status} before it was ready");
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("the server did not become ready");
+            .expect("request sent"),
+    )
+    .await
+}
+
+/// GETs an absolute URL and reads the JSON answer.
+pub async fn get_json(client: &reqwest::Client, url: &str) -> (u16, Value) {
+    read(client.get(url).send().await.expect("request sent")).await
 }
 
 /// The references of a queue page, in order.

@@ -63,9 +63,29 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| root().join("target"))
 }
 
+/// A cargo command for the workspace, without the variables `cargo run` set for this program.
+///
+/// Build scripts (ring's, for one) rerun when `CARGO_MANIFEST_DIR` changes, so passing ours on
+/// would rebuild half the dependency tree every time `cargo xtask` and plain `cargo` alternate.
 fn cargo() -> Command {
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     command.current_dir(root());
+    for (name, _) in std::env::vars_os() {
+        let name_text = name.to_string_lossy();
+        let set_by_cargo_run = name_text.starts_with("CARGO_PKG_")
+            || matches!(
+                name_text.as_ref(),
+                "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_MANIFEST_LINKS"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_BIN_NAME"
+                    | "CARGO_PRIMARY_PACKAGE"
+            );
+        if set_by_cargo_run {
+            command.env_remove(&name);
+        }
+    }
     command
 }
 

@@ -203,17 +203,88 @@ fn run(server_arguments: &[String]) -> Result<()> {
     )
 }
 
-/// Every test: the workflow and model unit tests, the server's integration tests, the browser tests.
+/// Passed and failed tests, added up over every test runner.
+#[derive(Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+}
+
+impl Tally {
+    /// Reads cargo's `test result: ok. 22 passed; 0 failed; …` and Playwright's `5 passed (6.9s)`
+    /// / `1 failed` summary lines.
+    fn count(&mut self, line: &str) {
+        let line = line.trim();
+        let words: Vec<&str> = line
+            .split([' ', ';', '.'])
+            .filter(|word| !word.is_empty())
+            .collect();
+        let number_before = |label: &str| {
+            words
+                .windows(2)
+                .find(|pair| pair[1] == label)
+                .and_then(|pair| pair[0].parse::<u64>().ok())
+        };
+        let playwright_summary = words.len() <= 4
+            && words
+                .first()
+                .is_some_and(|word| word.parse::<u64>().is_ok())
+            && matches!(words.get(1), Some(&"passed") | Some(&"failed"));
+        let is_summary = line.starts_with("test result:") || playwright_summary;
+        if is_summary {
+            self.passed += number_before("passed").unwrap_or(0);
+            self.failed += number_before("failed").unwrap_or(0);
+        }
+    }
+}
+
+/// Runs a test command, passing its output through and counting its results.
+fn run_tests(command: &mut Command, tally: &mut Tally) -> Result<()> {
+    use std::io::{BufRead, BufReader};
+    eprintln!("xtask: running {command:?}");
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("could not start {command:?}"))?;
+    let output = child.stdout.take().context("no standard output")?;
+    for line in BufReader::new(output).lines() {
+        let line = line?;
+        println!("{line}");
+        tally.count(&line);
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        println!(
+            "xtask: {} passed, {} failed",
+            tally.passed,
+            tally.failed.max(1)
+        );
+        bail!("{command:?} failed with {status}");
+    }
+    Ok(())
+}
+
+/// Every test: the workflow and model unit tests, the server's integration tests, the browser
+/// tests. Ends with one `N passed, N failed` line over all of them.
 fn test() -> Result<()> {
-    status(cargo().args(["test", "--package", "app", "--features", "ssr"]))?;
+    let mut tally = Tally::default();
+    run_tests(
+        cargo().args(["test", "--package", "app", "--features", "ssr"]),
+        &mut tally,
+    )?;
+    run_tests(cargo().args(["test", "--package", "xtask"]), &mut tally)?;
     // SurrealDB's own server, for the tests of the remote-database mode.
     status(cargo().args(["build", "--package", "surreal-for-tests"]))?;
-    status(
+    run_tests(
         cargo()
             .args(["test", "--package", "server"])
             .env("SURREAL_BINARY", target_dir().join("debug/surreal")),
+        &mut tally,
     )?;
-    end_to_end()
+    prepare_end_to_end()?;
+    run_tests(&mut playwright(), &mut tally)?;
+    println!("xtask: {} passed, {} failed", tally.passed, tally.failed);
+    Ok(())
 }
 
 fn ensure_chromium() -> Result<()> {
@@ -237,18 +308,49 @@ fn ensure_node_packages() -> Result<()> {
     )
 }
 
-/// Builds the site and server, then runs the Playwright tests against the real binary.
-fn end_to_end() -> Result<()> {
+/// Chromium, the npm packages, the site and the server binary: what the browser tests need.
+fn prepare_end_to_end() -> Result<()> {
     ensure_chromium()?;
     ensure_node_packages()?;
     build_site(false)?;
-    build_server()?;
-    status(
-        Command::new("npx")
-            .args(["playwright", "test"])
-            .current_dir(root().join("end2end"))
-            .env("HELPDESK_BINARY", target_dir().join("debug/helpdesk"))
-            .env("HELPDESK_SITE_ROOT", target_dir().join("site"))
-            .env("CHROMIUM_PATH", CHROMIUM),
-    )
+    build_server()
+}
+
+/// The Playwright tests, against the real binary.
+fn playwright() -> Command {
+    let mut command = Command::new("npx");
+    command
+        .args(["playwright", "test"])
+        .current_dir(root().join("end2end"))
+        .env("HELPDESK_BINARY", target_dir().join("debug/helpdesk"))
+        .env("HELPDESK_SITE_ROOT", target_dir().join("site"))
+        .env("CHROMIUM_PATH", CHROMIUM);
+    command
+}
+
+/// Builds the site and server, then runs the browser tests only.
+fn end_to_end() -> Result<()> {
+    prepare_end_to_end()?;
+    status(&mut playwright())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tally;
+
+    #[test]
+    fn summary_lines_of_cargo_and_playwright_are_counted() {
+        let mut tally = Tally::default();
+        for line in [
+            "test result: ok. 22 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 1.68s",
+            "test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.1s",
+            "  5 passed (6.9s)",
+            "  1 failed",
+            "test a_ticket_goes_through_the_whole_workflow ... ok",
+            "the ticket passed review and 3 failed attempts were logged",
+        ] {
+            tally.count(line);
+        }
+        assert_eq!((tally.passed, tally.failed), (30, 3));
+    }
 }

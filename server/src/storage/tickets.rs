@@ -100,19 +100,19 @@ impl Store {
     }
 
     /// Reads the ticket, plans a change with `plan`, and writes it if nobody else wrote first.
-    async fn change<T>(
+    async fn change(
         &self,
         reference: TicketRef,
         author: &str,
-        plan: impl Fn(&TicketRecord) -> Result<(Change, T), HelpDeskError>,
-    ) -> Result<(Ticket, T), HelpDeskError> {
+        plan: impl Fn(&TicketRecord) -> Result<Change, HelpDeskError>,
+    ) -> Result<Ticket, HelpDeskError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let current = self.load(reference).await?;
-            let (change, extra) = plan(&current)?;
+            let change = plan(&current)?;
             if change.assignments.is_empty() && change.entries.is_empty() {
-                return Ok((current.into_ticket()?, extra));
+                return current.into_ticket().map_err(Into::into);
             }
             let mut entries = change.entries;
             for (entry, position) in entries.iter_mut().zip(current.entry_count..) {
@@ -146,7 +146,7 @@ impl Store {
             match result {
                 Ok(Some(row)) => {
                     let record = decode::<TicketRecord>(vec![row])?.remove(0);
-                    return Ok((record.into_ticket()?, extra));
+                    return record.into_ticket().map_err(Into::into);
                 }
                 Ok(None) => return Err(HelpDeskError::NotFound(reference)),
                 Err(error)
@@ -336,12 +336,8 @@ impl HelpDesk for Store {
         patch: CheckedPatch,
     ) -> Result<Ticket, HelpDeskError> {
         let author = patch.author.clone();
-        let (ticket, ()) = self
-            .change(reference, &author, |current| {
-                Ok((plan_patch(current, &patch)?, ()))
-            })
-            .await?;
-        Ok(ticket)
+        self.change(reference, &author, |current| plan_patch(current, &patch))
+            .await
     }
 
     async fn add_entry(
@@ -349,7 +345,7 @@ impl HelpDesk for Store {
         reference: TicketRef,
         draft: EntryDraft,
     ) -> Result<Entry, HelpDeskError> {
-        let (ticket, ()) = self
+        let ticket = self
             .change(reference, &draft.author, |_| {
                 let mut change = Change::default();
                 change.entries.push(NewEntryRow {
@@ -360,7 +356,7 @@ impl HelpDesk for Store {
                     from: None,
                     to: None,
                 });
-                Ok((change, ()))
+                Ok(change)
             })
             .await?;
         Ok(Entry {
@@ -379,42 +375,40 @@ impl HelpDesk for Store {
         reference: TicketRef,
         draft: TransitionDraft,
     ) -> Result<Ticket, HelpDeskError> {
-        let (ticket, ()) = self
-            .change(reference, &draft.author, |current| {
-                let ticket = current.clone().into_ticket()?;
-                check_transition(&ticket, draft.to, draft.resolution.as_deref())?;
-                let mut change = Change::default();
-                change.set("status = $status", "status", draft.to);
-                let created_at = super::records::parse_time(&current.created_at)?;
-                change.set(
-                    "queue_key = $queue_key",
-                    "queue_key",
-                    queue_key(draft.to, current.urgency, created_at, current.number),
-                );
-                let body = match (draft.to, &draft.resolution) {
-                    (Status::Resolved, Some(resolution)) => {
-                        change.set("resolution = $resolution", "resolution", resolution);
-                        resolution.clone()
+        self.change(reference, &draft.author, |current| {
+            let ticket = current.clone().into_ticket()?;
+            check_transition(&ticket, draft.to, draft.resolution.as_deref())?;
+            let mut change = Change::default();
+            change.set("status = $status", "status", draft.to);
+            let created_at = super::records::parse_time(&current.created_at)?;
+            change.set(
+                "queue_key = $queue_key",
+                "queue_key",
+                queue_key(draft.to, current.urgency, created_at, current.number),
+            );
+            let body = match (draft.to, &draft.resolution) {
+                (Status::Resolved, Some(resolution)) => {
+                    change.set("resolution = $resolution", "resolution", resolution);
+                    resolution.clone()
+                }
+                (_, note) => {
+                    if matches!(ticket.status, Status::Resolved | Status::Closed)
+                        && draft.to != Status::Closed
+                    {
+                        change.assignments.push("resolution = NONE");
                     }
-                    (_, note) => {
-                        if matches!(ticket.status, Status::Resolved | Status::Closed)
-                            && draft.to != Status::Closed
-                        {
-                            change.assignments.push("resolution = NONE");
-                        }
-                        note.clone().unwrap_or_default()
-                    }
-                };
-                change.record(
-                    EntryKind::StatusChange,
-                    body,
-                    Some(ticket.status.to_string()),
-                    Some(draft.to.to_string()),
-                );
-                Ok((change, ()))
-            })
-            .await?;
-        Ok(ticket)
+                    note.clone().unwrap_or_default()
+                }
+            };
+            change.record(
+                EntryKind::StatusChange,
+                body,
+                Some(ticket.status.to_string()),
+                Some(draft.to.to_string()),
+            );
+            Ok(change)
+        })
+        .await
     }
 
     async fn ready(&self) -> Result<(), HelpDeskError> {

@@ -394,15 +394,6 @@ impl StatusFilter {
             StatusFilter::Only(status) => vec![status],
         }
     }
-
-    /// The wire form, for links.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StatusFilter::Open => "open",
-            StatusFilter::All => "all",
-            StatusFilter::Only(status) => status.as_str(),
-        }
-    }
 }
 
 /// The default and largest page sizes of a queue listing.

@@ -11,6 +11,7 @@ pub mod model;
 pub mod pages;
 pub mod queue;
 pub mod requests;
+pub mod search;
 #[cfg(feature = "ssr")]
 pub mod service;
 pub mod workflow;

@@ -408,8 +408,8 @@ pub struct QueueQuery {
     pub status: StatusFilter,
     /// Only this urgency.
     pub urgency: Option<Urgency>,
-    /// Lower-cased words that must appear in the title or description.
-    pub text: Option<String>,
+    /// Words that must all be among a ticket's words (see [`crate::search`]); empty for any.
+    pub words: Vec<String>,
     /// Page size, 1 to [`MAX_PAGE_SIZE`].
     pub limit: usize,
     /// Continue after this cursor.
@@ -423,7 +423,7 @@ pub struct RawQueueQuery {
     pub status: Option<String>,
     /// An urgency, or empty for all.
     pub urgency: Option<String>,
-    /// Text to find in title or description.
+    /// Words to find in title, description or customer.
     pub q: Option<String>,
     /// Page size.
     pub limit: Option<String>,
@@ -453,6 +453,23 @@ impl RawQueueQuery {
             },
         };
         let text = checked_text("q", self.q.as_deref().unwrap_or(""), MAX_SHORT_CHARS, false)?;
+        let words = crate::search::words(&text);
+        if !text.is_empty() && words.is_empty() {
+            return Err(FieldError::new(
+                "q",
+                "has no letters or digits to search for",
+            ));
+        }
+        if words.len() > crate::search::MAX_QUERY_WORDS {
+            return Err(FieldError::new(
+                "q",
+                format!(
+                    "has {} words; the limit is {}",
+                    words.len(),
+                    crate::search::MAX_QUERY_WORDS
+                ),
+            ));
+        }
         let cursor = match self.cursor.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(cursor) if crate::queue::is_valid_cursor(cursor) => Some(cursor.to_string()),
@@ -466,7 +483,7 @@ impl RawQueueQuery {
         Ok(QueueQuery {
             status: StatusFilter::parse(self.status.as_deref())?,
             urgency,
-            text: (!text.is_empty()).then(|| text.to_lowercase()),
+            words,
             limit,
             cursor,
         })
@@ -584,12 +601,12 @@ mod tests {
     #[test]
     fn queue_queries_are_checked_field_by_field() {
         let query = RawQueueQuery {
-            q: Some(" Printer ".into()),
+            q: Some(" Printer tray-2 ".into()),
             ..RawQueueQuery::default()
         }
         .parse()
         .unwrap();
-        assert_eq!(query.text.as_deref(), Some("printer"));
+        assert_eq!(query.words, ["printer", "tray", "2"]);
         assert_eq!(query.limit, DEFAULT_PAGE_SIZE);
         assert_eq!(query.status, StatusFilter::Open);
         let bad = RawQueueQuery {
@@ -606,5 +623,20 @@ mod tests {
                 .all(|status| status.is_open())
         );
         assert_eq!(StatusFilter::All.statuses().len(), Status::ALL.len());
+    }
+
+    #[test]
+    fn a_search_needs_words_and_no_more_than_the_limit() {
+        let parse = |q: &str| {
+            RawQueueQuery {
+                q: Some(q.into()),
+                ..RawQueueQuery::default()
+            }
+            .parse()
+        };
+        assert_eq!(parse("  ").unwrap().words, Vec::<String>::new());
+        assert_eq!(parse("?!").unwrap_err().field, "q");
+        assert_eq!(parse("a b c d e f g h i").unwrap_err().field, "q");
+        assert_eq!(parse("a b c d e f g h").unwrap().words.len(), 8);
     }
 }

@@ -23,7 +23,7 @@ test('the queue is ordered by urgency, then age, and follows an urgency change',
   await expect(page.locator('section.timeline li.entry-urgency_change')).toContainText('low → critical');
 
   await page.getByRole('link', { name: 'Queue' }).click();
-  await page.getByPlaceholder('Search title and description').fill(tag);
+  await page.getByRole('searchbox', { name: 'Search' }).fill(tag);
   await page.getByRole('button', { name: 'Filter' }).click();
   await expect(rows).toHaveText([low.reference, critical.reference, high.reference, medium.reference]);
 
@@ -38,8 +38,9 @@ test('the queue is ordered by urgency, then age, and follows an urgency change',
 test('the dashboard works as a plain page before any script runs', async ({ browser, request }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
-  const ticket = await fileTicket(request, { title: 'No-script visitor', urgency: 'high' });
-  await page.goto('/?q=No-script');
+  const tag = `noscript${Date.now()}`;
+  const ticket = await fileTicket(request, { title: `${tag} visitor`, urgency: 'high' });
+  await page.goto(`/?q=${tag}`);
   await expect(page.locator('table.tickets tbody tr td.reference')).toHaveText([ticket.reference]);
   await page.goto(`/tickets/${ticket.reference}`);
   await page.locator('section.entry-form select[name="kind"]').selectOption('attempt');

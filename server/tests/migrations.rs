@@ -57,12 +57,23 @@ async fn reopening_a_data_directory_keeps_its_version_and_data() {
         .unwrap();
         store.create_ticket(draft).await.unwrap().reference
     };
-    // The embedded engine releases the directory once the last handle is dropped, which the
-    // ticket writer task does shortly after the store; wait for that rather than guess a delay.
+    let store = reopen(directory.path()).await;
+    assert_eq!(
+        store.schema_version().await.unwrap(),
+        MIGRATIONS.last().unwrap().version
+    );
+    assert_eq!(store.ticket(reference).await.unwrap().ticket.title, "Kept");
+}
+
+/// Opens a data directory that a store dropped a moment ago.
+///
+/// The embedded engine releases the directory once the last handle is dropped, which the ticket
+/// writer task does shortly after the store; this waits for that rather than guessing a delay.
+async fn reopen(path: &std::path::Path) -> Store {
     let mut attempts = 0;
-    let store = loop {
-        match Store::open(&on_disk(directory.path())).await {
-            Ok(store) => break store,
+    loop {
+        match Store::open(&on_disk(path)).await {
+            Ok(store) => return store,
             Err(error) if attempts < 100 => {
                 attempts += 1;
                 let _ = error;
@@ -70,10 +81,86 @@ async fn reopening_a_data_directory_keeps_its_version_and_data() {
             }
             Err(error) => panic!("the data directory did not reopen: {error}"),
         }
-    };
+    }
+}
+
+#[tokio::test]
+async fn upgrading_a_version_one_data_directory_makes_its_tickets_searchable() {
+    use app::requests::{QueueQuery, StatusFilter};
+    use app::service::HelpDesk;
+    let directory = tempfile::tempdir().unwrap();
+    let created_at = time::OffsetDateTime::now_utc();
+    let old_tickets: Vec<serde_json::Value> = (1..=600u64)
+        .map(|number| {
+            serde_json::json!({
+                "number": number,
+                "title": if number == 555 { "Toner smudges" } else { "Paper jam" },
+                "queue_key": app::queue::queue_key(
+                    app::model::Status::New,
+                    app::model::Urgency::Low,
+                    created_at,
+                    number
+                ),
+            })
+        })
+        .collect();
+    {
+        // A data directory as the first release left it: schema version 1 and its tickets.
+        let db =
+            surrealdb::engine::any::connect(format!("surrealkv://{}", directory.path().display()))
+                .await
+                .unwrap();
+        db.use_ns("test").use_db("test").await.unwrap();
+        let version_one = MIGRATIONS
+            .iter()
+            .find(|migration| migration.version == 1)
+            .unwrap();
+        db.query(
+            "DEFINE TABLE schema_migration SCHEMAFULL;
+             DEFINE FIELD name ON schema_migration TYPE string;
+             DEFINE FIELD applied_at ON schema_migration TYPE datetime;",
+        )
+        .query(version_one.statements)
+        .query("CREATE schema_migration:1 SET name = 'first', applied_at = time::now()")
+        .query(
+            "UPSERT sequence:ticket SET value = 600;
+             FOR $row IN $rows {
+                 CREATE type::record('ticket', $row.number) CONTENT {
+                     number: $row.number, reference: 'TCK-' + <string>$row.number,
+                     title: $row.title, description: 'Found on floor ' + <string>$row.number,
+                     urgency: 'low', status: 'new', channel: 'phone', customer: 'Old Customer',
+                     scope: 'external', environment: '', manner: '', queue_key: $row.queue_key,
+                     revision: 1, entry_count: 0, created_at: time::now(), updated_at: time::now()
+                 };
+             };",
+        )
+        .bind(("rows", old_tickets))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    }
+    let store = reopen(directory.path()).await;
     assert_eq!(
         store.schema_version().await.unwrap(),
         MIGRATIONS.last().unwrap().version
     );
-    assert_eq!(store.ticket(reference).await.unwrap().ticket.title, "Kept");
+    let search = |words: &[&str]| QueueQuery {
+        status: StatusFilter::All,
+        words: words.iter().map(|word| word.to_string()).collect(),
+        limit: 200,
+        ..QueueQuery::default()
+    };
+    // Every batch of the rewrite was reached: the first, a middle and the last ticket.
+    let toner = store.queue(search(&["toner"])).await.unwrap();
+    assert_eq!(toner.items.len(), 1);
+    assert_eq!(toner.items[0].reference.to_string(), "TCK-555");
+    for number in ["1", "501", "600"] {
+        let page = store.queue(search(&["floor", number])).await.unwrap();
+        assert_eq!(page.items.len(), 1, "floor {number}");
+        assert_eq!(page.items[0].reference.to_string(), format!("TCK-{number}"));
+    }
+    let customers = store.queue(search(&["old", "customer"])).await.unwrap();
+    assert_eq!(customers.items.len(), 200);
+    assert!(customers.next_cursor.is_some());
 }

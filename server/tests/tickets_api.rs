@@ -196,6 +196,105 @@ async fn the_queue_filters_by_status_urgency_and_text() {
 }
 
 #[tokio::test]
+async fn text_search_matches_every_word_in_title_description_or_customer() {
+    let app = spawn_app().await;
+    let tray = app.create_ticket("Printer jams on tray-2", "low").await;
+    let (_, body) = app
+        .post(
+            "/api/v1/tickets",
+            &json!({ "title": "Mail", "description": "The printer QUEUE is stuck", "customer": "Acme", "urgency": "critical" }),
+        )
+        .await;
+    let queue = body["reference"].as_str().unwrap().to_string();
+    let (_, body) = app
+        .post(
+            "/api/v1/tickets",
+            &json!({ "title": "VPN drops", "customer": "Printer Works Ltd", "urgency": "medium" }),
+        )
+        .await;
+    let vpn = body["reference"].as_str().unwrap().to_string();
+
+    let search = |q: &'static str| {
+        let app = &app;
+        async move { references(&app.get(&format!("/api/v1/tickets?q={q}")).await.1) }
+    };
+    // Queue order: urgency first.
+    assert_eq!(
+        search("printer").await,
+        [queue.clone(), vpn.clone(), tray.clone()]
+    );
+    assert_eq!(search("PRINTER%20queue").await, [queue.clone()]);
+    assert_eq!(search("tray%202").await, [tray.clone()]);
+    assert_eq!(search("acme").await, [queue.clone()]);
+    // Whole words: a part of a word is not a match.
+    assert_eq!(search("print").await, Vec::<String>::new());
+
+    // An edit changes what the ticket is found by.
+    let (status, _) = app
+        .patch(
+            &format!("/api/v1/tickets/{tray}"),
+            &json!({ "title": "Scanner offline" }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(search("printer").await, [queue.clone(), vpn.clone()]);
+    assert_eq!(search("scanner").await, [tray.clone()]);
+
+    // A search follows the ticket through status changes.
+    let (status, _) = app.transition(&queue, json!({ "to": "invalid" })).await;
+    assert_eq!(status, 200);
+    assert_eq!(search("printer").await, [vpn.clone()]);
+    assert_eq!(
+        references(&app.get("/api/v1/tickets?q=printer&status=invalid").await.1),
+        [queue.clone()]
+    );
+}
+
+#[tokio::test]
+async fn text_search_pages_through_matches_in_queue_order() {
+    let app = spawn_app().await;
+    let mut matching = Vec::new();
+    for index in 0..25 {
+        let title = if index % 2 == 0 {
+            format!("Disk full {index}")
+        } else {
+            format!("Other {index}")
+        };
+        let urgency = ["low", "high", "none"][index % 3];
+        let reference = app.create_ticket(&title, urgency).await;
+        if index % 2 == 0 {
+            matching.push((urgency, reference));
+        }
+    }
+    let rank = |urgency: &str| {
+        ["critical", "high", "medium", "low", "none"]
+            .iter()
+            .position(|u| *u == urgency)
+    };
+    matching.sort_by_key(|(urgency, reference)| {
+        (rank(urgency), reference[4..].parse::<u32>().unwrap())
+    });
+    let expected: Vec<String> = matching
+        .into_iter()
+        .map(|(_, reference)| reference)
+        .collect();
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (status, page) = app
+            .get(&format!("/api/v1/tickets?q=disk&limit=4&cursor={cursor}"))
+            .await;
+        assert_eq!(status, 200, "{page}");
+        seen.extend(references(&page));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected);
+}
+
+#[tokio::test]
 async fn bad_query_parameters_are_refused_with_the_parameter_named() {
     let app = spawn_app().await;
     for (query, field) in [
@@ -205,6 +304,8 @@ async fn bad_query_parameters_are_refused_with_the_parameter_named() {
         ("limit=201", "limit"),
         ("limit=ten", "limit"),
         ("cursor=%27%20OR%201%3D1", "cursor"),
+        ("q=%3F%21", "q"),
+        ("q=a+b+c+d+e+f+g+h+i", "q"),
     ] {
         let (status, body) = app.get(&format!("/api/v1/tickets?{query}")).await;
         assert_eq!(status, 400, "{query}: {body}");

@@ -83,7 +83,8 @@ pub fn QueuePage() -> impl IntoView {
                 <input
                     type="search"
                     name="q"
-                    placeholder="Search title and description"
+                    placeholder="Search words in title, description, customer"
+                    aria-label="Search"
                     accesskey="s"
                     prop:value=move || param("q").unwrap_or_default()
                 />

@@ -41,7 +41,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(
     ("status" = Option<String>, Query, description = "`open` (default), `all`, or one status"),
     ("urgency" = Option<String>, Query, description = "Only this urgency"),
-    ("q" = Option<String>, Query, description = "Text to find in title or description"),
+    ("q" = Option<String>, Query, description = "Words that must all appear (whole words, any case) in title, description or customer"),
     ("limit" = Option<u32>, Query, description = "Page size, 1 to 200 (default 50)"),
     ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
 ), responses(

@@ -1,38 +1,44 @@
-//! The ticket writer: one task that allocates references and creates tickets in batches.
+//! The ticket writer: one task that allocates references and commits tickets in batches.
 //!
 //! Every concurrent create request is queued here; the writer takes all that are waiting (up to
-//! [`MAX_BATCH`]) and creates them in one transaction together with the increment of the reference
-//! sequence. References are therefore allocated atomically and without gaps from this server,
-//! the hot sequence record is written once per batch instead of once per ticket, and a batch
-//! costs one commit (one fsync on disk). Several servers sharing one database still get distinct
-//! references: their batches conflict on the sequence record and are retried.
+//! [`MAX_BATCH`]), reserves that many reference numbers with one increment of the sequence record,
+//! and hands the batch to a commit task that creates all of its tickets in one transaction (one
+//! fsync on disk). Up to [`MAX_COMMITS_IN_FLIGHT`] batches commit at once, so the next batch
+//! gathers, and uses the other core, while one is being written. Batches never conflict with each
+//! other, as each writes only its own tickets; the hot sequence record is written once per batch.
+//!
+//! References are never reused. A number is lost (a gap, never a duplicate) only when a ticket
+//! that reserved it fails to commit. Several servers sharing one database still get distinct
+//! references: their increments of the sequence record conflict and are retried.
 
 use super::records::format_time;
-use super::{
-    MAX_ATTEMPTS, StorageError, back_off, is_conflict, returned_statement, transaction_outcome,
-};
+use super::{MAX_ATTEMPTS, StorageError, back_off, is_conflict, transaction_outcome};
 use app::model::{Status, Ticket, TicketRef};
-use app::queue::queue_key_prefix;
+use app::queue::queue_key;
 use app::requests::TicketDraft;
 use app::service::HelpDeskError;
 use serde::Serialize;
+use std::sync::Arc;
 use surrealdb::Surreal;
 use surrealdb::engine::any::Any;
 use time::OffsetDateTime;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 /// The most tickets one transaction creates.
 const MAX_BATCH: usize = 128;
 
+/// How many batches may be committing at the same time.
+const MAX_COMMITS_IN_FLIGHT: usize = 4;
+
+const RESERVE_NUMBERS: &str =
+    "UPSERT ONLY sequence:ticket SET value = (value OR 0) + $count RETURN VALUE value";
+
 const CREATE_BATCH: &str = r#"
 BEGIN TRANSACTION;
-LET $last = (UPSERT ONLY sequence:ticket SET value = (value OR 0) + $count RETURN AFTER).value;
-LET $first = $last - $count;
 FOR $draft IN $drafts {
-    LET $number = $first + $draft.offset;
-    CREATE type::record('ticket', $number) CONTENT {
-        number: $number,
-        reference: string::concat('TCK-', <string>$number),
+    CREATE type::record('ticket', $draft.number) CONTENT {
+        number: $draft.number,
+        reference: $draft.reference,
         title: $draft.title,
         description: $draft.description,
         urgency: $draft.urgency,
@@ -43,14 +49,15 @@ FOR $draft IN $drafts {
         environment: $draft.environment,
         occurred_at: IF $draft.occurred_at THEN <datetime>$draft.occurred_at ELSE NONE END,
         manner: $draft.manner,
-        queue_key: string::concat($draft.queue_prefix, <string>($number + $number_offset)),
+        queue_key: $draft.queue_key,
+        search_words: $draft.search_words,
         revision: 1,
         entry_count: 1,
         created_at: <datetime>$draft.created_at,
         updated_at: <datetime>$draft.created_at
     };
-    CREATE type::record('entry', [$number, 0]) CONTENT {
-        ticket_number: $number,
+    CREATE type::record('entry', [$draft.number, 0]) CONTENT {
+        ticket_number: $draft.number,
         position: 0,
         kind: 'created',
         author: $draft.author,
@@ -58,7 +65,6 @@ FOR $draft IN $drafts {
         created_at: <datetime>$draft.created_at
     };
 };
-RETURN $first;
 COMMIT TRANSACTION;
 "#;
 
@@ -98,33 +104,93 @@ pub fn spawn(db: Surreal<Any>) -> CreatorHandle {
 }
 
 async fn run(db: Surreal<Any>, mut queue: mpsc::Receiver<Job>) {
+    let commits = Arc::new(Semaphore::new(MAX_COMMITS_IN_FLIGHT));
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    loop {
+        // Wait for room first, so that requests keep gathering into the next batch meanwhile.
+        let Ok(permit) = commits.clone().acquire_owned().await else {
+            return;
+        };
+        if queue.recv_many(&mut batch, MAX_BATCH).await == 0 {
+            return;
+        }
         let jobs = std::mem::take(&mut batch);
-        match create_batch(&db, &jobs).await {
-            Ok(tickets) => {
-                for (job, ticket) in jobs.into_iter().zip(tickets) {
-                    let _ = job.reply.send(Ok(ticket));
-                }
-            }
-            Err(error) if jobs.len() > 1 => {
-                // One bad draft must not fail the others: create them one by one.
-                tracing::warn!(%error, size = jobs.len(), "batch create failed; creating one by one");
-                for job in jobs {
-                    let result = create_batch(&db, std::slice::from_ref(&job)).await;
-                    let _ = job.reply.send(
-                        result
-                            .map(|mut tickets| tickets.remove(0))
-                            .map_err(|error| StorageError::from(error).into()),
-                    );
-                }
-            }
+        let last = match reserve_numbers(&db, jobs.len()).await {
+            Ok(last) => last,
             Err(error) => {
                 for job in jobs {
                     let _ = job
                         .reply
                         .send(Err(StorageError::from(error.clone()).into()));
                 }
+                continue;
+            }
+        };
+        let first = last - jobs.len() as u64;
+        let numbered: Vec<(u64, Job)> = (first + 1..).zip(jobs).collect();
+        let db = db.clone();
+        tokio::spawn(async move {
+            commit(&db, numbered).await;
+            drop(permit);
+        });
+    }
+}
+
+/// Reserves `count` numbers and returns the last of them.
+async fn reserve_numbers(db: &Surreal<Any>, count: usize) -> Result<u64, surrealdb::Error> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let result = db
+            .query(RESERVE_NUMBERS)
+            .bind(("count", count as i64))
+            .await
+            .and_then(|mut response| response.take::<Option<i64>>(0));
+        match result {
+            Ok(Some(last)) if last >= count as i64 => return Ok(last as u64),
+            Ok(other) => {
+                return Err(surrealdb::Error::internal(format!(
+                    "the reference sequence answered {other:?}"
+                )));
+            }
+            Err(error) if is_conflict(&error) && attempt < MAX_ATTEMPTS => back_off(attempt).await,
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// Creates a batch of numbered tickets and answers each request.
+async fn commit(db: &Surreal<Any>, jobs: Vec<(u64, Job)>) {
+    let created_at = OffsetDateTime::now_utc();
+    let result = {
+        let drafts: Vec<(u64, &TicketDraft)> = jobs
+            .iter()
+            .map(|(number, job)| (*number, &job.draft))
+            .collect();
+        create_batch(db, &drafts, created_at).await
+    };
+    match result {
+        Ok(()) => {
+            for (number, job) in jobs {
+                let _ = job.reply.send(created(number, job.draft, created_at));
+            }
+        }
+        Err(error) if jobs.len() > 1 => {
+            // One bad draft must not fail the others: create them one by one.
+            tracing::warn!(%error, size = jobs.len(), "batch create failed; creating one by one");
+            for (number, job) in jobs {
+                let result = create_batch(db, &[(number, &job.draft)], created_at).await;
+                let _ = job.reply.send(match result {
+                    Ok(()) => created(number, job.draft, created_at),
+                    Err(error) => Err(StorageError::from(error).into()),
+                });
+            }
+        }
+        Err(error) => {
+            for (_, job) in jobs {
+                let _ = job
+                    .reply
+                    .send(Err(StorageError::from(error.clone()).into()));
             }
         }
     }
@@ -133,7 +199,8 @@ async fn run(db: Surreal<Any>, mut queue: mpsc::Receiver<Job>) {
 /// A draft as bound into the batch query.
 #[derive(Serialize)]
 struct BoundDraft<'a> {
-    offset: u64,
+    number: u64,
+    reference: String,
     title: &'a str,
     description: &'a str,
     urgency: &'static str,
@@ -144,88 +211,88 @@ struct BoundDraft<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     occurred_at: Option<String>,
     manner: &'a str,
-    queue_prefix: String,
+    queue_key: String,
     created_at: String,
     author: &'a str,
     summary: String,
+    search_words: Vec<String>,
 }
 
-async fn create_batch(db: &Surreal<Any>, jobs: &[Job]) -> Result<Vec<Ticket>, surrealdb::Error> {
-    let created_at = OffsetDateTime::now_utc();
-    let bound: Vec<BoundDraft> = jobs
+async fn create_batch(
+    db: &Surreal<Any>,
+    drafts: &[(u64, &TicketDraft)],
+    created_at: OffsetDateTime,
+) -> Result<(), surrealdb::Error> {
+    let bound: Vec<BoundDraft> = drafts
         .iter()
-        .zip(1u64..)
-        .map(|(job, offset)| {
-            let draft = &job.draft;
-            BoundDraft {
-                offset,
-                title: &draft.title,
-                description: &draft.description,
-                urgency: draft.urgency.as_str(),
-                channel: draft.channel.as_str(),
-                customer: &draft.customer,
-                scope: draft.scope.as_str(),
-                environment: &draft.environment,
-                occurred_at: draft.occurred_at.map(format_time),
-                manner: &draft.manner,
-                queue_prefix: queue_key_prefix(Status::New, draft.urgency, created_at),
-                created_at: format_time(created_at),
-                author: &draft.author,
-                summary: format!("Reported by {} via {}", draft.customer, draft.channel),
-            }
+        .map(|(number, draft)| BoundDraft {
+            number: *number,
+            reference: TicketRef::from_number(*number)
+                .map(|reference| reference.to_string())
+                .unwrap_or_default(),
+            title: &draft.title,
+            description: &draft.description,
+            urgency: draft.urgency.as_str(),
+            channel: draft.channel.as_str(),
+            customer: &draft.customer,
+            scope: draft.scope.as_str(),
+            environment: &draft.environment,
+            occurred_at: draft.occurred_at.map(format_time),
+            manner: &draft.manner,
+            queue_key: queue_key(Status::New, draft.urgency, created_at, *number),
+            created_at: format_time(created_at),
+            author: &draft.author,
+            summary: format!("Reported by {} via {}", draft.customer, draft.channel),
+            search_words: app::search::ticket_words(
+                &draft.title,
+                &draft.description,
+                &draft.customer,
+            ),
         })
         .collect();
     let drafts = serde_json::to_value(&bound).unwrap_or_default();
     let mut attempt = 0;
-    let first: i64 = loop {
+    loop {
         attempt += 1;
         let result = db
             .query(CREATE_BATCH)
-            .bind(("count", jobs.len() as i64))
             .bind(("drafts", drafts.clone()))
-            .bind(("number_offset", app::queue::NUMBER_OFFSET as i64))
             .await
-            .and_then(transaction_outcome)
-            .and_then(|mut response| {
-                let index = returned_statement(&response);
-                response.take::<Option<i64>>(index)
-            });
+            .and_then(transaction_outcome);
         match result {
-            Ok(Some(first)) => break first,
-            Ok(None) => {
-                return Err(surrealdb::Error::internal(
-                    "the batch returned no reference".into(),
-                ));
-            }
+            Ok(_) => return Ok(()),
             Err(error) if is_conflict(&error) && attempt < MAX_ATTEMPTS => back_off(attempt).await,
             Err(error) => return Err(error),
         }
-    };
-    jobs.iter()
-        .zip(1u64..)
-        .map(|(job, offset)| {
-            let draft = job.draft.clone();
-            let number = u64::try_from(first).unwrap_or(0) + offset;
-            let reference = TicketRef::from_number(number).ok_or_else(|| {
-                surrealdb::Error::internal(format!("sequence gave number {number}"))
-            })?;
-            Ok(Ticket {
-                reference,
-                title: draft.title,
-                description: draft.description,
-                urgency: draft.urgency,
-                status: Status::New,
-                channel: draft.channel,
-                customer: draft.customer,
-                scope: draft.scope,
-                environment: draft.environment,
-                occurred_at: draft.occurred_at,
-                manner: draft.manner,
-                assignee: None,
-                resolution: None,
-                created_at,
-                updated_at: created_at,
-            })
-        })
-        .collect()
+    }
+}
+
+/// The ticket a committed draft became.
+fn created(
+    number: u64,
+    draft: TicketDraft,
+    created_at: OffsetDateTime,
+) -> Result<Ticket, HelpDeskError> {
+    let reference = TicketRef::from_number(number).ok_or_else(|| {
+        HelpDeskError::from(StorageError::Corrupt(format!(
+            "sequence gave number {number}"
+        )))
+    })?;
+    Ok(Ticket {
+        reference,
+        title: draft.title,
+        description: draft.description,
+        urgency: draft.urgency,
+        status: Status::New,
+        channel: draft.channel,
+        customer: draft.customer,
+        scope: draft.scope,
+        environment: draft.environment,
+        occurred_at: draft.occurred_at,
+        manner: draft.manner,
+        assignee: None,
+        resolution: None,
+        created_at,
+        updated_at: created_at,
+    })
 }

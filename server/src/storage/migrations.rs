@@ -1,10 +1,13 @@
 //! The schema, as numbered migrations applied in order at start-up.
 //!
-//! A migration is never edited once released: a change to the schema is a new migration. Each one
-//! runs in a single transaction together with the record of its application, so a data directory
-//! is always at exactly one version, and upgrading it never loses data.
+//! A migration is never edited once released: a change to the schema is a new migration. Its
+//! definitions run in a single transaction; a migration that also rewrites existing records does
+//! that afterwards in batches, idempotently, and its version is recorded only once every record is
+//! done. A data directory is therefore always at exactly one version, an interrupted upgrade simply
+//! runs again at the next start, and upgrading never loses data.
 
-use super::StorageError;
+use super::{MAX_ATTEMPTS, StorageError, back_off, is_conflict, transaction_outcome};
+use serde::{Deserialize, Serialize};
 use surrealdb::Surreal;
 use surrealdb::engine::any::Any;
 
@@ -16,13 +19,23 @@ pub struct Migration {
     pub name: &'static str,
     /// SurrealQL definitions; idempotent so that two servers starting together cannot clash.
     pub statements: &'static str,
+    /// Existing records to bring up to the new schema, if any.
+    pub data: Option<DataStep>,
+}
+
+/// A rewrite of existing records that a migration needs after its definitions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataStep {
+    /// Computes every ticket's search words.
+    TicketWords,
 }
 
 /// Every migration, oldest first.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "tickets, timeline entries and the reference sequence",
-    statements: r#"
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "tickets, timeline entries and the reference sequence",
+        statements: r#"
 DEFINE TABLE OVERWRITE ticket SCHEMAFULL;
 DEFINE FIELD OVERWRITE number ON ticket TYPE int ASSERT $value > 0;
 DEFINE FIELD OVERWRITE reference ON ticket TYPE string;
@@ -61,7 +74,20 @@ DEFINE INDEX OVERWRITE entry_ticket ON entry FIELDS ticket_number, position UNIQ
 DEFINE TABLE OVERWRITE sequence SCHEMAFULL;
 DEFINE FIELD OVERWRITE value ON sequence TYPE int;
 "#,
-}];
+        data: None,
+    },
+    Migration {
+        version: 2,
+        name: "ticket search words, indexed in queue order",
+        // A word index whose keys continue with the queue's: a search for a word walks the
+        // tickets holding it already in queue order, and stops after one page.
+        statements: r#"
+DEFINE FIELD OVERWRITE search_words ON ticket TYPE array<string> DEFAULT [];
+DEFINE INDEX OVERWRITE ticket_words ON ticket FIELDS search_words.*, status, queue_key;
+"#,
+        data: Some(DataStep::TicketWords),
+    },
+];
 
 /// Applies every migration newer than the database's version.
 pub async fn apply(db: &Surreal<Any>) -> Result<(), StorageError> {
@@ -77,16 +103,7 @@ pub async fn apply(db: &Surreal<Any>) -> Result<(), StorageError> {
         .iter()
         .filter(|migration| migration.version > current)
     {
-        let query = format!(
-            "BEGIN TRANSACTION;\n{}\nCREATE type::record('schema_migration', $version) SET name = $name, applied_at = time::now();\nCOMMIT TRANSACTION;",
-            migration.statements
-        );
-        let result = db
-            .query(query)
-            .bind(("version", i64::from(migration.version)))
-            .bind(("name", migration.name))
-            .await
-            .and_then(super::transaction_outcome);
+        let result = apply_one(db, migration).await;
         if let Err(source) = result {
             // Another server may have applied it at the same moment; that is success.
             if current_version(db).await? >= migration.version {
@@ -103,6 +120,111 @@ pub async fn apply(db: &Surreal<Any>) -> Result<(), StorageError> {
             name = migration.name,
             "applied migration"
         );
+    }
+    Ok(())
+}
+
+const RECORD_VERSION: &str =
+    "CREATE type::record('schema_migration', $version) SET name = $name, applied_at = time::now();";
+
+async fn apply_one(db: &Surreal<Any>, migration: &Migration) -> Result<(), surrealdb::Error> {
+    let record = |query: String| {
+        db.query(query)
+            .bind(("version", i64::from(migration.version)))
+            .bind(("name", migration.name))
+    };
+    match migration.data {
+        None => {
+            let query = format!(
+                "BEGIN TRANSACTION;\n{}\n{RECORD_VERSION}\nCOMMIT TRANSACTION;",
+                migration.statements
+            );
+            record(query).await.and_then(transaction_outcome)?;
+        }
+        Some(step) => {
+            let query = format!(
+                "BEGIN TRANSACTION;\n{}\nCOMMIT TRANSACTION;",
+                migration.statements
+            );
+            db.query(query).await.and_then(transaction_outcome)?;
+            match step {
+                DataStep::TicketWords => fill_ticket_words(db).await?,
+            }
+            record(RECORD_VERSION.to_string())
+                .await
+                .and_then(transaction_outcome)?;
+        }
+    }
+    Ok(())
+}
+
+/// How many tickets one transaction of a data step rewrites.
+const DATA_BATCH: i64 = 500;
+
+#[derive(Deserialize)]
+struct TicketText {
+    number: i64,
+    title: String,
+    description: String,
+    customer: String,
+}
+
+#[derive(Serialize)]
+struct TicketWords {
+    number: i64,
+    words: Vec<String>,
+}
+
+/// Computes the search words of every ticket, a batch of reference numbers at a time.
+async fn fill_ticket_words(db: &Surreal<Any>) -> Result<(), surrealdb::Error> {
+    let mut response = db
+        .query("SELECT VALUE value FROM ONLY sequence:ticket")
+        .await?
+        .check()?;
+    let last: Option<i64> = response.take(0)?;
+    let last = last.unwrap_or(0);
+    let mut first = 1;
+    while first <= last {
+        let numbers: Vec<i64> = (first..=last.min(first + DATA_BATCH - 1)).collect();
+        first += DATA_BATCH;
+        let mut response = db
+            .query("SELECT number, title, description, customer FROM $numbers.map(|$number| type::record('ticket', $number))")
+            .bind(("numbers", numbers))
+            .await?
+            .check()?;
+        let rows: Vec<serde_json::Value> = response.take(0)?;
+        let tickets: Vec<TicketText> = rows
+            .into_iter()
+            .map(serde_json::from_value)
+            .collect::<Result<_, _>>()
+            .map_err(|error| surrealdb::Error::internal(format!("unreadable ticket: {error}")))?;
+        let words: Vec<TicketWords> = tickets
+            .into_iter()
+            .map(|ticket| TicketWords {
+                number: ticket.number,
+                words: app::search::ticket_words(
+                    &ticket.title,
+                    &ticket.description,
+                    &ticket.customer,
+                ),
+            })
+            .collect();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = db
+                .query("BEGIN TRANSACTION; FOR $ticket IN $tickets { UPDATE type::record('ticket', $ticket.number) SET search_words = $ticket.words; }; COMMIT TRANSACTION;")
+                .bind(("tickets", serde_json::to_value(&words).unwrap_or_default()))
+                .await
+                .and_then(transaction_outcome);
+            match result {
+                Ok(_) => break,
+                Err(error) if is_conflict(&error) && attempt < MAX_ATTEMPTS => {
+                    back_off(attempt).await
+                }
+                Err(error) => return Err(error),
+            }
+        }
     }
     Ok(())
 }

@@ -84,11 +84,50 @@ RETURN $updated[0];
 COMMIT TRANSACTION;
 "#;
 
+/// How many tickets holding a word are counted, at most, to judge how rare the word is.
+const RARITY_PROBE: i64 = 200;
+
 impl Store {
+    /// The query word whose index a search walks: the rarest, so that the walk checking the other
+    /// words is short. Counts stop at [`RARITY_PROBE`]; among equally common words the longest
+    /// leads, as long words tend to be the rarer ones.
+    async fn leading_word(&self, words: &[String]) -> Result<Option<String>, StorageError> {
+        if words.len() < 2 {
+            return Ok(words.first().cloned());
+        }
+        let mut statement = String::new();
+        for index in 0..words.len() {
+            statement.push_str(&format!(
+                "RETURN array::len((SELECT VALUE id FROM ticket WITH INDEX ticket_words WHERE search_words CONTAINS $word_{index} LIMIT $probe));\n"
+            ));
+        }
+        let mut query = self.db().query(statement).bind(("probe", RARITY_PROBE));
+        for (index, word) in words.iter().enumerate() {
+            query = query.bind((format!("word_{index}"), word.clone()));
+        }
+        let mut response = query.await.and_then(|response| response.check())?;
+        let mut rarest: Option<(i64, std::cmp::Reverse<usize>, &String)> = None;
+        for (index, word) in words.iter().enumerate() {
+            let count: Option<i64> = response.take(index)?;
+            let candidate = (
+                count.unwrap_or(0),
+                std::cmp::Reverse(word.chars().count()),
+                word,
+            );
+            if rarest
+                .as_ref()
+                .is_none_or(|best| (candidate.0, candidate.1) < (best.0, best.1))
+            {
+                rarest = Some(candidate);
+            }
+        }
+        Ok(rarest.map(|(_, _, word)| word.clone()))
+    }
+
     async fn load(&self, reference: TicketRef) -> Result<TicketRecord, HelpDeskError> {
         let mut response = self
             .db()
-            .query("SELECT * FROM type::record('ticket', $number)")
+            .query("SELECT * OMIT search_words FROM type::record('ticket', $number)")
             .bind(("number", reference.number() as i64))
             .await
             .and_then(|response| response.check())
@@ -194,6 +233,17 @@ fn plan_patch(current: &TicketRecord, patch: &CheckedPatch) -> Result<Change, He
     text_field!(customer, "customer = $customer");
     text_field!(environment, "environment = $environment");
     text_field!(manner, "manner = $manner");
+    if edited
+        .iter()
+        .any(|field| ["title", "description", "customer"].contains(field))
+    {
+        let words = app::search::ticket_words(
+            patch.title.as_deref().unwrap_or(&current.title),
+            patch.description.as_deref().unwrap_or(&current.description),
+            patch.customer.as_deref().unwrap_or(&current.customer),
+        );
+        change.set("search_words = $search_words", "search_words", words);
+    }
     if let Some(scope) = patch.scope.filter(|scope| *scope != current.scope) {
         change.set("scope = $scope", "scope", scope);
         edited.push("scope");
@@ -273,13 +323,18 @@ impl HelpDesk for Store {
     }
 
     async fn queue(&self, query: QueueQuery) -> Result<TicketPage, HelpDeskError> {
-        // One scan of the (status, queue_key) index per status, in one round trip, merged here.
-        // The upper bound is applied here, not in the query: SurrealDB 3.3 seeks to a lower
-        // bound in a compound index but walks the whole status when given both bounds.
-        let text_condition = if query.text.is_some() {
-            " AND (string::contains(string::lowercase(title), $text) OR string::contains(string::lowercase(description), $text))"
-        } else {
-            ""
+        // One scan per status, in one round trip, merged here. Without words, a scan walks the
+        // (status, queue_key) index; with words, the (word, status, queue_key) index of the
+        // leading word, checking the other words on the way. Either way a scan reads the queue in
+        // order and stops after one page. The upper bound is applied here, not in the query:
+        // SurrealDB 3.3 seeks to a lower bound in a compound index but walks the whole status
+        // when given both bounds.
+        let leading_word = self.leading_word(&query.words).await?;
+        let scan = match leading_word {
+            None => "FROM ticket WITH INDEX ticket_queue WHERE",
+            Some(_) => {
+                "FROM ticket WITH INDEX ticket_words WHERE search_words CONTAINS $leading_word AND search_words CONTAINSALL $words AND"
+            }
         };
         let statuses = query.status.statuses();
         let mut statement = String::new();
@@ -288,7 +343,7 @@ impl HelpDesk for Store {
         for (index, status) in statuses.iter().enumerate() {
             let (lower, upper) = key_range(*status, query.urgency, query.cursor.as_deref());
             statement.push_str(&format!(
-                "SELECT * FROM ticket WHERE status = $status_{index} AND queue_key > $lower_{index}{text_condition} ORDER BY queue_key LIMIT $limit;\n"
+                "SELECT * OMIT search_words {scan} status = $status_{index} AND queue_key > $lower_{index} ORDER BY queue_key LIMIT $limit;\n"
             ));
             parameters.insert(format!("status_{index}"), status.as_str().into());
             parameters.insert(format!("lower_{index}"), lower.into());
@@ -298,7 +353,8 @@ impl HelpDesk for Store {
             .db()
             .query(statement)
             .bind(serde_json::Value::Object(parameters))
-            .bind(("text", query.text.clone().unwrap_or_default()))
+            .bind(("leading_word", leading_word.unwrap_or_default()))
+            .bind(("words", query.words.clone()))
             .bind(("limit", query.limit as i64 + 1))
             .await
             .and_then(|response| response.check())

@@ -221,11 +221,11 @@ async fn text_search_matches_every_word_in_title_description_or_customer() {
     // Queue order: urgency first.
     assert_eq!(
         search("printer").await,
-        [queue.clone(), vpn.clone(), tray.clone()]
+        [queue.as_str(), vpn.as_str(), tray.as_str()]
     );
-    assert_eq!(search("PRINTER%20queue").await, [queue.clone()]);
-    assert_eq!(search("tray%202").await, [tray.clone()]);
-    assert_eq!(search("acme").await, [queue.clone()]);
+    assert_eq!(search("PRINTER%20queue").await, [queue.as_str()]);
+    assert_eq!(search("tray%202").await, [tray.as_str()]);
+    assert_eq!(search("acme").await, [queue.as_str()]);
     // Whole words: a part of a word is not a match.
     assert_eq!(search("print").await, Vec::<String>::new());
 
@@ -237,16 +237,16 @@ async fn text_search_matches_every_word_in_title_description_or_customer() {
         )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(search("printer").await, [queue.clone(), vpn.clone()]);
-    assert_eq!(search("scanner").await, [tray.clone()]);
+    assert_eq!(search("printer").await, [queue.as_str(), vpn.as_str()]);
+    assert_eq!(search("scanner").await, [tray.as_str()]);
 
     // A search follows the ticket through status changes.
     let (status, _) = app.transition(&queue, json!({ "to": "invalid" })).await;
     assert_eq!(status, 200);
-    assert_eq!(search("printer").await, [vpn.clone()]);
+    assert_eq!(search("printer").await, [vpn.as_str()]);
     assert_eq!(
         references(&app.get("/api/v1/tickets?q=printer&status=invalid").await.1),
-        [queue.clone()]
+        [queue.as_str()]
     );
 }
 

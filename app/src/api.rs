@@ -7,11 +7,9 @@
 // a form with many fields is a function with many arguments.
 #![allow(missing_docs, clippy::too_many_arguments)]
 
+use crate::accounts::{Agent, ApiToken, CreatedToken, CurrentAgent};
 use crate::model::{Entry, Ticket, TicketDetail, TicketPage};
 use leptos::prelude::*;
-
-/// The author name the dashboard uses until agents sign in.
-pub const DASHBOARD_AUTHOR: &str = "agent";
 
 #[cfg(feature = "ssr")]
 mod backend {
@@ -22,6 +20,32 @@ mod backend {
     pub fn help_desk() -> Result<SharedHelpDesk, ServerFnError> {
         use_context::<SharedHelpDesk>()
             .ok_or_else(|| ServerFnError::new("the help desk is not available in this context"))
+    }
+
+    pub fn accounts() -> Result<crate::service::SharedAccounts, ServerFnError> {
+        use_context::<crate::service::SharedAccounts>()
+            .ok_or_else(|| ServerFnError::new("accounts are not available in this context"))
+    }
+
+    /// The caller as the server's guard resolved them, if signed in.
+    pub fn signed_in() -> Option<crate::accounts::Principal> {
+        use_context::<http::request::Parts>().and_then(|parts| {
+            parts
+                .extensions
+                .get::<crate::accounts::Principal>()
+                .cloned()
+        })
+    }
+
+    /// The caller; the guard already refused callers whose role is too low for the route.
+    pub fn principal() -> Result<crate::accounts::Principal, ServerFnError> {
+        signed_in().ok_or_else(|| failure(HelpDeskError::Unauthenticated("sign in first")))
+    }
+
+    /// Where to go after signing in: a path on this site, never elsewhere.
+    pub fn local_path(next: Option<String>) -> String {
+        next.filter(|path| path.starts_with('/') && !path.starts_with("//") && !path.contains('\\'))
+            .unwrap_or_else(|| "/".to_string())
     }
 
     /// The error for the dashboard, with the HTTP status a REST client would get.
@@ -36,6 +60,19 @@ mod backend {
                 StatusCode::CONFLICT
             }
             HelpDeskError::Workflow(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            HelpDeskError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            HelpDeskError::Forbidden(_) => StatusCode::FORBIDDEN,
+            HelpDeskError::Missing { .. } => StatusCode::NOT_FOUND,
+            HelpDeskError::Conflict(_) => StatusCode::CONFLICT,
+            HelpDeskError::Throttled {
+                retry_after_seconds,
+            } => {
+                if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                    response
+                        .insert_header(http::header::RETRY_AFTER, (*retry_after_seconds).into());
+                }
+                StatusCode::TOO_MANY_REQUESTS
+            }
             HelpDeskError::Storage(source) => {
                 tracing::error!(error = %source, "server function failed on storage");
                 StatusCode::SERVICE_UNAVAILABLE
@@ -92,17 +129,20 @@ pub async fn queue_page(
     status: Option<String>,
     urgency: Option<String>,
     q: Option<String>,
+    assignee: Option<String>,
     cursor: Option<String>,
 ) -> Result<TicketPage, ServerFnError> {
     use crate::requests::RawQueueQuery;
+    let caller = backend::principal()?;
     let query = RawQueueQuery {
         status,
         urgency,
         q,
+        assignee,
         limit: None,
         cursor,
     }
-    .parse()
+    .parse(&caller.email)
     .map_err(backend::failure)?;
     backend::help_desk()?
         .queue(query)
@@ -113,6 +153,7 @@ pub async fn queue_page(
 /// A ticket with its timeline.
 #[server(prefix = "/rpc", endpoint = "load_ticket")]
 pub async fn load_ticket(reference: String) -> Result<TicketDetail, ServerFnError> {
+    backend::principal()?;
     let reference = backend::reference(&reference)?;
     backend::help_desk()?
         .ticket(reference)
@@ -146,10 +187,9 @@ pub async fn create_ticket(
         occurred_at: backend::given(occurred_at)
             .map(|text| crate::format::normalize_local_time(&text)),
         manner: manner.unwrap_or_default(),
-        author: None,
     };
     let draft = request
-        .parse(Channel::Phone, DASHBOARD_AUTHOR)
+        .parse(Channel::Phone, &backend::principal()?.author())
         .map_err(backend::failure)?;
     let ticket = backend::help_desk()?
         .create_ticket(draft)
@@ -182,9 +222,8 @@ pub async fn add_entry(
         kind,
         body,
         outcome,
-        author: None,
     }
-    .parse(DASHBOARD_AUTHOR)
+    .parse(&backend::principal()?.author())
     .map_err(backend::failure)?;
     backend::help_desk()?
         .add_entry(reference, entry)
@@ -204,13 +243,9 @@ pub async fn change_status(
     let to = to.parse().map_err(|error: crate::model::UnknownValue| {
         backend::failure(FieldError::new("to", error.to_string()))
     })?;
-    let transition = TransitionRequest {
-        to,
-        resolution,
-        author: None,
-    }
-    .parse(DASHBOARD_AUTHOR)
-    .map_err(backend::failure)?;
+    let transition = TransitionRequest { to, resolution }
+        .parse(&backend::principal()?.author())
+        .map_err(backend::failure)?;
     backend::help_desk()?
         .transition(reference, transition)
         .await
@@ -238,10 +273,171 @@ pub async fn update_ticket(
         manner,
         ..TicketPatch::default()
     }
-    .parse(DASHBOARD_AUTHOR)
+    .parse(&backend::principal()?.author())
     .map_err(backend::failure)?;
     backend::help_desk()?
         .update_ticket(reference, patch)
+        .await
+        .map_err(backend::failure)
+}
+
+/// Signs in with email and password, then goes to `next` (a path on this site).
+#[server(prefix = "/rpc", endpoint = "sign_in")]
+pub async fn sign_in(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<CurrentAgent, ServerFnError> {
+    let client = use_context::<http::request::Parts>()
+        .and_then(|parts| {
+            parts
+                .extensions
+                .get::<crate::accounts::ClientAddress>()
+                .map(|address| address.0)
+        })
+        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+    let signed_in = backend::accounts()?
+        .sign_in(&email, &password, client)
+        .await
+        .map_err(backend::failure)?;
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        if let Ok(cookie) = http::HeaderValue::from_str(&signed_in.set_cookie) {
+            response.append_header(http::header::SET_COOKIE, cookie);
+        }
+    }
+    leptos_axum::redirect(&backend::local_path(next));
+    Ok(signed_in.principal.current())
+}
+
+/// Ends the session and goes to the sign-in page.
+#[server(prefix = "/rpc", endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), ServerFnError> {
+    if let Some(principal) = backend::signed_in() {
+        let clear = backend::accounts()?
+            .sign_out(&principal)
+            .await
+            .map_err(backend::failure)?;
+        if let (Some(response), Ok(cookie)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            http::HeaderValue::from_str(&clear),
+        ) {
+            response.append_header(http::header::SET_COOKIE, cookie);
+        }
+    }
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// The signed-in agent, if any.
+#[server(prefix = "/rpc", endpoint = "signed_in_agent")]
+pub async fn signed_in_agent() -> Result<Option<CurrentAgent>, ServerFnError> {
+    Ok(backend::signed_in().map(|principal| principal.current()))
+}
+
+/// Every agent (to assign tickets, and for admins to manage).
+#[server(prefix = "/rpc", endpoint = "list_agents")]
+pub async fn list_agents() -> Result<Vec<Agent>, ServerFnError> {
+    backend::principal()?;
+    backend::accounts()?
+        .agents()
+        .await
+        .map_err(backend::failure)
+}
+
+/// Creates an agent (admins).
+#[server(prefix = "/rpc", endpoint = "create_agent")]
+pub async fn create_agent(
+    email: String,
+    name: String,
+    role: Option<String>,
+    password: String,
+) -> Result<Agent, ServerFnError> {
+    use crate::accounts::NewAgent;
+    backend::principal()?;
+    let draft = NewAgent {
+        email,
+        name,
+        role: backend::parse_enum("role", role)?,
+        password,
+    }
+    .parse()
+    .map_err(backend::failure)?;
+    backend::accounts()?
+        .create_agent(draft)
+        .await
+        .map_err(backend::failure)
+}
+
+/// Changes an agent's role or activity (admins).
+#[server(prefix = "/rpc", endpoint = "update_agent")]
+pub async fn update_agent(
+    id: String,
+    role: Option<String>,
+    active: Option<String>,
+) -> Result<Agent, ServerFnError> {
+    use crate::accounts::AgentPatch;
+    use crate::requests::FieldError;
+    backend::principal()?;
+    let active = match backend::given(active).as_deref() {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(_) => {
+            return Err(backend::failure(FieldError::new(
+                "active",
+                "must be true or false",
+            )));
+        }
+    };
+    let patch = AgentPatch {
+        role: backend::parse_enum("role", role)?,
+        active,
+        ..AgentPatch::default()
+    }
+    .parse()
+    .map_err(backend::failure)?;
+    backend::accounts()?
+        .update_agent(&id, patch)
+        .await
+        .map_err(backend::failure)
+}
+
+/// The caller's API tokens.
+#[server(prefix = "/rpc", endpoint = "my_tokens")]
+pub async fn my_tokens() -> Result<Vec<ApiToken>, ServerFnError> {
+    let caller = backend::principal()?;
+    backend::accounts()?
+        .tokens(&caller)
+        .await
+        .map_err(backend::failure)
+}
+
+/// Creates an API token for the caller; the secret is shown once.
+#[server(prefix = "/rpc", endpoint = "create_token")]
+pub async fn create_token(
+    name: String,
+    role: Option<String>,
+) -> Result<CreatedToken, ServerFnError> {
+    use crate::accounts::NewToken;
+    let caller = backend::principal()?;
+    let draft = NewToken {
+        name,
+        role: backend::parse_enum("role", role)?,
+    }
+    .parse(caller.role)
+    .map_err(backend::failure)?;
+    backend::accounts()?
+        .create_token(&caller, draft)
+        .await
+        .map_err(backend::failure)
+}
+
+/// Revokes one of the caller's API tokens.
+#[server(prefix = "/rpc", endpoint = "revoke_token")]
+pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
+    let caller = backend::principal()?;
+    backend::accounts()?
+        .revoke_token(&caller, &id)
         .await
         .map_err(backend::failure)
 }

@@ -4,6 +4,7 @@
 // The dashboard's view types nest deeply; the compiler needs more room to lay them out.
 #![recursion_limit = "256"]
 
+pub mod accounts;
 pub mod api;
 pub mod components;
 pub mod format;
@@ -13,9 +14,12 @@ pub mod queue;
 pub mod requests;
 pub mod search;
 #[cfg(feature = "ssr")]
+pub mod security;
+#[cfg(feature = "ssr")]
 pub mod service;
 pub mod workflow;
 
+use crate::api::{SignOut, signed_in_agent};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{A, Route, Router, Routes};
@@ -23,6 +27,8 @@ use leptos_router::{SsrMode, path};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    security::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -40,20 +46,22 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The dashboard: the queue, the new-ticket form and the ticket page.
+/// The dashboard: the queue, the new-ticket form, the ticket page, and the account pages.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let agent = Resource::new(|| (), |_| signed_in_agent());
     view! {
         <Stylesheet id="leptos" href="/pkg/helpdesk.css" />
         <Title text="Help desk" />
         <Router>
             <header class="topbar">
                 <A href="/" attr:class="brand">"Help desk"</A>
-                <nav>
-                    <A href="/" attr:accesskey="q">"Queue"</A>
-                    <A href="/tickets/new" attr:accesskey="n" attr:class="button primary">"New ticket"</A>
-                </nav>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        agent.await.ok().flatten().map(|agent| view! { <AgentMenu agent /> })
+                    })}
+                </Transition>
             </header>
             <main>
                 <Routes fallback=|| view! { <p class="empty">"This page does not exist."</p> }>
@@ -62,9 +70,35 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=pages::queue::QueuePage ssr=SsrMode::Async />
                     <Route path=path!("/tickets/new") view=pages::new_ticket::NewTicketPage ssr=SsrMode::Async />
                     <Route path=path!("/tickets/:reference") view=pages::ticket::TicketPage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/agents") view=pages::agents::AgentsPage ssr=SsrMode::Async />
+                    <Route path=path!("/tokens") view=pages::tokens::TokensPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// The navigation of a signed-in agent: the pages their role opens, who they are, sign out.
+#[component]
+fn AgentMenu(agent: accounts::CurrentAgent) -> impl IntoView {
+    use crate::model::Role;
+    let sign_out = ServerAction::<SignOut>::new();
+    let role = agent.role;
+    view! {
+        <nav>
+            <A href="/" attr:accesskey="q">"Queue"</A>
+            <A href="/?assignee=me" attr:accesskey="m">"Mine"</A>
+            {role.allows(Role::Admin).then(|| view! { <A href="/agents">"Agents"</A> })}
+            <A href="/tokens">"API tokens"</A>
+            {role.allows(Role::Agent).then(|| view! {
+                <A href="/tickets/new" attr:accesskey="n" attr:class="button primary">"New ticket"</A>
+            })}
+            <span class="who" title=agent.email.clone()>{agent.name.clone()} " · " {role.as_str()}</span>
+            <ActionForm action=sign_out attr:class="inline sign-out">
+                <button type="submit">"Sign out"</button>
+            </ActionForm>
+        </nav>
     }
 }
 

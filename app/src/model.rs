@@ -134,6 +134,42 @@ impl Status {
 }
 
 wire_enum! {
+    /// What an agent (or one of their API tokens) may do.
+    Role {
+        /// Manages agents and settings, and works tickets.
+        Admin = "admin",
+        /// Works tickets.
+        Agent = "agent",
+        /// Reads only.
+        Viewer = "viewer",
+    }
+}
+
+impl Role {
+    /// Whether this role includes everything `required` may do.
+    pub fn allows(self, required: Role) -> bool {
+        self.level() >= required.level()
+    }
+
+    /// The lower of two roles: what a token of `self` owned by a `other` may do.
+    pub fn min(self, other: Role) -> Role {
+        if self.level() <= other.level() {
+            self
+        } else {
+            other
+        }
+    }
+
+    fn level(self) -> u8 {
+        match self {
+            Role::Viewer => 0,
+            Role::Agent => 1,
+            Role::Admin => 2,
+        }
+    }
+}
+
+wire_enum! {
     /// How the problem reached the help desk.
     Channel {
         Phone = "phone",

@@ -98,8 +98,6 @@ pub struct NewTicket {
     /// How the problem occurred.
     #[serde(default)]
     pub manner: String,
-    /// Who entered it; defaults to the client's name.
-    pub author: Option<String>,
 }
 
 /// A new ticket after its fields were checked.
@@ -127,23 +125,10 @@ pub struct TicketDraft {
     pub author: String,
 }
 
-/// Checks the author name, falling back to the client's default.
-pub fn checked_author(author: Option<&str>, default_author: &str) -> Result<String, FieldError> {
-    let author = checked_text("author", author.unwrap_or(""), MAX_SHORT_CHARS, false)?;
-    Ok(if author.is_empty() {
-        default_author.to_string()
-    } else {
-        author
-    })
-}
-
 impl NewTicket {
-    /// Checks every field; the defaults depend on the client (`api` or `dashboard`).
-    pub fn parse(
-        self,
-        default_channel: Channel,
-        default_author: &str,
-    ) -> Result<TicketDraft, FieldError> {
+    /// Checks every field; the default channel depends on the client (`api` or `dashboard`), and
+    /// the author is whoever signed the request, never what it claims.
+    pub fn parse(self, default_channel: Channel, author: &str) -> Result<TicketDraft, FieldError> {
         Ok(TicketDraft {
             title: checked_text("title", &self.title, MAX_TITLE_CHARS, true)?,
             description: checked_text("description", &self.description, MAX_TEXT_CHARS, false)?,
@@ -154,7 +139,7 @@ impl NewTicket {
             environment: checked_text("environment", &self.environment, MAX_TEXT_CHARS, false)?,
             occurred_at: checked_time("occurred_at", self.occurred_at.as_deref())?,
             manner: checked_text("manner", &self.manner, MAX_TEXT_CHARS, false)?,
-            author: checked_author(self.author.as_deref(), default_author)?,
+            author: author.to_string(),
         })
     }
 }
@@ -180,10 +165,8 @@ pub struct TicketPatch {
     pub occurred_at: Option<String>,
     /// New manner of occurrence.
     pub manner: Option<String>,
-    /// New assignee; an empty string unassigns (recorded on the timeline).
+    /// The email of the agent to assign; an empty string unassigns (recorded on the timeline).
     pub assignee: Option<String>,
-    /// Who made the change.
-    pub author: Option<String>,
 }
 
 /// A checked patch.
@@ -213,7 +196,7 @@ pub struct CheckedPatch {
 
 impl TicketPatch {
     /// Checks every present field; a patch that changes nothing is refused.
-    pub fn parse(self, default_author: &str) -> Result<CheckedPatch, FieldError> {
+    pub fn parse(self, author: &str) -> Result<CheckedPatch, FieldError> {
         let text = |field: &str, value: Option<String>, max: usize, required: bool| {
             value
                 .map(|value| checked_text(field, &value, max, required))
@@ -221,10 +204,11 @@ impl TicketPatch {
         };
         let assignee = match self.assignee {
             None => None,
-            Some(name) => {
-                let name = checked_text("assignee", &name, MAX_SHORT_CHARS, false)?;
-                Some((!name.is_empty()).then_some(name))
-            }
+            Some(email) if email.trim().is_empty() => Some(None),
+            Some(email) => Some(Some(
+                crate::accounts::checked_email(&email)
+                    .map_err(|error| FieldError::new("assignee", error.message))?,
+            )),
         };
         let occurred_at = match self.occurred_at.as_deref() {
             None => None,
@@ -240,7 +224,7 @@ impl TicketPatch {
             occurred_at,
             manner: text("manner", self.manner, MAX_TEXT_CHARS, false)?,
             assignee,
-            author: checked_author(self.author.as_deref(), default_author)?,
+            author: author.to_string(),
         };
         if patch
             == (CheckedPatch {
@@ -265,8 +249,6 @@ pub struct NewEntry {
     pub body: String,
     /// Required for attempts: `worked`, `partly` or `failed`.
     pub outcome: Option<Outcome>,
-    /// Who wrote it.
-    pub author: Option<String>,
 }
 
 /// A checked timeline entry.
@@ -284,7 +266,7 @@ pub struct EntryDraft {
 
 impl NewEntry {
     /// Checks the entry: only manual kinds, and an outcome exactly for attempts.
-    pub fn parse(self, default_author: &str) -> Result<EntryDraft, FieldError> {
+    pub fn parse(self, author: &str) -> Result<EntryDraft, FieldError> {
         if !self.kind.is_manual() {
             return Err(FieldError::new(
                 "kind",
@@ -311,7 +293,7 @@ impl NewEntry {
             kind: self.kind,
             body: checked_text("body", &self.body, MAX_TEXT_CHARS, true)?,
             outcome,
-            author: checked_author(self.author.as_deref(), default_author)?,
+            author: author.to_string(),
         })
     }
 }
@@ -325,8 +307,6 @@ pub struct TransitionRequest {
     pub to: Status,
     /// Required when moving to `resolved`.
     pub resolution: Option<String>,
-    /// Who made the change.
-    pub author: Option<String>,
 }
 
 /// A checked transition request.
@@ -342,7 +322,7 @@ pub struct TransitionDraft {
 
 impl TransitionRequest {
     /// Checks the text fields; the workflow rules are checked against the ticket later.
-    pub fn parse(self, default_author: &str) -> Result<TransitionDraft, FieldError> {
+    pub fn parse(self, author: &str) -> Result<TransitionDraft, FieldError> {
         let resolution = self
             .resolution
             .map(|text| checked_text("resolution", &text, MAX_TEXT_CHARS, false))
@@ -351,7 +331,7 @@ impl TransitionRequest {
         Ok(TransitionDraft {
             to: self.to,
             resolution,
-            author: checked_author(self.author.as_deref(), default_author)?,
+            author: author.to_string(),
         })
     }
 }
@@ -410,6 +390,8 @@ pub struct QueueQuery {
     pub urgency: Option<Urgency>,
     /// Words that must all be among a ticket's words (see [`crate::search`]); empty for any.
     pub words: Vec<String>,
+    /// Only tickets assigned to the agent with this email.
+    pub assignee: Option<String>,
     /// Page size, 1 to [`MAX_PAGE_SIZE`].
     pub limit: usize,
     /// Continue after this cursor.
@@ -425,6 +407,8 @@ pub struct RawQueueQuery {
     pub urgency: Option<String>,
     /// Words to find in title, description or customer.
     pub q: Option<String>,
+    /// `me`, or an agent's email: only tickets assigned to them.
+    pub assignee: Option<String>,
     /// Page size.
     pub limit: Option<String>,
     /// From a previous page's `next_cursor`.
@@ -432,8 +416,16 @@ pub struct RawQueueQuery {
 }
 
 impl RawQueueQuery {
-    /// Checks every parameter.
-    pub fn parse(self) -> Result<QueueQuery, FieldError> {
+    /// Checks every parameter; `assignee=me` means the agent with the email `me`.
+    pub fn parse(self, me: &str) -> Result<QueueQuery, FieldError> {
+        let assignee = match self.assignee.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some("me") => Some(me.to_string()),
+            Some(email) => Some(
+                crate::accounts::checked_email(email)
+                    .map_err(|error| FieldError::new("assignee", error.message))?,
+            ),
+        };
         let urgency = match self.urgency.as_deref().map(str::trim) {
             None | Some("") | Some("all") => None,
             Some(text) => Some(text.parse().map_err(|error: crate::model::UnknownValue| {
@@ -484,6 +476,7 @@ impl RawQueueQuery {
             status: StatusFilter::parse(self.status.as_deref())?,
             urgency,
             words,
+            assignee,
             limit,
             cursor,
         })
@@ -556,7 +549,6 @@ mod tests {
             kind,
             body: "Rebooted".into(),
             outcome,
-            author: None,
         };
         assert!(
             entry(EntryKind::Attempt, Some(Outcome::Failed))
@@ -604,7 +596,7 @@ mod tests {
             q: Some(" Printer tray-2 ".into()),
             ..RawQueueQuery::default()
         }
-        .parse()
+        .parse("ada@example.com")
         .unwrap();
         assert_eq!(query.words, ["printer", "tray", "2"]);
         assert_eq!(query.limit, DEFAULT_PAGE_SIZE);
@@ -613,7 +605,7 @@ mod tests {
             status: Some("asleep".into()),
             ..RawQueueQuery::default()
         }
-        .parse()
+        .parse("ada@example.com")
         .unwrap_err();
         assert_eq!(bad.field, "status");
         assert!(
@@ -632,7 +624,7 @@ mod tests {
                 q: Some(q.into()),
                 ..RawQueueQuery::default()
             }
-            .parse()
+            .parse("ada@example.com")
         };
         assert_eq!(parse("  ").unwrap().words, Vec::<String>::new());
         assert_eq!(parse("?!").unwrap_err().field, "q");

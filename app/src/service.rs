@@ -3,6 +3,9 @@
 //! Server functions and the REST API both call through this trait, so the dashboard and
 //! integrations share one set of rules, and `app` never names a database type.
 
+use crate::accounts::{
+    Agent, AgentDraft, ApiToken, CheckedAgentPatch, CreatedToken, Principal, TokenDraft,
+};
 use crate::model::{Entry, Ticket, TicketDetail, TicketPage, TicketRef};
 use crate::requests::{
     CheckedPatch, EntryDraft, FieldError, QueueQuery, TicketDraft, TransitionDraft,
@@ -22,6 +25,29 @@ pub enum HelpDeskError {
     /// The workflow does not allow the change.
     #[error(transparent)]
     Workflow(#[from] WorkflowError),
+    /// The request carries no valid credentials, or the email and password do not match.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// The principal's role does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// No agent or token has this identifier (or it is not the caller's).
+    #[error("no {kind} {id} exists")]
+    Missing {
+        /// `agent` or `token`.
+        kind: &'static str,
+        /// The identifier asked for.
+        id: String,
+    },
+    /// The change clashes with existing data (a taken email, the last admin).
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many attempts; try again after this many seconds.
+    #[error("too many attempts; try again in {retry_after_seconds} s")]
+    Throttled {
+        /// When to try again.
+        retry_after_seconds: u64,
+    },
     /// The database failed; the detail is for the log, not for the user.
     #[error("the database is unavailable; try again")]
     Storage(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -60,3 +86,50 @@ pub trait HelpDesk: Send + Sync + 'static {
 
 /// The shared handle that the server puts into the Leptos context.
 pub type SharedHelpDesk = Arc<dyn HelpDesk>;
+
+/// A signed-in dashboard session.
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    /// Who signed in.
+    pub principal: Principal,
+    /// The `Set-Cookie` header value that carries the session.
+    pub set_cookie: String,
+}
+
+/// Agents, sign-in and API tokens, as the server implements them.
+#[async_trait::async_trait]
+pub trait Accounts: Send + Sync + 'static {
+    /// Checks an email and password and opens a session. Every failure looks the same, and
+    /// takes as long, whether or not the email exists; repeated failures are throttled.
+    async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        client: std::net::IpAddr,
+    ) -> Result<SignedIn, HelpDeskError>;
+    /// Ends the principal's session; returns the `Set-Cookie` value that clears the cookie.
+    async fn sign_out(&self, principal: &Principal) -> Result<String, HelpDeskError>;
+    /// Every agent, by name.
+    async fn agents(&self) -> Result<Vec<Agent>, HelpDeskError>;
+    /// Creates an agent.
+    async fn create_agent(&self, draft: AgentDraft) -> Result<Agent, HelpDeskError>;
+    /// Changes an agent's name, role, password or activity; at least one active admin remains.
+    async fn update_agent(
+        &self,
+        id: &str,
+        patch: CheckedAgentPatch,
+    ) -> Result<Agent, HelpDeskError>;
+    /// The principal's own API tokens that are not revoked.
+    async fn tokens(&self, owner: &Principal) -> Result<Vec<ApiToken>, HelpDeskError>;
+    /// Creates an API token for the principal's agent.
+    async fn create_token(
+        &self,
+        owner: &Principal,
+        draft: TokenDraft,
+    ) -> Result<CreatedToken, HelpDeskError>;
+    /// Revokes one of the principal's tokens.
+    async fn revoke_token(&self, owner: &Principal, id: &str) -> Result<(), HelpDeskError>;
+}
+
+/// The shared accounts handle that the server puts into the Leptos context.
+pub type SharedAccounts = Arc<dyn Accounts>;

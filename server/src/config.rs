@@ -54,9 +54,62 @@ pub struct Config {
     /// Log format: `text` or `json`.
     #[arg(long, env = "HELPDESK_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
+
+    /// Mark the session cookie `Secure`; set this when the site is served over https.
+    #[arg(long, env = "HELPDESK_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+
+    /// Hours a dashboard session lasts at most.
+    #[arg(long, env = "HELPDESK_SESSION_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=720))]
+    pub session_hours: u64,
+
+    /// Minutes without a request after which a dashboard session ends.
+    #[arg(long, env = "HELPDESK_IDLE_MINUTES", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=43200))]
+    pub idle_minutes: u64,
+
+    /// An administrative task instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Administrative tasks, run against the configured database while no server holds it (an
+/// embedded database admits one process at a time; a remote one, any number).
+#[derive(Clone, Debug, clap::Subcommand)]
+pub enum Command {
+    /// Creates an admin agent. The password is read from HELPDESK_ADMIN_PASSWORD, or else from
+    /// the first line of standard input.
+    CreateAdmin {
+        /// Sign-in email.
+        #[arg(long)]
+        email: String,
+        /// The name shown on the timeline.
+        #[arg(long)]
+        name: String,
+    },
+    /// Creates a personal API token for an agent and prints it (for automation).
+    CreateToken {
+        /// The agent's email.
+        #[arg(long)]
+        email: String,
+        /// What the token is for.
+        #[arg(long)]
+        name: String,
+        /// admin, agent or viewer; no higher than the agent's role.
+        #[arg(long, default_value = "agent")]
+        role: String,
+    },
 }
 
 impl Config {
+    /// How sessions behave.
+    pub fn auth_settings(&self) -> crate::auth::AuthSettings {
+        crate::auth::AuthSettings {
+            secure_cookies: self.secure_cookies,
+            session_lifetime: std::time::Duration::from_secs(self.session_hours * 3600),
+            idle_timeout: std::time::Duration::from_secs(self.idle_minutes * 60),
+        }
+    }
+
     /// Where the database is.
     pub fn database_settings(&self) -> DatabaseSettings {
         let url = self

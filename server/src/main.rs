@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use server::Config;
+use server::config::Command;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -16,12 +17,60 @@ async fn main() -> anyhow::Result<()> {
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
+    if let Some(command) = &config.command {
+        return run_command(&config, command).await;
+    }
     let app = server::build(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.address).await?;
     tracing::info!(address = %listener.local_addr()?, "serving the help desk");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await?;
+    Ok(())
+}
+
+/// Runs an administrative task and exits.
+async fn run_command(config: &Config, command: &Command) -> anyhow::Result<()> {
+    let (_, auth) = server::open(config).await?;
+    match command {
+        Command::CreateAdmin { email, name } => {
+            let password = match std::env::var("HELPDESK_ADMIN_PASSWORD") {
+                Ok(password) => password,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            let draft = app::accounts::NewAgent {
+                email: email.clone(),
+                name: name.clone(),
+                role: Some(app::model::Role::Admin),
+                password,
+            }
+            .parse()
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+            let agent = auth.create_agent_directly(draft).await?;
+            println!("created admin {} ({})", agent.email, agent.id);
+        }
+        Command::CreateToken { email, name, role } => {
+            let role: app::model::Role =
+                role.parse().map_err(|error| anyhow::anyhow!("{error}"))?;
+            let draft = app::accounts::NewToken {
+                name: name.clone(),
+                role: Some(role),
+            }
+            .parse(role)
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+            let token = auth
+                .issue_token_for(&email.trim().to_lowercase(), draft)
+                .await?;
+            println!("{}", token.secret);
+        }
+    }
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! The dashboard site: server-rendered Leptos pages, server functions and the static bundle.
 
-use app::service::SharedHelpDesk;
+use app::service::{SharedAccounts, SharedHelpDesk};
 use app::{App, shell};
 use axum::Router;
 use leptos::prelude::*;
@@ -21,7 +21,11 @@ pub struct SiteSettings {
 pub const OUTPUT_NAME: &str = "helpdesk";
 
 /// The pages, the server functions and the static files.
-pub fn router(help_desk: SharedHelpDesk, settings: SiteSettings) -> Router {
+pub fn router(
+    help_desk: SharedHelpDesk,
+    accounts: SharedAccounts,
+    settings: SiteSettings,
+) -> Router {
     let options = LeptosOptions::builder()
         .output_name(OUTPUT_NAME)
         .site_root(settings.site_root.to_string_lossy().to_string())
@@ -29,7 +33,10 @@ pub fn router(help_desk: SharedHelpDesk, settings: SiteSettings) -> Router {
         .site_addr(settings.address)
         .build();
     let routes = generate_route_list(App);
-    let context = move || provide_context(help_desk.clone());
+    let context = move || {
+        provide_context(help_desk.clone());
+        provide_context(accounts.clone());
+    };
     Router::new()
         .leptos_routes_with_context(&options, routes, context.clone(), {
             let options = options.clone();

@@ -10,7 +10,10 @@ use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use support::{RunningProcess, free_port, get_json, post_json, references, start_helpdesk};
+use support::{
+    RunningProcess, bootstrap_admin_token, client_with_token, free_port, get_json, post_json,
+    references, start_helpdesk,
+};
 
 const ROOT_USER: &str = "root";
 const ROOT_PASSWORD: &str = "test-root-password";
@@ -62,6 +65,18 @@ async fn start_surrealdb() -> (RunningProcess, String) {
     )
 }
 
+/// The first admin's API token, created with the binary's own commands on the remote database.
+fn admin_client(database_url: &str) -> reqwest::Client {
+    client_with_token(&bootstrap_admin_token(&[
+        "--database-url",
+        database_url,
+        "--database-user",
+        ROOT_USER,
+        "--database-password",
+        ROOT_PASSWORD,
+    ]))
+}
+
 async fn start_on(database_url: &str) -> RunningProcess {
     start_helpdesk(&[
         "--database-url",
@@ -77,12 +92,12 @@ async fn start_on(database_url: &str) -> RunningProcess {
 /// Sends `count` POSTs of `body(index)` to `path`, alternating between the two servers, all at
 /// once; returns every answer.
 async fn post_from_both(
+    client: &reqwest::Client,
     servers: [&RunningProcess; 2],
     path: &str,
     count: usize,
     body: fn(usize) -> Value,
 ) -> Vec<(u16, Value)> {
-    let client = reqwest::Client::new();
     let tasks: Vec<_> = (0..count)
         .map(|index| {
             let client = client.clone();
@@ -100,11 +115,12 @@ async fn post_from_both(
 #[tokio::test]
 async fn two_servers_on_one_remote_database_share_tickets_and_never_share_a_reference() {
     let (_database, url) = start_surrealdb().await;
+    let client = admin_client(&url);
     let first = start_on(&url).await;
     let second = start_on(&url).await;
-    let client = reqwest::Client::new();
 
     let answers = post_from_both(
+        &client,
         [&first, &second],
         "/api/v1/tickets",
         60,
@@ -146,9 +162,9 @@ async fn two_servers_on_one_remote_database_share_tickets_and_never_share_a_refe
 #[tokio::test]
 async fn concurrent_changes_through_two_servers_are_all_kept() {
     let (_database, url) = start_surrealdb().await;
+    let client = admin_client(&url);
     let first = start_on(&url).await;
     let second = start_on(&url).await;
-    let client = reqwest::Client::new();
     let ticket = json!({ "title": "Contended", "customer": "Both" });
     let (status, _) = post_json(
         &client,
@@ -159,6 +175,7 @@ async fn concurrent_changes_through_two_servers_are_all_kept() {
     assert_eq!(status, 201);
 
     let answers = post_from_both(
+        &client,
         [&first, &second],
         "/api/v1/tickets/TCK-1/entries",
         16,

@@ -12,7 +12,10 @@ async fn start(data_dir: &std::path::Path) -> support::RunningProcess {
 #[tokio::test]
 async fn tickets_on_disk_survive_a_killed_server() {
     let data = tempfile::tempdir().unwrap();
-    let client = reqwest::Client::new();
+    let client = support::client_with_token(&support::bootstrap_admin_token(&[
+        "--data-dir",
+        data.path().to_str().expect("a UTF-8 path"),
+    ]));
     let mut created = Vec::new();
     {
         let server = start(data.path()).await;

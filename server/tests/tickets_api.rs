@@ -6,6 +6,9 @@ use serde_json::json;
 use std::collections::HashSet;
 use support::{references, spawn_app};
 
+/// How the timeline names the test application's admin token.
+const TOKEN_AUTHOR: &str = "Admin (API token “tests”)";
+
 #[tokio::test]
 async fn creating_a_ticket_answers_201_with_the_whole_ticket() {
     let app = spawn_app().await;
@@ -43,7 +46,7 @@ async fn creating_a_ticket_answers_201_with_the_whole_ticket() {
     );
     assert_eq!(stored["created_at"], body["created_at"]);
     assert_eq!(stored["entries"][0]["kind"], "created");
-    assert_eq!(stored["entries"][0]["author"], "api");
+    assert_eq!(stored["entries"][0]["author"], TOKEN_AUTHOR);
 }
 
 #[tokio::test]
@@ -413,14 +416,23 @@ async fn timeline_entries_record_notes_contacts_and_fix_attempts() {
     let reference = app.create_ticket("Monitor flickers", "medium").await;
     let path = format!("/api/v1/tickets/{reference}/entries");
 
+    // Authorship comes from the credentials; a request cannot claim another author.
+    let (status, forged) = app
+        .post(
+            &path,
+            &json!({ "kind": "note", "body": "Forged", "author": "The CEO" }),
+        )
+        .await;
+    assert_eq!(status, 422, "{forged}");
+    assert_eq!(forged["error"]["field"], "author");
     let (status, note) = app
         .post(
             &path,
-            &json!({ "kind": "note", "body": "Seen twice today", "author": "Lin" }),
+            &json!({ "kind": "note", "body": "Seen twice today" }),
         )
         .await;
     assert_eq!(status, 201, "{note}");
-    assert_eq!(note["author"], "Lin");
+    assert_eq!(note["author"], TOKEN_AUTHOR);
     let (status, _) = app
         .post(
             &path,
@@ -469,12 +481,25 @@ async fn patching_changes_fields_and_records_urgency_and_assignee_on_the_timelin
     let reference = app.create_ticket("Laptop battery", "low").await;
     let path = format!("/api/v1/tickets/{reference}");
 
+    let (status, _) = app
+        .post(
+            "/api/v1/agents",
+            &json!({ "email": "Sam@Example.com", "name": "Sam", "password": "sam's password" }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, body) = app
+        .patch(&path, &json!({ "assignee": "nobody@example.com" }))
+        .await;
+    assert_eq!(status, 422, "only agents can be assigned: {body}");
+    assert_eq!(body["error"]["field"], "assignee");
+
     let (status, ticket) = app
-        .patch(&path, &json!({ "urgency": "high", "assignee": "Sam", "environment": "ThinkPad T14", "author": "Lin" }))
+        .patch(&path, &json!({ "urgency": "high", "assignee": "sam@example.com", "environment": "ThinkPad T14" }))
         .await;
     assert_eq!(status, 200, "{ticket}");
     assert_eq!(ticket["urgency"], "high");
-    assert_eq!(ticket["assignee"], "Sam");
+    assert_eq!(ticket["assignee"], "sam@example.com");
     assert_eq!(ticket["environment"], "ThinkPad T14");
 
     let (status, ticket) = app.patch(&path, &json!({ "assignee": "" })).await;
@@ -497,11 +522,21 @@ async fn patching_changes_fields_and_records_urgency_and_assignee_on_the_timelin
     assert_eq!(
         summary,
         [
-            ("created", json!(null), json!(null), "api"),
-            ("edit", json!(null), json!(null), "Lin"),
-            ("urgency_change", json!("low"), json!("high"), "Lin"),
-            ("assignee_change", json!(null), json!("Sam"), "Lin"),
-            ("assignee_change", json!("Sam"), json!(null), "api"),
+            ("created", json!(null), json!(null), TOKEN_AUTHOR),
+            ("edit", json!(null), json!(null), TOKEN_AUTHOR),
+            ("urgency_change", json!("low"), json!("high"), TOKEN_AUTHOR),
+            (
+                "assignee_change",
+                json!(null),
+                json!("sam@example.com"),
+                TOKEN_AUTHOR
+            ),
+            (
+                "assignee_change",
+                json!("sam@example.com"),
+                json!(null),
+                TOKEN_AUTHOR
+            ),
         ]
     );
 

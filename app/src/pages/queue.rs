@@ -34,11 +34,13 @@ pub fn QueuePage() -> impl IntoView {
                 param("status"),
                 param("urgency"),
                 param("q"),
+                param("assignee"),
                 param("cursor"),
             )
         },
-        |(status, urgency, q, cursor)| queue_page(status, urgency, q, cursor),
+        |(status, urgency, q, assignee, cursor)| queue_page(status, urgency, q, assignee, cursor),
     );
+    let mine = move || param("assignee").as_deref() == Some("me");
     let selected_status = move || param("status").unwrap_or_else(|| "open".to_string());
     let selected_urgency = move || param("urgency").unwrap_or_default();
 
@@ -88,13 +90,28 @@ pub fn QueuePage() -> impl IntoView {
                     accesskey="s"
                     prop:value=move || param("q").unwrap_or_default()
                 />
+                <label class="mine">
+                    <input
+                        type="checkbox"
+                        name="assignee"
+                        value="me"
+                        prop:checked=mine
+                        on:change=submit_form
+                    />
+                    " Mine"
+                </label>
                 <button type="submit">"Filter"</button>
             </Form>
             <Transition fallback=|| view! { <p class="empty">"Loading the queue…"</p> }>
                 {move || Suspend::new(async move {
                     match page.await {
                         Ok(page) => {
-                            let filters = (selected_status(), selected_urgency(), param("q").unwrap_or_default());
+                            let filters = QueueFilters {
+                                status: selected_status(),
+                                urgency: selected_urgency(),
+                                q: param("q").unwrap_or_default(),
+                                assignee: param("assignee").unwrap_or_default(),
+                            };
                             view! { <QueueTable page filters /> }.into_any()
                         }
                         Err(error) => view! { <ErrorNotice message=error_message(&error) /> }.into_any(),
@@ -123,18 +140,27 @@ fn submit_form(event: leptos::ev::Event) {
     let _ = event;
 }
 
+/// The filters a page was listed with, carried into the next page's link.
+#[derive(Clone)]
+struct QueueFilters {
+    status: String,
+    urgency: String,
+    q: String,
+    assignee: String,
+}
+
 #[component]
-fn QueueTable(page: TicketPage, filters: (String, String, String)) -> impl IntoView {
+fn QueueTable(page: TicketPage, filters: QueueFilters) -> impl IntoView {
     if page.items.is_empty() {
         return view! { <p class="empty">"Nothing in the queue matches."</p> }.into_any();
     }
-    let (status, urgency, q) = filters;
     let next = page.next_cursor.map(|cursor| {
         format!(
-            "/?status={}&urgency={}&q={}&cursor={}",
-            encode(&status),
-            encode(&urgency),
-            encode(&q),
+            "/?status={}&urgency={}&q={}&assignee={}&cursor={}",
+            encode(&filters.status),
+            encode(&filters.urgency),
+            encode(&filters.q),
+            encode(&filters.assignee),
             encode(&cursor)
         )
     });

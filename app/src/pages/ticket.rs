@@ -351,7 +351,7 @@ fn FieldActions(ticket: Ticket, actions: Actions) -> impl IntoView {
                 <input type="hidden" name="reference" value=reference_assignee />
                 <label>
                     "Assignee"
-                    <input name="assignee" value=ticket.assignee.clone().unwrap_or_default() placeholder="Agent name" />
+                    <input name="assignee" type="email" value=ticket.assignee.clone().unwrap_or_default() placeholder="Agent's email; empty unassigns" />
                 </label>
                 <button type="submit">"Assign"</button>
             </ActionForm>

@@ -15,6 +15,7 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     field: Option<String>,
+    retry_after_seconds: Option<u64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -44,6 +45,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            retry_after_seconds: None,
         }
     }
 
@@ -63,10 +65,22 @@ impl From<HelpDeskError> for ApiError {
         let message = error.to_string();
         match error {
             HelpDeskError::Invalid(field_error) => ApiError {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                code: "invalid_field",
-                message,
                 field: Some(field_error.field),
+                ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
+            },
+            HelpDeskError::Unauthenticated(_) => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
+            }
+            HelpDeskError::Forbidden(_) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+            }
+            HelpDeskError::Missing { .. } => ApiError::not_found(message),
+            HelpDeskError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
+            HelpDeskError::Throttled {
+                retry_after_seconds,
+            } => ApiError {
+                retry_after_seconds: Some(retry_after_seconds),
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "throttled", message)
             },
             HelpDeskError::NotFound(_) => ApiError::not_found(message),
             HelpDeskError::Workflow(WorkflowError::IllegalTransition { .. }) => {
@@ -167,6 +181,18 @@ impl IntoResponse for ApiError {
                 field: self.field,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after_seconds {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
     }
 }

@@ -12,3 +12,22 @@ pub struct ApiJson<T>(pub T);
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
+
+/// The caller, as the guard resolved them; every guarded route that needs one has one.
+pub struct Caller(pub app::accounts::Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<app::accounts::Principal>()
+            .cloned()
+            .map(Caller)
+            .ok_or_else(|| app::service::HelpDeskError::Unauthenticated("sign in first").into())
+    }
+}

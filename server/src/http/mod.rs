@@ -1,17 +1,21 @@
 //! The REST API (JSON, for integrations) and the operational endpoints.
 
+mod agents;
 mod error;
 mod extract;
+pub mod headers;
 mod health;
 mod openapi;
 mod tickets;
+mod tokens;
 
-use app::service::SharedHelpDesk;
+use app::service::{SharedAccounts, SharedHelpDesk};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post};
 
 pub use error::ApiError;
+pub use openapi::openapi;
 
 /// The largest request body the API reads, in bytes.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -21,6 +25,8 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 pub struct ApiState {
     /// The help desk.
     pub help_desk: SharedHelpDesk,
+    /// Agents and tokens.
+    pub accounts: SharedAccounts,
 }
 
 /// The REST API and the health probes.
@@ -36,6 +42,11 @@ pub fn router(state: ApiState) -> Router {
             "/tickets/{reference}/transitions",
             post(tickets::transition),
         )
+        .route("/me", get(agents::me))
+        .route("/agents", get(agents::list).post(agents::create))
+        .route("/agents/{id}", patch(agents::update))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}", delete(tokens::revoke))
         .route("/openapi.json", get(openapi::document))
         .fallback(|| async { ApiError::not_found("no such API route") });
     Router::new()

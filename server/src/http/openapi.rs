@@ -1,19 +1,43 @@
 //! The OpenAPI document, generated from the handlers' annotations so it cannot drift.
 
 use super::error::{ErrorBody, ErrorDetail};
+use app::accounts::{Agent, AgentPatch, ApiToken, CreatedToken, CurrentAgent, NewAgent, NewToken};
+use app::model::Role;
 use app::model::{
     Channel, Entry, EntryKind, Outcome, Scope, Status, Ticket, TicketDetail, TicketPage, Urgency,
 };
 use app::requests::{NewEntry, NewTicket, TicketPatch, TransitionRequest};
 use axum::Json;
-use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// Declares how callers authenticate: a personal API token, or the dashboard's session cookie.
+struct Credentials;
+
+impl Modify for Credentials {
+    fn modify(&self, document: &mut utoipa::openapi::OpenApi) {
+        let components = document.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::service::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Help desk API",
-        description = "Tickets, their timeline and their workflow."
+        description = "Tickets, their timeline and their workflow. Every route but the probes and this document needs credentials: `Authorization: Bearer <personal API token>` (401 without, 403 when the token's role is too low)."
     ),
+    modifiers(&Credentials),
+    security(("token" = []), ("session" = [])),
     paths(
         super::tickets::create,
         super::tickets::list,
@@ -21,6 +45,13 @@ use utoipa::OpenApi;
         super::tickets::update,
         super::tickets::add_entry,
         super::tickets::transition,
+        super::agents::me,
+        super::agents::list,
+        super::agents::create,
+        super::agents::update,
+        super::tokens::list,
+        super::tokens::create,
+        super::tokens::revoke,
         super::health::healthz,
         super::health::readyz,
     ),
@@ -40,7 +71,15 @@ use utoipa::OpenApi;
         EntryKind,
         Outcome,
         ErrorBody,
-        ErrorDetail
+        ErrorDetail,
+        Agent,
+        AgentPatch,
+        NewAgent,
+        CurrentAgent,
+        ApiToken,
+        CreatedToken,
+        NewToken,
+        Role
     ))
 )]
 struct ApiDocument;

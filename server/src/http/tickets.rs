@@ -2,15 +2,12 @@
 
 use super::ApiState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, ApiQuery};
+use super::extract::{ApiJson, ApiQuery, Caller};
 use app::model::{Channel, Entry, Ticket, TicketDetail, TicketPage, TicketRef};
 use app::requests::{NewEntry, NewTicket, RawQueueQuery, TicketPatch, TransitionRequest};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-
-/// The author recorded for REST calls that name none.
-const API_AUTHOR: &str = "api";
 
 fn reference(text: &str) -> Result<TicketRef, ApiError> {
     text.parse().map_err(|_| {
@@ -30,9 +27,10 @@ fn reference(text: &str) -> Result<TicketRef, ApiError> {
 ))]
 pub async fn create(
     State(state): State<ApiState>,
+    Caller(caller): Caller,
     ApiJson(request): ApiJson<NewTicket>,
 ) -> Result<(StatusCode, Json<Ticket>), ApiError> {
-    let draft = request.parse(Channel::Api, API_AUTHOR)?;
+    let draft = request.parse(Channel::Api, &caller.author())?;
     let ticket = state.help_desk.create_ticket(draft).await?;
     Ok((StatusCode::CREATED, Json(ticket)))
 }
@@ -42,6 +40,7 @@ pub async fn create(
     ("status" = Option<String>, Query, description = "`open` (default), `all`, or one status"),
     ("urgency" = Option<String>, Query, description = "Only this urgency"),
     ("q" = Option<String>, Query, description = "Words that must all appear (whole words, any case) in title, description or customer"),
+    ("assignee" = Option<String>, Query, description = "`me`, or an agent's email: only tickets assigned to them"),
     ("limit" = Option<u32>, Query, description = "Page size, 1 to 200 (default 50)"),
     ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
 ), responses(
@@ -50,10 +49,11 @@ pub async fn create(
 ))]
 pub async fn list(
     State(state): State<ApiState>,
+    Caller(caller): Caller,
     ApiQuery(query): ApiQuery<RawQueueQuery>,
 ) -> Result<Json<TicketPage>, ApiError> {
     let query = query
-        .parse()
+        .parse(&caller.email)
         .map_err(|error| ApiError::from(error).with_status(StatusCode::BAD_REQUEST))?;
     Ok(Json(state.help_desk.queue(query).await?))
 }
@@ -82,11 +82,12 @@ pub async fn show(
     ))]
 pub async fn update(
     State(state): State<ApiState>,
+    Caller(caller): Caller,
     Path(text): Path<String>,
     ApiJson(patch): ApiJson<TicketPatch>,
 ) -> Result<Json<Ticket>, ApiError> {
     let reference = reference(&text)?;
-    let patch = patch.parse(API_AUTHOR)?;
+    let patch = patch.parse(&caller.author())?;
     Ok(Json(state.help_desk.update_ticket(reference, patch).await?))
 }
 
@@ -100,11 +101,12 @@ pub async fn update(
     ))]
 pub async fn add_entry(
     State(state): State<ApiState>,
+    Caller(caller): Caller,
     Path(text): Path<String>,
     ApiJson(entry): ApiJson<NewEntry>,
 ) -> Result<(StatusCode, Json<Entry>), ApiError> {
     let reference = reference(&text)?;
-    let entry = entry.parse(API_AUTHOR)?;
+    let entry = entry.parse(&caller.author())?;
     Ok((
         StatusCode::CREATED,
         Json(state.help_desk.add_entry(reference, entry).await?),
@@ -122,11 +124,12 @@ pub async fn add_entry(
     ))]
 pub async fn transition(
     State(state): State<ApiState>,
+    Caller(caller): Caller,
     Path(text): Path<String>,
     ApiJson(request): ApiJson<TransitionRequest>,
 ) -> Result<Json<Ticket>, ApiError> {
     let reference = reference(&text)?;
-    let transition = request.parse(API_AUTHOR)?;
+    let transition = request.parse(&caller.author())?;
     Ok(Json(
         state.help_desk.transition(reference, transition).await?,
     ))

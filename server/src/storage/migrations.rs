@@ -87,6 +87,40 @@ DEFINE INDEX OVERWRITE ticket_words ON ticket FIELDS search_words.*, status, que
 "#,
         data: Some(DataStep::TicketWords),
     },
+    Migration {
+        version: 3,
+        name: "agents, sessions, API tokens and the assignee index",
+        statements: r#"
+DEFINE TABLE OVERWRITE agent SCHEMAFULL;
+DEFINE FIELD OVERWRITE email ON agent TYPE string ASSERT string::len($value) > 0;
+DEFINE FIELD OVERWRITE name ON agent TYPE string ASSERT string::len($value) > 0;
+DEFINE FIELD OVERWRITE role ON agent TYPE string ASSERT $value IN ['admin', 'agent', 'viewer'];
+DEFINE FIELD OVERWRITE password_hash ON agent TYPE string;
+DEFINE FIELD OVERWRITE active ON agent TYPE bool;
+DEFINE FIELD OVERWRITE created_at ON agent TYPE datetime;
+DEFINE INDEX OVERWRITE agent_email ON agent FIELDS email UNIQUE;
+
+DEFINE TABLE OVERWRITE session SCHEMAFULL;
+DEFINE FIELD OVERWRITE agent ON session TYPE record<agent>;
+DEFINE FIELD OVERWRITE secret_hash ON session TYPE string;
+DEFINE FIELD OVERWRITE created_at ON session TYPE datetime;
+DEFINE FIELD OVERWRITE last_seen_at ON session TYPE datetime;
+DEFINE FIELD OVERWRITE expires_at ON session TYPE datetime;
+DEFINE INDEX OVERWRITE session_agent ON session FIELDS agent;
+
+DEFINE TABLE OVERWRITE api_token SCHEMAFULL;
+DEFINE FIELD OVERWRITE agent ON api_token TYPE record<agent>;
+DEFINE FIELD OVERWRITE secret_hash ON api_token TYPE string;
+DEFINE FIELD OVERWRITE name ON api_token TYPE string ASSERT string::len($value) > 0;
+DEFINE FIELD OVERWRITE role ON api_token TYPE string ASSERT $value IN ['admin', 'agent', 'viewer'];
+DEFINE FIELD OVERWRITE created_at ON api_token TYPE datetime;
+DEFINE FIELD OVERWRITE revoked_at ON api_token TYPE option<datetime>;
+DEFINE INDEX OVERWRITE api_token_agent ON api_token FIELDS agent;
+
+DEFINE INDEX OVERWRITE ticket_assignee ON ticket FIELDS assignee, status, queue_key;
+"#,
+        data: None,
+    },
 ];
 
 /// Applies every migration newer than the database's version.

@@ -5,6 +5,7 @@
 //! path here assumes the embedded engine: every write is a single query that runs as one
 //! transaction, and write conflicts from concurrent writers are retried.
 
+mod accounts;
 mod creator;
 mod migrations;
 mod records;
@@ -15,7 +16,9 @@ use surrealdb::Surreal;
 use surrealdb::engine::any::Any;
 use surrealdb::opt::auth::Root;
 
+pub use accounts::{AgentRecord, CredentialRecord};
 pub use migrations::MIGRATIONS;
+pub use records::parse_time;
 
 /// Where the database is and how to sign in to it.
 #[derive(Clone, Debug)]

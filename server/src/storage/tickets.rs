@@ -329,10 +329,21 @@ impl HelpDesk for Store {
         // order and stops after one page. The upper bound is applied here, not in the query:
         // SurrealDB 3.3 seeks to a lower bound in a compound index but walks the whole status
         // when given both bounds.
-        let leading_word = self.leading_word(&query.words).await?;
-        let scan = match leading_word {
-            None => "FROM ticket WITH INDEX ticket_queue WHERE",
-            Some(_) => {
+        // An agent's own tickets are few: their (assignee, status, queue_key) index leads, and
+        // words are checked on the way.
+        let leading_word = match query.assignee {
+            Some(_) => None,
+            None => self.leading_word(&query.words).await?,
+        };
+        let scan = match (&query.assignee, &leading_word, query.words.is_empty()) {
+            (Some(_), _, true) => {
+                "FROM ticket WITH INDEX ticket_assignee WHERE assignee = $assignee AND"
+            }
+            (Some(_), _, false) => {
+                "FROM ticket WITH INDEX ticket_assignee WHERE assignee = $assignee AND search_words CONTAINSALL $words AND"
+            }
+            (None, None, _) => "FROM ticket WITH INDEX ticket_queue WHERE",
+            (None, Some(_), _) => {
                 "FROM ticket WITH INDEX ticket_words WHERE search_words CONTAINS $leading_word AND search_words CONTAINSALL $words AND"
             }
         };
@@ -355,6 +366,7 @@ impl HelpDesk for Store {
             .bind(serde_json::Value::Object(parameters))
             .bind(("leading_word", leading_word.unwrap_or_default()))
             .bind(("words", query.words.clone()))
+            .bind(("assignee", query.assignee.clone().unwrap_or_default()))
             .bind(("limit", query.limit as i64 + 1))
             .await
             .and_then(|response| response.check())
@@ -391,6 +403,15 @@ impl HelpDesk for Store {
         reference: TicketRef,
         patch: CheckedPatch,
     ) -> Result<Ticket, HelpDeskError> {
+        if let Some(Some(email)) = &patch.assignee
+            && !self.is_active_agent(email).await?
+        {
+            return Err(app::requests::FieldError::new(
+                "assignee",
+                format!("{email} is not an active agent"),
+            )
+            .into());
+        }
         let author = patch.author.clone();
         self.change(reference, &author, |current| plan_patch(current, &patch))
             .await

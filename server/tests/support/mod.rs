@@ -2,15 +2,40 @@
 
 #![allow(dead_code)]
 
+use app::accounts::{NewAgent, NewToken};
+use app::model::Role;
 use app::service::SharedHelpDesk;
 use serde_json::{Value, json};
+use server::auth::{AuthService, AuthSettings};
 use server::site::SiteSettings;
 use server::storage::{DatabaseSettings, Store};
 use std::sync::Arc;
 
+/// The first admin of every test application.
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+/// Their password.
+pub const ADMIN_PASSWORD: &str = "admin password 1";
+
 pub struct TestApp {
     pub address: String,
+    /// Sends the admin's API token with every request.
     pub client: reqwest::Client,
+    /// Sends no credentials.
+    pub anonymous: reqwest::Client,
+    pub auth: Arc<AuthService>,
+}
+
+/// A client that sends `Authorization: Bearer <token>` with every request.
+pub fn client_with_token(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("a header value"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("a client")
 }
 
 /// Starts the whole application on 127.0.0.1:0 over a new `mem://` database.
@@ -28,22 +53,53 @@ pub async fn spawn_app() -> TestApp {
     let store = Store::open(&settings)
         .await
         .expect("the in-memory database opens");
+    let auth = Arc::new(AuthService::new(store.clone(), AuthSettings::default()));
     let help_desk: SharedHelpDesk = Arc::new(store);
+    let admin = NewAgent {
+        email: ADMIN_EMAIL.into(),
+        name: "Admin".into(),
+        role: Some(Role::Admin),
+        password: ADMIN_PASSWORD.into(),
+    }
+    .parse()
+    .unwrap();
+    auth.create_agent_directly(admin).await.unwrap();
+    let token = auth
+        .issue_token_for(
+            ADMIN_EMAIL,
+            NewToken {
+                name: "tests".into(),
+                role: None,
+            }
+            .parse(Role::Admin)
+            .unwrap(),
+        )
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a free port");
     let address = listener.local_addr().unwrap();
     let router = server::app_router(
         help_desk,
+        auth.clone(),
         SiteSettings {
             site_root: "target/site".into(),
             address,
         },
     );
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
     TestApp {
         address: format!("http://{address}"),
-        client: reqwest::Client::new(),
+        client: client_with_token(&token.secret),
+        anonymous: reqwest::Client::new(),
+        auth,
     }
 }
 
@@ -147,6 +203,42 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// Runs an administrative command of the real binary and returns what it printed.
+pub fn helpdesk_command(arguments: &[&str], environment: &[(&str, &str)]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_helpdesk"))
+        .args(["--log", "warn"])
+        .args(arguments)
+        .envs(environment.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the server binary runs");
+    assert!(
+        output.status.success(),
+        "helpdesk {arguments:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// Creates the first admin and an API token of theirs with the real binary's commands, against
+/// the database that `database_arguments` select; returns the token.
+pub fn bootstrap_admin_token(database_arguments: &[&str]) -> String {
+    let mut create = database_arguments.to_vec();
+    create.extend(["create-admin", "--email", ADMIN_EMAIL, "--name", "Admin"]);
+    helpdesk_command(&create, &[("HELPDESK_ADMIN_PASSWORD", ADMIN_PASSWORD)]);
+    let mut token = database_arguments.to_vec();
+    token.extend([
+        "create-token",
+        "--email",
+        ADMIN_EMAIL,
+        "--name",
+        "tests",
+        "--role",
+        "admin",
+    ]);
+    helpdesk_command(&token, &[])
 }
 
 /// Starts the real `helpdesk` binary with these arguments on a free port, once it is ready.

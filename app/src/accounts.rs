@@ -1,0 +1,375 @@
+//! Agents, their roles and API tokens: the wire types, and the checks of what clients send.
+//!
+//! Who makes a request is never taken from the request body: the server resolves a [`Principal`]
+//! from the session cookie or the `Authorization: Bearer` token, and every timeline entry is
+//! written in that principal's name.
+
+use crate::model::Role;
+use crate::requests::{FieldError, checked_text};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// The shortest password an agent may choose, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// The longest password accepted, in characters (hashing cost is bounded by it).
+pub const MAX_PASSWORD_CHARS: usize = 256;
+/// The longest email address accepted.
+pub const MAX_EMAIL_CHARS: usize = 254;
+/// The longest agent or token name.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// An agent as admins see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Agent {
+    /// Stable identifier.
+    pub id: String,
+    /// Sign-in email, lower-case.
+    pub email: String,
+    /// The name shown on the timeline.
+    pub name: String,
+    /// What the agent may do.
+    pub role: Role,
+    /// Whether the agent may sign in; deactivation ends their sessions and tokens at once.
+    pub active: bool,
+    /// When the account was created.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub created_at: OffsetDateTime,
+}
+
+/// The network address a request came from, as the server saw it (for sign-in throttling).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
+/// How a request proved who it comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// A dashboard session (cookie).
+    Session {
+        /// The session's identifier.
+        id: String,
+    },
+    /// A personal API token.
+    Token {
+        /// The token's identifier.
+        id: String,
+        /// The name its owner gave it.
+        name: String,
+    },
+}
+
+/// Who is making a request, as the server resolved it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    /// The agent's identifier.
+    pub agent_id: String,
+    /// The agent's email.
+    pub email: String,
+    /// The agent's name.
+    pub name: String,
+    /// The effective role: the agent's, or the token's if lower.
+    pub role: Role,
+    /// Session or token.
+    pub credential: Credential,
+}
+
+impl Principal {
+    /// The author name written on the timeline.
+    pub fn author(&self) -> String {
+        match &self.credential {
+            Credential::Session { .. } => self.name.clone(),
+            Credential::Token { name, .. } => format!("{} (API token “{name}”)", self.name),
+        }
+    }
+
+    /// The dashboard's view of the signed-in agent.
+    pub fn current(&self) -> CurrentAgent {
+        CurrentAgent {
+            email: self.email.clone(),
+            name: self.name.clone(),
+            role: self.role,
+        }
+    }
+}
+
+/// The signed-in agent, as the dashboard shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CurrentAgent {
+    /// Email.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// Effective role.
+    pub role: Role,
+}
+
+/// A request to create an agent.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewAgent {
+    /// Sign-in email.
+    pub email: String,
+    /// The name shown on the timeline.
+    pub name: String,
+    /// `admin`, `agent` (default) or `viewer`.
+    pub role: Option<Role>,
+    /// The first password, at least [`MIN_PASSWORD_CHARS`] characters; the agent should change it.
+    pub password: String,
+}
+
+/// A checked new agent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AgentDraft {
+    /// Lower-case email.
+    pub email: String,
+    /// Trimmed name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// The password, as typed.
+    pub password: String,
+}
+
+impl NewAgent {
+    /// Checks every field.
+    pub fn parse(self) -> Result<AgentDraft, FieldError> {
+        Ok(AgentDraft {
+            email: checked_email(&self.email)?,
+            name: checked_text("name", &self.name, MAX_NAME_CHARS, true)?,
+            role: self.role.unwrap_or(Role::Agent),
+            password: checked_password("password", &self.password)?,
+        })
+    }
+}
+
+/// A change to an agent, by an admin.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AgentPatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New role.
+    pub role: Option<Role>,
+    /// `false` deactivates: the agent's sessions and tokens stop working on their next request.
+    pub active: Option<bool>,
+    /// A new password.
+    pub password: Option<String>,
+}
+
+/// A checked agent change.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CheckedAgentPatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New role.
+    pub role: Option<Role>,
+    /// New activity.
+    pub active: Option<bool>,
+    /// New password.
+    pub password: Option<String>,
+}
+
+impl AgentPatch {
+    /// Checks every present field; a patch that changes nothing is refused.
+    pub fn parse(self) -> Result<CheckedAgentPatch, FieldError> {
+        let patch = CheckedAgentPatch {
+            name: self
+                .name
+                .map(|name| checked_text("name", &name, MAX_NAME_CHARS, true))
+                .transpose()?,
+            role: self.role,
+            active: self.active,
+            password: self
+                .password
+                .map(|password| checked_password("password", &password))
+                .transpose()?,
+        };
+        if patch == CheckedAgentPatch::default() {
+            return Err(FieldError::new("body", "names no field to change"));
+        }
+        Ok(patch)
+    }
+}
+
+/// A personal API token, as its owner sees it (the secret is shown only once, at creation).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ApiToken {
+    /// Identifier, used to revoke it.
+    pub id: String,
+    /// What its owner called it.
+    pub name: String,
+    /// The most it may do; never more than its owner may.
+    pub role: Role,
+    /// When it was created.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub created_at: OffsetDateTime,
+}
+
+/// A token just created: the only time its secret is shown.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CreatedToken {
+    /// The token's details.
+    #[serde(flatten)]
+    pub token: ApiToken,
+    /// Send as `Authorization: Bearer <secret>`. Stored only as a hash; it cannot be shown again.
+    pub secret: String,
+}
+
+/// A request for a new personal API token.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    /// What the token is for.
+    pub name: String,
+    /// The most it may do; defaults to, and may not exceed, the owner's role.
+    pub role: Option<Role>,
+}
+
+/// A checked token request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenDraft {
+    /// Trimmed name.
+    pub name: String,
+    /// Role, no higher than the owner's.
+    pub role: Role,
+}
+
+impl NewToken {
+    /// Checks the name and that the role does not exceed the owner's.
+    pub fn parse(self, owner_role: Role) -> Result<TokenDraft, FieldError> {
+        let role = self.role.unwrap_or(owner_role);
+        if !owner_role.allows(role) {
+            return Err(FieldError::new(
+                "role",
+                format!("may not exceed your own role ({owner_role})"),
+            ));
+        }
+        Ok(TokenDraft {
+            name: checked_text("name", &self.name, MAX_NAME_CHARS, true)?,
+            role,
+        })
+    }
+}
+
+/// A trimmed, lower-case email address of a plausible shape.
+pub fn checked_email(text: &str) -> Result<String, FieldError> {
+    let email = checked_text("email", text, MAX_EMAIL_CHARS, true)?.to_lowercase();
+    let plausible = match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !email.chars().any(char::is_whitespace)
+        }
+        None => false,
+    };
+    if !plausible {
+        return Err(FieldError::new("email", "is not an email address"));
+    }
+    Ok(email)
+}
+
+/// A password that meets the policy: long enough, bounded, not blank.
+pub fn checked_password(field: &str, password: &str) -> Result<String, FieldError> {
+    let length = password.chars().count();
+    if length < MIN_PASSWORD_CHARS {
+        return Err(FieldError::new(
+            field,
+            format!("must be at least {MIN_PASSWORD_CHARS} characters long"),
+        ));
+    }
+    if length > MAX_PASSWORD_CHARS {
+        return Err(FieldError::new(
+            field,
+            format!("may be at most {MAX_PASSWORD_CHARS} characters long"),
+        ));
+    }
+    if password.trim().is_empty() {
+        return Err(FieldError::new(field, "may not be only spaces"));
+    }
+    Ok(password.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_ordered_admin_over_agent_over_viewer() {
+        assert!(Role::Admin.allows(Role::Agent));
+        assert!(Role::Agent.allows(Role::Viewer));
+        assert!(!Role::Viewer.allows(Role::Agent));
+        assert!(!Role::Agent.allows(Role::Admin));
+        assert_eq!(Role::Admin.min(Role::Viewer), Role::Viewer);
+        assert_eq!(Role::Agent.min(Role::Admin), Role::Agent);
+    }
+
+    #[test]
+    fn emails_are_trimmed_lowered_and_need_one_at_sign() {
+        assert_eq!(
+            checked_email("  Ada@Example.COM ").unwrap(),
+            "ada@example.com"
+        );
+        for bad in [
+            "",
+            "ada",
+            "@example.com",
+            "ada@",
+            "a@b@c",
+            "ada lovelace@example.com",
+        ] {
+            assert_eq!(checked_email(bad).unwrap_err().field, "email", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn passwords_must_meet_the_policy() {
+        assert!(checked_password("password", "correct horse").is_ok());
+        assert!(checked_password("password", "short").is_err());
+        assert!(checked_password("password", &" ".repeat(20)).is_err());
+        assert!(checked_password("password", &"x".repeat(MAX_PASSWORD_CHARS + 1)).is_err());
+    }
+
+    #[test]
+    fn a_token_may_not_outrank_its_owner() {
+        let request = |role| NewToken {
+            name: "ci".into(),
+            role,
+        };
+        assert_eq!(request(None).parse(Role::Agent).unwrap().role, Role::Agent);
+        assert_eq!(
+            request(Some(Role::Viewer)).parse(Role::Agent).unwrap().role,
+            Role::Viewer
+        );
+        assert_eq!(
+            request(Some(Role::Admin))
+                .parse(Role::Agent)
+                .unwrap_err()
+                .field,
+            "role"
+        );
+    }
+
+    #[test]
+    fn token_authors_name_the_owner_and_the_token() {
+        let principal = Principal {
+            agent_id: "a1".into(),
+            email: "ada@example.com".into(),
+            name: "Ada".into(),
+            role: Role::Agent,
+            credential: Credential::Token {
+                id: "t1".into(),
+                name: "deploy".into(),
+            },
+        };
+        assert_eq!(principal.author(), "Ada (API token “deploy”)");
+    }
+}

@@ -1,0 +1,340 @@
+//! The accounts service: sign-in, sessions, API tokens and agent management over the store.
+
+use super::password;
+use super::secret::{
+    TOKEN_PREFIX, hash_secret, random_id, random_secret, secret_matches, split_credential,
+};
+use super::throttle::LoginThrottle;
+use crate::storage::{CredentialRecord, Store, parse_time};
+use app::accounts::{
+    Agent, AgentDraft, ApiToken, CheckedAgentPatch, CreatedToken, Credential, Principal, TokenDraft,
+};
+use app::model::Role;
+use app::service::{Accounts, HelpDeskError, SignedIn};
+use axum::http::HeaderMap;
+use std::net::IpAddr;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "helpdesk_session";
+
+/// What every failed sign-in says, whatever the reason.
+const WRONG_CREDENTIALS: &str = "the email or password is wrong";
+
+/// How sessions behave.
+#[derive(Clone, Debug)]
+pub struct AuthSettings {
+    /// Mark cookies `Secure` (the site is served over https).
+    pub secure_cookies: bool,
+    /// A session ends this long after sign-in, however active.
+    pub session_lifetime: Duration,
+    /// A session ends after this long without a request.
+    pub idle_timeout: Duration,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            secure_cookies: false,
+            session_lifetime: Duration::from_secs(12 * 60 * 60),
+            idle_timeout: Duration::from_secs(2 * 60 * 60),
+        }
+    }
+}
+
+/// Sign-in, sessions and tokens.
+pub struct AuthService {
+    store: Store,
+    throttle: LoginThrottle,
+    settings: AuthSettings,
+}
+
+/// Sessions record activity at most this often, to spare the database a write per request.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
+
+impl AuthService {
+    /// A service over the store.
+    pub fn new(store: Store, settings: AuthSettings) -> AuthService {
+        AuthService {
+            store,
+            throttle: LoginThrottle::default(),
+            settings,
+        }
+    }
+
+    /// Who the request comes from: a bearer token, else the session cookie, else nobody.
+    /// A bearer token that is not valid is an error (it never falls back to the cookie).
+    pub async fn resolve(&self, headers: &HeaderMap) -> Result<Option<Principal>, HelpDeskError> {
+        if let Some(authorization) = headers.get(axum::http::header::AUTHORIZATION) {
+            let token = authorization
+                .to_str()
+                .ok()
+                .and_then(|value| value.strip_prefix("Bearer "))
+                .map(str::trim);
+            return match token {
+                Some(token) => self.token_principal(token).await.map(Some),
+                None => Err(HelpDeskError::Unauthenticated(
+                    "the Authorization header must be `Bearer <token>`",
+                )),
+            };
+        }
+        match session_cookie(headers) {
+            Some(value) => self.session_principal(&value).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn token_principal(&self, token: &str) -> Result<Principal, HelpDeskError> {
+        let invalid = HelpDeskError::Unauthenticated("the API token is not valid");
+        let Some((id, secret)) = token
+            .strip_prefix(TOKEN_PREFIX)
+            .and_then(|rest| split_credential(rest, '_'))
+        else {
+            return Err(invalid);
+        };
+        let Some(record) = self.store.token(id).await? else {
+            return Err(invalid);
+        };
+        if !secret_matches(secret, &record.secret_hash)
+            || !record.active
+            || record.revoked_at.is_some()
+        {
+            return Err(invalid);
+        }
+        let role = record.role.unwrap_or(Role::Viewer).min(record.agent_role);
+        Ok(principal(
+            &record,
+            role,
+            Credential::Token {
+                id: id.to_string(),
+                name: record.token_name.clone().unwrap_or_default(),
+            },
+        ))
+    }
+
+    async fn session_principal(&self, value: &str) -> Result<Option<Principal>, HelpDeskError> {
+        let Some((id, secret)) = split_credential(value, '.') else {
+            return Ok(None);
+        };
+        let Some(record) = self.store.session(id).await? else {
+            return Ok(None);
+        };
+        if !secret_matches(secret, &record.secret_hash) || !record.active {
+            return Ok(None);
+        }
+        let now = OffsetDateTime::now_utc();
+        let expires_at = record.expires_at.as_deref().map(parse_time).transpose()?;
+        let last_seen_at = record.last_seen_at.as_deref().map(parse_time).transpose()?;
+        let (Some(expires_at), Some(last_seen_at)) = (expires_at, last_seen_at) else {
+            return Ok(None);
+        };
+        if now >= expires_at || now - last_seen_at >= self.settings.idle_timeout {
+            self.store.delete_session(id).await?;
+            return Ok(None);
+        }
+        if now - last_seen_at >= TOUCH_EVERY {
+            self.store.touch_session(id).await?;
+        }
+        Ok(Some(principal(
+            &record,
+            record.agent_role,
+            Credential::Session { id: id.to_string() },
+        )))
+    }
+
+    fn cookie(&self, value: &str, max_age: Duration) -> String {
+        format!(
+            "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+            max_age.as_secs(),
+            if self.settings.secure_cookies {
+                "; Secure"
+            } else {
+                ""
+            }
+        )
+    }
+
+    /// Creates an agent from the command line (the first admin, typically).
+    pub async fn create_agent_directly(&self, draft: AgentDraft) -> Result<Agent, HelpDeskError> {
+        self.create_agent(draft).await
+    }
+
+    /// Issues a token for an agent named by email, from the command line.
+    pub async fn issue_token_for(
+        &self,
+        email: &str,
+        draft: TokenDraft,
+    ) -> Result<CreatedToken, HelpDeskError> {
+        let agent = self
+            .store
+            .agent_by_email(email)
+            .await?
+            .filter(|agent| agent.active)
+            .ok_or_else(|| HelpDeskError::Missing {
+                kind: "agent",
+                id: email.to_string(),
+            })?;
+        if !agent.role.allows(draft.role) {
+            return Err(HelpDeskError::Forbidden(format!(
+                "a token may not exceed its owner's role ({})",
+                agent.role
+            )));
+        }
+        self.insert_token(&agent.id, draft).await
+    }
+
+    async fn insert_token(
+        &self,
+        agent_id: &str,
+        draft: TokenDraft,
+    ) -> Result<CreatedToken, HelpDeskError> {
+        let id = random_id();
+        let secret = random_secret();
+        let token = self
+            .store
+            .insert_token(
+                &id,
+                &hash_secret(&secret),
+                agent_id,
+                &draft.name,
+                draft.role,
+            )
+            .await?;
+        Ok(CreatedToken {
+            token,
+            secret: format!("{TOKEN_PREFIX}{id}_{secret}"),
+        })
+    }
+}
+
+fn principal(record: &CredentialRecord, role: Role, credential: Credential) -> Principal {
+    Principal {
+        agent_id: record.agent_id.clone(),
+        email: record.email.clone(),
+        name: record.name.clone(),
+        role,
+        credential,
+    }
+}
+
+/// The value of the session cookie, if the request carries one.
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_string())
+}
+
+fn storage(error: String) -> HelpDeskError {
+    HelpDeskError::Storage(error.into())
+}
+
+#[async_trait::async_trait]
+impl Accounts for AuthService {
+    async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        client: IpAddr,
+    ) -> Result<SignedIn, HelpDeskError> {
+        let account = email.trim().to_lowercase();
+        if let Some(wait) = self.throttle.wait(&account, client) {
+            return Err(HelpDeskError::Throttled {
+                retry_after_seconds: wait.as_secs().max(1),
+            });
+        }
+        let agent = self.store.agent_by_email(&account).await?;
+        let stored = agent.as_ref().map(|agent| agent.password_hash.clone());
+        let password_matches = password::verify(password.to_string(), stored).await;
+        let agent = match agent {
+            Some(agent) if password_matches && agent.active => agent,
+            _ => {
+                self.throttle.failed(&account, client);
+                return Err(HelpDeskError::Unauthenticated(WRONG_CREDENTIALS));
+            }
+        };
+        self.throttle.succeeded(&account, client);
+        let id = random_id();
+        let secret = random_secret();
+        let expires_at = OffsetDateTime::now_utc() + self.settings.session_lifetime;
+        self.store
+            .insert_session(&id, &hash_secret(&secret), &agent.id, expires_at)
+            .await?;
+        Ok(SignedIn {
+            principal: Principal {
+                agent_id: agent.id,
+                email: agent.email,
+                name: agent.name,
+                role: agent.role,
+                credential: Credential::Session { id: id.clone() },
+            },
+            set_cookie: self.cookie(&format!("{id}.{secret}"), self.settings.session_lifetime),
+        })
+    }
+
+    async fn sign_out(&self, principal: &Principal) -> Result<String, HelpDeskError> {
+        if let Credential::Session { id } = &principal.credential {
+            self.store.delete_session(id).await?;
+        }
+        Ok(self.cookie("", Duration::ZERO))
+    }
+
+    async fn agents(&self) -> Result<Vec<Agent>, HelpDeskError> {
+        Ok(self.store.all_agents().await?)
+    }
+
+    async fn create_agent(&self, draft: AgentDraft) -> Result<Agent, HelpDeskError> {
+        let hash = password::hash(draft.password).await.map_err(storage)?;
+        self.store
+            .insert_agent(&random_id(), &draft.email, &draft.name, draft.role, &hash)
+            .await
+    }
+
+    async fn update_agent(
+        &self,
+        id: &str,
+        patch: CheckedAgentPatch,
+    ) -> Result<Agent, HelpDeskError> {
+        let hash = match patch.password {
+            Some(password) => Some(password::hash(password).await.map_err(storage)?),
+            None => None,
+        };
+        self.store
+            .change_agent(
+                id,
+                patch.name.as_deref(),
+                patch.role,
+                patch.active,
+                hash.as_deref(),
+            )
+            .await
+    }
+
+    async fn tokens(&self, owner: &Principal) -> Result<Vec<ApiToken>, HelpDeskError> {
+        Ok(self.store.tokens_of(&owner.agent_id).await?)
+    }
+
+    async fn create_token(
+        &self,
+        owner: &Principal,
+        draft: TokenDraft,
+    ) -> Result<CreatedToken, HelpDeskError> {
+        self.insert_token(&owner.agent_id, draft).await
+    }
+
+    async fn revoke_token(&self, owner: &Principal, id: &str) -> Result<(), HelpDeskError> {
+        if self.store.revoke_token_of(&owner.agent_id, id).await? {
+            Ok(())
+        } else {
+            Err(HelpDeskError::Missing {
+                kind: "token",
+                id: id.to_string(),
+            })
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! The `/api/v1/agents` resource and `/api/v1/me`.
+
+use super::ApiState;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, Caller};
+use app::accounts::{Agent, AgentPatch, CurrentAgent, NewAgent};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+
+/// The caller: their email, name and effective role.
+#[utoipa::path(get, path = "/api/v1/me", tag = "agents", responses(
+    (status = 200, description = "Who the credentials belong to", body = CurrentAgent),
+    (status = 401, description = "No valid credentials", body = ErrorBody),
+))]
+pub async fn me(Caller(caller): Caller) -> Json<CurrentAgent> {
+    Json(caller.current())
+}
+
+/// Every agent, by name (agents need the list to assign tickets).
+#[utoipa::path(get, path = "/api/v1/agents", tag = "agents", responses(
+    (status = 200, description = "The agents", body = Vec<Agent>),
+    (status = 403, description = "Viewers may not list agents", body = ErrorBody),
+))]
+pub async fn list(State(state): State<ApiState>) -> Result<Json<Vec<Agent>>, ApiError> {
+    Ok(Json(state.accounts.agents().await?))
+}
+
+/// Creates an agent (admins only).
+#[utoipa::path(post, path = "/api/v1/agents", tag = "agents", request_body = NewAgent, responses(
+    (status = 201, description = "The new agent", body = Agent),
+    (status = 409, description = "The email is taken", body = ErrorBody),
+    (status = 422, description = "A field is invalid (e.g. the password is too short)", body = ErrorBody),
+))]
+pub async fn create(
+    State(state): State<ApiState>,
+    ApiJson(request): ApiJson<NewAgent>,
+) -> Result<(StatusCode, Json<Agent>), ApiError> {
+    let agent = state.accounts.create_agent(request.parse()?).await?;
+    Ok((StatusCode::CREATED, Json(agent)))
+}
+
+/// Renames an agent, changes their role or password, or (de)activates them (admins only).
+#[utoipa::path(patch, path = "/api/v1/agents/{id}", tag = "agents", request_body = AgentPatch,
+    params(("id" = String, Path, description = "The agent's id")),
+    responses(
+        (status = 200, description = "The changed agent", body = Agent),
+        (status = 404, description = "No such agent", body = ErrorBody),
+        (status = 409, description = "No active admin would remain", body = ErrorBody),
+    ))]
+pub async fn update(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<AgentPatch>,
+) -> Result<Json<Agent>, ApiError> {
+    Ok(Json(
+        state.accounts.update_agent(&id, patch.parse()?).await?,
+    ))
+}

@@ -1,0 +1,538 @@
+//! Every door is locked: the access rules of every route, sessions, CSRF, throttling, headers.
+
+mod support;
+
+use app::accounts::NewToken;
+use app::model::Role;
+use axum::http::Method;
+use serde_json::{Value, json};
+use server::auth::rules::{Access, RULES};
+use std::collections::BTreeSet;
+use support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, client_with_token, read, spawn_app};
+
+/// Creates an agent with this role and returns a client holding a token of theirs.
+async fn client_for(app: &TestApp, role: Role) -> reqwest::Client {
+    let email = format!("{role}-{}@example.com", server::auth::secret::random_id());
+    let (status, body) = app
+        .post(
+            "/api/v1/agents",
+            &json!({ "email": email, "name": format!("A {role}"), "role": role, "password": "long enough password" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let token = app
+        .auth
+        .issue_token_for(
+            &email,
+            NewToken {
+                name: "access test".into(),
+                role: None,
+            }
+            .parse(role)
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    client_with_token(&token.secret)
+}
+
+/// A client that keeps no cookies and follows no redirects, so tests see each answer.
+fn bare_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Sends a request to a rule's route, with path parameters filled in and an empty body.
+async fn call(app: &TestApp, client: &reqwest::Client, method: &Method, path: &str) -> u16 {
+    let url = app.url(
+        &path
+            .replace("{reference}", "TCK-1")
+            .replace("{id}", "0123456789abcdef"),
+    );
+    let request = match *method {
+        Method::GET => client.get(url),
+        Method::POST if path.starts_with("/rpc/") => client
+            .post(url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(""),
+        Method::POST => client.post(url).json(&json!({})),
+        Method::PATCH => client.patch(url).json(&json!({})),
+        Method::DELETE => client.delete(url),
+        ref other => panic!("no test request for {other}"),
+    };
+    request
+        .send()
+        .await
+        .expect("request sent")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn every_route_has_an_access_rule_and_every_rule_a_route() {
+    let mut routes: BTreeSet<(String, String)> = BTreeSet::new();
+    for (path, item) in server::http::openapi().paths.paths {
+        let operations = [
+            ("GET", item.get.is_some()),
+            ("POST", item.post.is_some()),
+            ("PATCH", item.patch.is_some()),
+            ("DELETE", item.delete.is_some()),
+            ("PUT", item.put.is_some()),
+        ];
+        for (method, present) in operations {
+            if present {
+                routes.insert((method.to_string(), path.clone()));
+            }
+        }
+    }
+    routes.insert(("GET".into(), "/api/v1/openapi.json".into()));
+    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+        routes.insert((method.to_string(), path.to_string()));
+    }
+    for listing in leptos_axum::generate_route_list(app::App) {
+        routes.insert(("GET".into(), listing.path().to_string()));
+    }
+    let rules: BTreeSet<(String, String)> = RULES
+        .iter()
+        .map(|rule| (rule.method.to_string(), rule.path.to_string()))
+        .collect();
+    let without_rule: Vec<_> = routes.difference(&rules).collect();
+    assert!(
+        without_rule.is_empty(),
+        "routes without an access rule: {without_rule:?}"
+    );
+    let without_route: Vec<_> = rules.difference(&routes).collect();
+    assert!(
+        without_route.is_empty(),
+        "rules for routes that do not exist: {without_route:?}"
+    );
+}
+
+#[tokio::test]
+async fn every_route_refuses_strangers_and_low_roles_and_admits_its_role() {
+    let app = spawn_app().await;
+    app.create_ticket("Something to look at", "low").await;
+    let viewer = client_for(&app, Role::Viewer).await;
+    let agent = client_for(&app, Role::Agent).await;
+    let anonymous = bare_client();
+    for rule in RULES {
+        let (method, path) = (&rule.method, rule.path);
+        let stranger = call(&app, &anonymous, method, path).await;
+        match rule.access {
+            Access::Public => {
+                assert!(
+                    ![401, 403].contains(&stranger),
+                    "{method} {path} is public, got {stranger}"
+                );
+                continue;
+            }
+            Access::AtLeast(_) if server::auth::rules::is_page(path) => {
+                assert_eq!(
+                    stranger, 303,
+                    "{method} {path}: strangers are sent to sign in"
+                );
+            }
+            Access::AtLeast(_) => {
+                assert_eq!(stranger, 401, "{method} {path}: strangers are refused");
+            }
+        }
+        let Access::AtLeast(required) = rule.access else {
+            unreachable!()
+        };
+        let (below, at) = match required {
+            Role::Viewer => (None, &viewer),
+            Role::Agent => (Some(&viewer), &agent),
+            Role::Admin => (Some(&agent), &app.client),
+        };
+        if let Some(below) = below {
+            let status = call(&app, below, method, path).await;
+            assert_eq!(status, 403, "{method} {path}: a lower role is forbidden");
+        }
+        let status = call(&app, at, method, path).await;
+        assert!(
+            ![401, 403].contains(&status),
+            "{method} {path}: the {required} role is admitted, got {status}"
+        );
+    }
+}
+
+/// Signs in through the dashboard's form endpoint; returns the answer and the session cookie.
+async fn sign_in(app: &TestApp, email: &str, password: &str) -> (u16, Option<String>) {
+    let response = bare_client()
+        .post(app.url("/rpc/sign_in"))
+        .header("origin", &app.address)
+        .form(&[("email", email), ("password", password), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("helpdesk_session=") && !value.contains("Max-Age=0"))
+        .map(|value| value.split(';').next().unwrap().to_string());
+    (status, cookie)
+}
+
+async fn me_with_cookie(app: &TestApp, cookie: &str) -> (u16, Value) {
+    read(
+        bare_client()
+            .get(app.url("/api/v1/me"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_session_cookie_is_http_only_and_names_the_agent() {
+    let app = spawn_app().await;
+    let response = bare_client()
+        .post(app.url("/rpc/sign_in"))
+        .header("origin", &app.address)
+        .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let set_cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+    assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    let cookie = set_cookie.split(';').next().unwrap();
+    let (status, me) = me_with_cookie(&app, cookie).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["email"], ADMIN_EMAIL);
+    assert_eq!(me["role"], "admin");
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_unknown_emails_get_the_same_answer() {
+    let app = spawn_app().await;
+    let wrong_password = bare_client()
+        .post(app.url("/rpc/sign_in"))
+        .header("origin", &app.address)
+        .form(&[("email", ADMIN_EMAIL), ("password", "not the password")])
+        .send()
+        .await
+        .unwrap();
+    let unknown_email = bare_client()
+        .post(app.url("/rpc/sign_in"))
+        .header("origin", &app.address)
+        .form(&[
+            ("email", "nobody@example.com"),
+            ("password", "not the password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_password.status(), 401);
+    assert_eq!(unknown_email.status(), 401);
+    assert_eq!(
+        wrong_password.text().await.unwrap(),
+        unknown_email.text().await.unwrap()
+    );
+}
+
+#[tokio::test]
+async fn repeated_failed_sign_ins_are_throttled_with_retry_after() {
+    let app = spawn_app().await;
+    for _ in 0..server::auth::throttle::ACCOUNT_LIMIT {
+        let (status, _) = sign_in(&app, ADMIN_EMAIL, "a wrong guess here").await;
+        assert_eq!(status, 401);
+    }
+    // Even the right password is refused now from this address, which never signed in.
+    let response = bare_client()
+        .post(app.url("/rpc/sign_in"))
+        .header("origin", &app.address)
+        .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after > 0 && retry_after <= 15 * 60);
+}
+
+#[tokio::test]
+async fn a_deactivated_agent_is_locked_out_on_the_next_request() {
+    let app = spawn_app().await;
+    let (status, agent) = app
+        .post(
+            "/api/v1/agents",
+            &json!({ "email": "leaver@example.com", "name": "Leaver", "password": "leaver password" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{agent}");
+    let (status, cookie) = sign_in(&app, "leaver@example.com", "leaver password").await;
+    assert!(status < 400, "{status}");
+    let cookie = cookie.expect("a session cookie");
+    assert_eq!(me_with_cookie(&app, &cookie).await.0, 200);
+    let token = app
+        .auth
+        .issue_token_for(
+            "leaver@example.com",
+            NewToken {
+                name: "script".into(),
+                role: None,
+            }
+            .parse(Role::Agent)
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let token_client = client_with_token(&token.secret);
+    assert_eq!(
+        read(
+            token_client
+                .get(app.url("/api/v1/me"))
+                .send()
+                .await
+                .unwrap()
+        )
+        .await
+        .0,
+        200
+    );
+
+    let id = agent["id"].as_str().unwrap();
+    let (status, _) = app
+        .patch(&format!("/api/v1/agents/{id}"), &json!({ "active": false }))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(me_with_cookie(&app, &cookie).await.0, 401);
+    assert_eq!(
+        read(
+            token_client
+                .get(app.url("/api/v1/me"))
+                .send()
+                .await
+                .unwrap()
+        )
+        .await
+        .0,
+        401
+    );
+    let (status, _) = sign_in(&app, "leaver@example.com", "leaver password").await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session_at_once() {
+    let app = spawn_app().await;
+    let (_, cookie) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let cookie = cookie.expect("a session cookie");
+    let response = bare_client()
+        .post(app.url("/rpc/sign_out"))
+        .header("origin", &app.address)
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().as_u16() < 400, "{}", response.status());
+    assert_eq!(me_with_cookie(&app, &cookie).await.0, 401);
+}
+
+#[tokio::test]
+async fn a_cross_site_form_post_with_a_valid_session_cookie_is_refused() {
+    let app = spawn_app().await;
+    let (_, cookie) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let cookie = cookie.expect("a session cookie");
+    let form = [
+        ("title", "Planted by another site"),
+        ("customer", "Mallory"),
+    ];
+    for (origin_header, origin) in [
+        ("origin", "http://evil.example"),
+        ("referer", "http://evil.example/attack.html"),
+    ] {
+        let response = bare_client()
+            .post(app.url("/rpc/create_ticket"))
+            .header("cookie", &cookie)
+            .header(origin_header, origin)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = read(response).await;
+        assert_eq!(status, 403, "{body}");
+        assert_eq!(body["error"]["code"], "cross_site_request");
+    }
+    // Without any origin information a cookie-borne post is refused too.
+    let response = bare_client()
+        .post(app.url("/rpc/create_ticket"))
+        .header("cookie", &cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let (_, page) = app.get("/api/v1/tickets?status=all").await;
+    assert_eq!(
+        page["items"].as_array().unwrap().len(),
+        0,
+        "nothing was written"
+    );
+
+    // The same post from the dashboard's own page works.
+    let response = bare_client()
+        .post(app.url("/rpc/create_ticket"))
+        .header("cookie", &cookie)
+        .header("origin", &app.address)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().as_u16() < 400, "{}", response.status());
+    let (_, detail) = app.get("/api/v1/tickets/TCK-1").await;
+    assert_eq!(detail["entries"][0]["author"], "Admin");
+}
+
+#[tokio::test]
+async fn tokens_are_shown_once_revocable_and_never_above_their_owner() {
+    let app = spawn_app().await;
+    let agent = client_for(&app, Role::Agent).await;
+    let (status, body) = read(
+        agent
+            .post(app.url("/api/v1/tokens"))
+            .json(&json!({ "name": "too strong", "role": "admin" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "role");
+
+    let (status, created) = read(
+        agent
+            .post(app.url("/api/v1/tokens"))
+            .json(&json!({ "name": "reporting", "role": "viewer" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let secret = created["secret"].as_str().unwrap();
+    let viewer = client_with_token(secret);
+    let (status, listed) = read(agent.get(app.url("/api/v1/tokens")).send().await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert!(listed.to_string().contains("reporting"));
+    assert!(
+        !listed.to_string().contains(secret),
+        "the secret is never shown again"
+    );
+    // A viewer token of an agent reads but does not write.
+    assert_eq!(
+        call(&app, &viewer, &Method::GET, "/api/v1/tickets").await,
+        200
+    );
+    assert_eq!(
+        call(&app, &viewer, &Method::POST, "/api/v1/tickets").await,
+        403
+    );
+
+    let id = created["id"].as_str().unwrap();
+    let response = agent
+        .delete(app.url(&format!("/api/v1/tokens/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    assert_eq!(
+        call(&app, &viewer, &Method::GET, "/api/v1/tickets").await,
+        401
+    );
+    // Another agent cannot revoke a token that is not theirs.
+    let response = app
+        .client
+        .delete(app.url(&format!("/api/v1/tokens/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn the_last_active_admin_cannot_be_demoted_or_deactivated() {
+    let app = spawn_app().await;
+    let (_, agents) = app.get("/api/v1/agents").await;
+    let admin_id = agents[0]["id"].as_str().unwrap().to_string();
+    for change in [json!({ "active": false }), json!({ "role": "agent" })] {
+        let (status, body) = app
+            .patch(&format!("/api/v1/agents/{admin_id}"), &change)
+            .await;
+        assert_eq!(status, 409, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn malformed_bearer_tokens_are_refused_without_touching_the_cookie() {
+    let app = spawn_app().await;
+    for header in [
+        "Bearer",
+        "Bearer hdt_nonsense",
+        "Basic YWRtaW46YWRtaW4=",
+        "Bearer hdt_0123456789abcdef_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    ] {
+        let response = bare_client()
+            .get(app.url("/api/v1/tickets"))
+            .header("authorization", header)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{header}");
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+    }
+}
+
+#[tokio::test]
+async fn responses_carry_security_headers_and_pages_a_nonce_policy() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url("/api/v1/tickets"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert!(
+        response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    let response = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
+    let html = response.text().await.unwrap();
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("the policy names a nonce");
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "the hydration script carries the nonce"
+    );
+    assert!(policy.contains("frame-ancestors 'none'"));
+    assert!(!policy.contains("unsafe-inline"));
+}

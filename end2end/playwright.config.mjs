@@ -8,6 +8,7 @@ const siteRoot = process.env.HELPDESK_SITE_ROOT ?? '../target/site';
 
 export default defineConfig({
   testDir: './tests',
+  globalSetup: './global-setup.mjs',
   fullyParallel: false,
   workers: 1,
   retries: 0,
@@ -16,6 +17,8 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
+    // Signed in as the admin that global-setup created.
+    storageState: '.auth/admin.json',
     browserName: 'chromium',
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',

@@ -42,6 +42,28 @@ mod backend {
         signed_in().ok_or_else(|| failure(HelpDeskError::Unauthenticated("sign in first")))
     }
 
+    /// The address the request came from; unknown counts as a remote one.
+    pub fn client_address() -> std::net::IpAddr {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| {
+                parts
+                    .extensions
+                    .get::<crate::accounts::ClientAddress>()
+                    .map(|address| address.0)
+            })
+            .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]))
+    }
+
+    /// Adds a `Set-Cookie` header to the response.
+    pub fn set_cookie(value: &str) {
+        if let (Some(response), Ok(cookie)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            http::HeaderValue::from_str(value),
+        ) {
+            response.append_header(http::header::SET_COOKIE, cookie);
+        }
+    }
+
     /// Where to go after signing in: a path on this site, never elsewhere.
     pub fn local_path(next: Option<String>) -> String {
         next.filter(|path| path.starts_with('/') && !path.starts_with("//") && !path.contains('\\'))
@@ -288,24 +310,47 @@ pub async fn sign_in(
     password: String,
     next: Option<String>,
 ) -> Result<CurrentAgent, ServerFnError> {
-    let client = use_context::<http::request::Parts>()
-        .and_then(|parts| {
-            parts
-                .extensions
-                .get::<crate::accounts::ClientAddress>()
-                .map(|address| address.0)
-        })
-        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
     let signed_in = backend::accounts()?
-        .sign_in(&email, &password, client)
+        .sign_in(&email, &password, backend::client_address())
         .await
         .map_err(backend::failure)?;
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        if let Ok(cookie) = http::HeaderValue::from_str(&signed_in.set_cookie) {
-            response.append_header(http::header::SET_COOKIE, cookie);
-        }
-    }
+    backend::set_cookie(&signed_in.set_cookie);
     leptos_axum::redirect(&backend::local_path(next));
+    Ok(signed_in.principal.current())
+}
+
+/// Whether the help desk has no agents yet (the sign-in page then offers to set up an admin).
+#[server(prefix = "/rpc", endpoint = "first_run")]
+pub async fn first_run() -> Result<bool, ServerFnError> {
+    backend::accounts()?
+        .first_run()
+        .await
+        .map_err(backend::failure)
+}
+
+/// Creates the first admin (only from this machine, only while there are no agents), signs
+/// them in and opens the queue.
+#[server(prefix = "/rpc", endpoint = "set_up_first_admin")]
+pub async fn set_up_first_admin(
+    email: String,
+    name: String,
+    password: String,
+) -> Result<CurrentAgent, ServerFnError> {
+    use crate::accounts::NewAgent;
+    let draft = NewAgent {
+        email,
+        name,
+        role: Some(crate::model::Role::Admin),
+        password,
+    }
+    .parse()
+    .map_err(backend::failure)?;
+    let signed_in = backend::accounts()?
+        .set_up_first_admin(draft, backend::client_address())
+        .await
+        .map_err(backend::failure)?;
+    backend::set_cookie(&signed_in.set_cookie);
+    leptos_axum::redirect("/");
     Ok(signed_in.principal.current())
 }
 

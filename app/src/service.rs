@@ -107,6 +107,15 @@ pub trait Accounts: Send + Sync + 'static {
         password: &str,
         client: std::net::IpAddr,
     ) -> Result<SignedIn, HelpDeskError>;
+    /// Whether the help desk has no agents yet, so the first admin may be set up.
+    async fn first_run(&self) -> Result<bool, HelpDeskError>;
+    /// Creates the first admin and signs them in; only while there are no agents, and only for
+    /// a request from this machine (loopback).
+    async fn set_up_first_admin(
+        &self,
+        draft: AgentDraft,
+        client: std::net::IpAddr,
+    ) -> Result<SignedIn, HelpDeskError>;
     /// Ends the principal's session; returns the `Set-Cookie` value that clears the cookie.
     async fn sign_out(&self, principal: &Principal) -> Result<String, HelpDeskError>;
     /// Every agent, by name.

@@ -1,5 +1,9 @@
 // Shared steps of the browser tests.
 import { expect } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+
+/** The admin's API token, created by global-setup. */
+const token = () => readFileSync('.auth/token.txt', 'utf8').trim();
 
 /** Opens a page and waits until the wasm bundle has hydrated it. */
 export async function open(page, path) {
@@ -9,7 +13,10 @@ export async function open(page, path) {
 
 /** Files a ticket through the REST API and returns it. */
 export async function fileTicket(request, fields) {
-  const response = await request.post('/api/v1/tickets', { data: { customer: 'API customer', ...fields } });
+  const response = await request.post('/api/v1/tickets', {
+    data: { customer: 'API customer', ...fields },
+    headers: { authorization: `Bearer ${token()}` },
+  });
   expect(response.status()).toBe(201);
   return response.json();
 }

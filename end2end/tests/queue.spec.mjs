@@ -36,7 +36,7 @@ test('the queue is ordered by urgency, then age, and follows an urgency change',
 });
 
 test('the dashboard works as a plain page before any script runs', async ({ browser, request }) => {
-  const context = await browser.newContext({ javaScriptEnabled: false });
+  const context = await browser.newContext({ javaScriptEnabled: false, storageState: '.auth/admin.json' });
   const page = await context.newPage();
   const tag = `noscript${Date.now()}`;
   const ticket = await fileTicket(request, { title: `${tag} visitor`, urgency: 'high' });

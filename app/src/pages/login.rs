@@ -1,6 +1,6 @@
-//! The sign-in page.
+//! The sign-in page; on a help desk without agents, the setting up of the first admin.
 
-use crate::api::SignIn;
+use crate::api::{SetUpFirstAdmin, SignIn, first_run};
 use crate::components::{ErrorNotice, error_message};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -8,13 +8,27 @@ use leptos_router::hooks::use_query_map;
 /// Email and password; after signing in, the agent lands where they were going.
 #[component]
 pub fn LoginPage() -> impl IntoView {
+    let first = Resource::new(|| (), |_| first_run());
+    view! {
+        <section class="login">
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    if first.await.unwrap_or(false) {
+                        view! { <FirstAdminForm /> }.into_any()
+                    } else {
+                        view! { <SignInForm /> }.into_any()
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn SignInForm() -> impl IntoView {
     let sign_in = ServerAction::<SignIn>::new();
     let query = use_query_map();
-    let next = move || {
-        query
-            .with(|map| map.get("next"))
-            .unwrap_or_else(|| "/".to_string())
-    };
+    let next = move || query.with(|map| map.get("next")).unwrap_or_else(|| "/".to_string());
     let error = move || {
         sign_in
             .value()
@@ -23,21 +37,48 @@ pub fn LoginPage() -> impl IntoView {
             .map(|error| view! { <ErrorNotice message=error_message(&error) /> })
     };
     view! {
-        <section class="login">
-            <h1>"Sign in"</h1>
-            <ActionForm action=sign_in>
-                <input type="hidden" name="next" prop:value=next />
-                <label>
-                    "Email"
-                    <input name="email" type="email" required autofocus autocomplete="username" />
-                </label>
-                <label>
-                    "Password"
-                    <input name="password" type="password" required autocomplete="current-password" />
-                </label>
-                <button type="submit" class="primary">"Sign in"</button>
-            </ActionForm>
-            {error}
-        </section>
+        <h1>"Sign in"</h1>
+        <ActionForm action=sign_in>
+            <input type="hidden" name="next" prop:value=next />
+            <label>
+                "Email"
+                <input name="email" type="email" required autofocus autocomplete="username" />
+            </label>
+            <label>
+                "Password"
+                <input name="password" type="password" required autocomplete="current-password" />
+            </label>
+            <button type="submit" class="primary">"Sign in"</button>
+        </ActionForm>
+        {error}
+    }
+}
+
+#[component]
+fn FirstAdminForm() -> impl IntoView {
+    let set_up = ServerAction::<SetUpFirstAdmin>::new();
+    let error = move || {
+        set_up
+            .value()
+            .get()
+            .and_then(|result| result.err())
+            .map(|error| view! { <ErrorNotice message=error_message(&error) /> })
+    };
+    view! {
+        <h1>"Set up the first admin"</h1>
+        <p class="hint">
+            "This help desk has no agents yet. The first admin can be created here from this machine, or with "
+            <code>"helpdesk create-admin"</code> "."
+        </p>
+        <ActionForm action=set_up>
+            <label>"Name" <input name="name" required autofocus /></label>
+            <label>"Email" <input name="email" type="email" required autocomplete="username" /></label>
+            <label>
+                "Password"
+                <input name="password" type="password" required minlength=crate::accounts::MIN_PASSWORD_CHARS autocomplete="new-password" />
+            </label>
+            <button type="submit" class="primary">"Create admin and sign in"</button>
+        </ActionForm>
+        {error}
     }
 }

@@ -73,6 +73,8 @@ pub const RULES: &[Rule] = &[
     rule(Method::GET, "/tokens", VIEWER),
     // Server functions.
     rule(Method::POST, "/rpc/sign_in", Access::Public),
+    rule(Method::POST, "/rpc/first_run", Access::Public),
+    rule(Method::POST, "/rpc/set_up_first_admin", Access::Public),
     rule(Method::POST, "/rpc/sign_out", Access::Public),
     rule(Method::POST, "/rpc/signed_in_agent", Access::Public),
     rule(Method::POST, "/rpc/queue_page", VIEWER),

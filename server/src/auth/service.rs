@@ -5,7 +5,7 @@ use super::secret::{
     TOKEN_PREFIX, hash_secret, random_id, random_secret, secret_matches, split_credential,
 };
 use super::throttle::LoginThrottle;
-use crate::storage::{CredentialRecord, Store, parse_time};
+use crate::storage::{AgentRecord, CredentialRecord, Store, parse_time};
 use app::accounts::{
     Agent, AgentDraft, ApiToken, CheckedAgentPatch, CreatedToken, Credential, Principal, TokenDraft,
 };
@@ -143,6 +143,25 @@ impl AuthService {
         )))
     }
 
+    async fn open_session(&self, agent: AgentRecord) -> Result<SignedIn, HelpDeskError> {
+        let id = random_id();
+        let secret = random_secret();
+        let expires_at = OffsetDateTime::now_utc() + self.settings.session_lifetime;
+        self.store
+            .insert_session(&id, &hash_secret(&secret), &agent.id, expires_at)
+            .await?;
+        Ok(SignedIn {
+            principal: Principal {
+                agent_id: agent.id,
+                email: agent.email,
+                name: agent.name,
+                role: agent.role,
+                credential: Credential::Session { id: id.clone() },
+            },
+            set_cookie: self.cookie(&format!("{id}.{secret}"), self.settings.session_lifetime),
+        })
+    }
+
     fn cookie(&self, value: &str, max_age: Duration) -> String {
         format!(
             "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
@@ -259,22 +278,29 @@ impl Accounts for AuthService {
             }
         };
         self.throttle.succeeded(&account, client);
-        let id = random_id();
-        let secret = random_secret();
-        let expires_at = OffsetDateTime::now_utc() + self.settings.session_lifetime;
-        self.store
-            .insert_session(&id, &hash_secret(&secret), &agent.id, expires_at)
+        self.open_session(agent).await
+    }
+
+    async fn first_run(&self) -> Result<bool, HelpDeskError> {
+        Ok(self.store.has_no_agents().await?)
+    }
+
+    async fn set_up_first_admin(
+        &self,
+        draft: AgentDraft,
+        client: IpAddr,
+    ) -> Result<SignedIn, HelpDeskError> {
+        if !client.is_loopback() {
+            return Err(HelpDeskError::Forbidden(
+                "the first admin can only be set up from this machine (localhost), or with `helpdesk create-admin`".into(),
+            ));
+        }
+        let hash = password::hash(draft.password).await.map_err(storage)?;
+        let agent = self
+            .store
+            .insert_first_admin(&random_id(), &draft.email, &draft.name, &hash)
             .await?;
-        Ok(SignedIn {
-            principal: Principal {
-                agent_id: agent.id,
-                email: agent.email,
-                name: agent.name,
-                role: agent.role,
-                credential: Credential::Session { id: id.clone() },
-            },
-            set_cookie: self.cookie(&format!("{id}.{secret}"), self.settings.session_lifetime),
-        })
+        self.open_session(agent).await
     }
 
     async fn sign_out(&self, principal: &Principal) -> Result<String, HelpDeskError> {

@@ -120,6 +120,52 @@ impl Store {
         Ok(record.into_agent()?)
     }
 
+    /// Creates the first admin, only while there are no agents at all.
+    pub async fn insert_first_admin(
+        &self,
+        id: &str,
+        email: &str,
+        name: &str,
+        password_hash: &str,
+    ) -> Result<AgentRecord, HelpDeskError> {
+        let result = self
+            .db()
+            .query("BEGIN TRANSACTION;
+                IF count(SELECT VALUE id FROM agent LIMIT 1) > 0 { THROW 'agents exist' };
+                CREATE type::record('agent', $id) CONTENT { email: $email, name: $name, role: 'admin', password_hash: $password_hash, active: true, created_at: time::now() };
+                COMMIT TRANSACTION;")
+            .bind(("id", id.to_string()))
+            .bind(("email", email.to_string()))
+            .bind(("name", name.to_string()))
+            .bind(("password_hash", password_hash.to_string()))
+            .await
+            .and_then(transaction_outcome);
+        match result {
+            Ok(_) => {}
+            Err(error) if error.message().contains("agents exist") => {
+                return Err(HelpDeskError::Conflict(
+                    "the help desk already has agents; sign in instead".into(),
+                ));
+            }
+            Err(error) => return Err(StorageError::from(error).into()),
+        }
+        Ok(self
+            .agent_record(id)
+            .await?
+            .ok_or_else(|| StorageError::Corrupt("the first admin was not stored".into()))?)
+    }
+
+    /// Whether no agent exists yet.
+    pub async fn has_no_agents(&self) -> Result<bool, StorageError> {
+        let mut response = self
+            .db()
+            .query("RETURN count(SELECT VALUE id FROM agent LIMIT 1)")
+            .await?
+            .check()?;
+        let count: Option<i64> = response.take(0)?;
+        Ok(count.unwrap_or(0) == 0)
+    }
+
     /// The agent signing in with this email, if any.
     pub async fn agent_by_email(&self, email: &str) -> Result<Option<AgentRecord>, StorageError> {
         let mut response = self

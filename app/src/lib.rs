@@ -50,19 +50,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let agent = Resource::new(|| (), |_| signed_in_agent());
     view! {
         <Stylesheet id="leptos" href="/pkg/helpdesk.css" />
         <Title text="Help desk" />
         <Router>
-            <header class="topbar">
-                <A href="/" attr:class="brand">"Help desk"</A>
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        agent.await.ok().flatten().map(|agent| view! { <AgentMenu agent /> })
-                    })}
-                </Transition>
-            </header>
+            <TopBar />
             <main>
                 <Routes fallback=|| view! { <p class="empty">"This page does not exist."</p> }>
                     // Pages are rendered whole on the server (async mode) so they work as plain
@@ -76,6 +68,24 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// The bar on every page; asks who is signed in again on every navigation, so signing in or out
+/// shows at once.
+#[component]
+fn TopBar() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let agent = Resource::new(move || location.pathname.get(), |_| signed_in_agent());
+    view! {
+        <header class="topbar">
+            <A href="/" attr:class="brand">"Help desk"</A>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    agent.await.ok().flatten().map(|agent| view! { <AgentMenu agent /> })
+                })}
+            </Transition>
+        </header>
     }
 }
 

@@ -1,7 +1,7 @@
 // An agent takes a phone call, files the ticket, verifies it, logs a failed and then a successful
 // fix attempt, and resolves it; every step updates the page without a reload.
 import { test, expect } from '@playwright/test';
-import { open, watchForErrors } from './helpers.mjs';
+import { open, fileTicket, watchForErrors } from './helpers.mjs';
 
 test('an agent works a phone call from first contact to resolution', async ({ page }) => {
   const errors = watchForErrors(page);
@@ -71,8 +71,7 @@ test('an agent works a phone call from first contact to resolution', async ({ pa
 });
 
 test('the workflow refuses to verify a ticket that lacks details and says what is missing', async ({ page, request }) => {
-  const response = await request.post('/api/v1/tickets', { data: { title: 'Vague complaint', customer: 'Someone' } });
-  const ticket = await response.json();
+  const ticket = await fileTicket(request, { title: 'Vague complaint', customer: 'Someone' });
   await open(page, `/tickets/${ticket.reference}`);
   await expect(page.locator('.status-actions .hint')).toContainText('the environment, when it happened, how it happened');
   // A note typed but not yet added survives a refused action.

@@ -562,12 +562,18 @@ async fn the_first_admin_is_set_up_once_and_only_from_this_machine() {
     assert!(auth.first_run().await.unwrap());
     let remote = std::net::IpAddr::from([192, 0, 2, 7]);
     let refused = auth.set_up_first_admin(draft(), remote).await.unwrap_err();
-    assert!(matches!(refused, app::service::HelpDeskError::Forbidden(_)), "{refused}");
+    assert!(
+        matches!(refused, app::service::HelpDeskError::Forbidden(_)),
+        "{refused}"
+    );
     let local = std::net::IpAddr::from([127, 0, 0, 1]);
     let signed_in = auth.set_up_first_admin(draft(), local).await.unwrap();
     assert_eq!(signed_in.principal.role, Role::Admin);
     assert!(signed_in.set_cookie.starts_with("helpdesk_session="));
     assert!(!auth.first_run().await.unwrap());
     let again = auth.set_up_first_admin(draft(), local).await.unwrap_err();
-    assert!(matches!(again, app::service::HelpDeskError::Conflict(_)), "{again}");
+    assert!(
+        matches!(again, app::service::HelpDeskError::Conflict(_)),
+        "{again}"
+    );
 }

@@ -28,7 +28,11 @@ pub fn LoginPage() -> impl IntoView {
 fn SignInForm() -> impl IntoView {
     let sign_in = ServerAction::<SignIn>::new();
     let query = use_query_map();
-    let next = move || query.with(|map| map.get("next")).unwrap_or_else(|| "/".to_string());
+    let next = move || {
+        query
+            .with(|map| map.get("next"))
+            .unwrap_or_else(|| "/".to_string())
+    };
     let error = move || {
         sign_in
             .value()

@@ -40,7 +40,19 @@ pub struct Agent {
 
 /// The network address a request came from, as the server saw it (for sign-in throttling).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ClientAddress(pub std::net::IpAddr);
+pub struct ClientAddress {
+    /// The peer of the connection.
+    pub ip: std::net::IpAddr,
+    /// Whether a proxy forwarded the request (then the peer is the proxy, not the client).
+    pub forwarded: bool,
+}
+
+impl ClientAddress {
+    /// Whether the request certainly comes from this machine: a loopback peer, not forwarded.
+    pub fn is_this_machine(self) -> bool {
+        self.ip.is_loopback() && !self.forwarded
+    }
+}
 
 /// How a request proved who it comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -42,16 +42,19 @@ mod backend {
         signed_in().ok_or_else(|| failure(HelpDeskError::Unauthenticated("sign in first")))
     }
 
-    /// The address the request came from; unknown counts as a remote one.
-    pub fn client_address() -> std::net::IpAddr {
+    /// The address the request came from; unknown counts as a remote, forwarded one.
+    pub fn client_address() -> crate::accounts::ClientAddress {
         use_context::<http::request::Parts>()
             .and_then(|parts| {
                 parts
                     .extensions
                     .get::<crate::accounts::ClientAddress>()
-                    .map(|address| address.0)
+                    .copied()
             })
-            .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]))
+            .unwrap_or(crate::accounts::ClientAddress {
+                ip: std::net::IpAddr::from([0, 0, 0, 0]),
+                forwarded: true,
+            })
     }
 
     /// Adds a `Set-Cookie` header to the response.
@@ -311,7 +314,7 @@ pub async fn sign_in(
     next: Option<String>,
 ) -> Result<CurrentAgent, ServerFnError> {
     let signed_in = backend::accounts()?
-        .sign_in(&email, &password, backend::client_address())
+        .sign_in(&email, &password, backend::client_address().ip)
         .await
         .map_err(backend::failure)?;
     backend::set_cookie(&signed_in.set_cookie);

@@ -114,7 +114,7 @@ pub trait Accounts: Send + Sync + 'static {
     async fn set_up_first_admin(
         &self,
         draft: AgentDraft,
-        client: std::net::IpAddr,
+        client: crate::accounts::ClientAddress,
     ) -> Result<SignedIn, HelpDeskError>;
     /// Ends the principal's session; returns the `Set-Cookie` value that clears the cookie.
     async fn sign_out(&self, principal: &Principal) -> Result<String, HelpDeskError>;

@@ -9,8 +9,11 @@
 //!
 //! `cargo bench -p server --bench load -- [--tickets N] [--clients N] [--database URL]`
 
+use app::accounts::{NewAgent, NewToken};
+use app::model::Role;
 use app::service::SharedHelpDesk;
 use serde_json::json;
+use server::auth::{AuthService, AuthSettings};
 use server::site::SiteSettings;
 use server::storage::{DatabaseSettings, Store};
 use std::sync::Arc;
@@ -102,17 +105,62 @@ async fn main() {
     })
     .await
     .expect("the database opens");
+    let auth = Arc::new(AuthService::new(store.clone(), AuthSettings::default()));
     let help_desk: SharedHelpDesk = Arc::new(store);
+    // Every request carries an admin's API token, as an integration's would.
+    let email = format!("bench-{}@example.com", server::auth::secret::random_id());
+    auth.create_agent_directly(
+        NewAgent {
+            email: email.clone(),
+            name: "Benchmark".into(),
+            role: Some(Role::Admin),
+            password: "benchmark password".into(),
+        }
+        .parse()
+        .expect("a valid agent"),
+    )
+    .await
+    .expect("the benchmark agent is created");
+    let token = auth
+        .issue_token_for(
+            &email,
+            NewToken {
+                name: "load benchmark".into(),
+                role: None,
+            }
+            .parse(Role::Admin)
+            .expect("a valid token request"),
+        )
+        .await
+        .expect("a token")
+        .secret;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("a header value"),
+    );
+    let new_client = move || {
+        reqwest::Client::builder()
+            .default_headers(headers.clone())
+            .build()
+            .expect("a client")
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let router = server::app_router(
         help_desk,
+        auth,
         SiteSettings {
             site_root: "target/site".into(),
             address,
         },
     );
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::spawn(server::serve::serve(
+        listener,
+        router,
+        Default::default(),
+        std::future::pending(),
+    ));
     let base = format!("http://{address}");
     println!("database: {url}");
 
@@ -125,8 +173,8 @@ async fn main() {
             let base = base.clone();
             let total = options.tickets;
             let vocabulary = Vocabulary::new();
+            let client = new_client();
             tokio::spawn(async move {
-                let client = reqwest::Client::new();
                 let urgencies = ["critical", "high", "medium", "low", "none"];
                 loop {
                     let index = next.fetch_add(1, Ordering::Relaxed);
@@ -162,7 +210,7 @@ async fn main() {
     );
 
     // Queue: first page latency, unfiltered and filtered.
-    let client = reqwest::Client::new();
+    let client = new_client();
     for query in [
         "",
         "?urgency=critical",

@@ -67,6 +67,15 @@ pub struct Config {
     #[arg(long, env = "HELPDESK_IDLE_MINUTES", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=43200))]
     pub idle_minutes: u64,
 
+    /// Addresses of reverse proxies whose `X-Forwarded-For` header names the real client (for
+    /// sign-in throttling); comma-separated in the environment variable.
+    #[arg(
+        long = "trusted-proxy",
+        env = "HELPDESK_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     /// An administrative task instead of serving.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -107,6 +116,7 @@ impl Config {
             secure_cookies: self.secure_cookies,
             session_lifetime: std::time::Duration::from_secs(self.session_hours * 3600),
             idle_timeout: std::time::Duration::from_secs(self.idle_minutes * 60),
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 

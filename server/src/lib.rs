@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod config;
 pub mod http;
+pub mod serve;
 pub mod site;
 pub mod storage;
 
@@ -13,6 +14,13 @@ use app::service::{SharedAccounts, SharedHelpDesk};
 use std::sync::Arc;
 
 pub use config::Config;
+
+/// The largest request body any route reads (the REST API allows less: `http::MAX_BODY_BYTES`).
+pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+/// How long a client may take to send a request body.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+/// How long a request may take, from its head to the answer.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The whole application: REST API, probes, server functions and dashboard pages, every route
 /// behind the access guard, every response with the security headers.
@@ -30,6 +38,18 @@ pub fn app_router(
     .route_layer(axum::middleware::from_fn_with_state(
         auth::guard::GuardState { auth },
         auth::guard::guard,
+    ))
+    // Bodies are bounded everywhere (server functions included), and a request that takes too
+    // long, whether sending its body or being handled, is answered 408.
+    .layer(tower_http::limit::RequestBodyLimitLayer::new(
+        MAX_REQUEST_BYTES,
+    ))
+    .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        BODY_TIMEOUT,
+    ))
+    .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        REQUEST_TIMEOUT,
     ))
     .layer(axum::middleware::from_fn(http::headers::security_headers))
     .layer(tower_http::compression::CompressionLayer::new())

@@ -23,12 +23,7 @@ async fn main() -> anyhow::Result<()> {
     let app = server::build(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.address).await?;
     tracing::info!(address = %listener.local_addr()?, "serving the help desk");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown())
-    .await?;
+    server::serve::serve(listener, app, Default::default(), shutdown()).await;
     Ok(())
 }
 

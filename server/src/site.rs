@@ -46,4 +46,26 @@ pub fn router(
             context, shell,
         ))
         .with_state(options)
+        .layer(axum::middleware::from_fn(malformed_calls_are_client_errors))
+}
+
+/// Leptos answers a server-function call whose arguments do not parse with a 500; it is the
+/// caller's mistake, so it becomes a 400 (the body, which the dashboard decodes, is unchanged).
+async fn malformed_calls_are_client_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::StatusCode;
+    let response = next.run(request).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    if bytes.starts_with(b"Args|") || bytes.starts_with(b"Deserialization|") {
+        parts.status = StatusCode::BAD_REQUEST;
+    }
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }

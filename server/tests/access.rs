@@ -560,13 +560,23 @@ async fn the_first_admin_is_set_up_once_and_only_from_this_machine() {
         .unwrap()
     };
     assert!(auth.first_run().await.unwrap());
-    let remote = std::net::IpAddr::from([192, 0, 2, 7]);
-    let refused = auth.set_up_first_admin(draft(), remote).await.unwrap_err();
-    assert!(
-        matches!(refused, app::service::HelpDeskError::Forbidden(_)),
-        "{refused}"
-    );
-    let local = std::net::IpAddr::from([127, 0, 0, 1]);
+    use app::accounts::ClientAddress;
+    let address = |ip: [u8; 4], forwarded| ClientAddress {
+        ip: std::net::IpAddr::from(ip),
+        forwarded,
+    };
+    // From elsewhere, or through a proxy (whose peer address is local), it is refused.
+    for client in [
+        address([192, 0, 2, 7], false),
+        address([127, 0, 0, 1], true),
+    ] {
+        let refused = auth.set_up_first_admin(draft(), client).await.unwrap_err();
+        assert!(
+            matches!(refused, app::service::HelpDeskError::Forbidden(_)),
+            "{refused}"
+        );
+    }
+    let local = address([127, 0, 0, 1], false);
     let signed_in = auth.set_up_first_admin(draft(), local).await.unwrap();
     assert_eq!(signed_in.principal.role, Role::Admin);
     assert!(signed_in.set_cookie.starts_with("helpdesk_session="));

@@ -85,12 +85,13 @@ pub async fn guard(State(state): State<GuardState>, mut request: Request, next: 
     if let Some(principal) = principal {
         request.extensions_mut().insert::<Principal>(principal);
     }
-    if let Some(ConnectInfo(address)) = request
+    if let Some(ConnectInfo(peer)) = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .copied()
     {
-        request.extensions_mut().insert(ClientAddress(address.ip()));
+        let client = state.auth.client_address(peer.ip(), request.headers());
+        request.extensions_mut().insert::<ClientAddress>(client);
     }
     next.run(request).await
 }

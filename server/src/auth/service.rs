@@ -7,7 +7,8 @@ use super::secret::{
 use super::throttle::LoginThrottle;
 use crate::storage::{AgentRecord, CredentialRecord, Store, parse_time};
 use app::accounts::{
-    Agent, AgentDraft, ApiToken, CheckedAgentPatch, CreatedToken, Credential, Principal, TokenDraft,
+    Agent, AgentDraft, ApiToken, CheckedAgentPatch, ClientAddress, CreatedToken, Credential,
+    Principal, TokenDraft,
 };
 use app::model::Role;
 use app::service::{Accounts, HelpDeskError, SignedIn};
@@ -31,6 +32,8 @@ pub struct AuthSettings {
     pub session_lifetime: Duration,
     /// A session ends after this long without a request.
     pub idle_timeout: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Default for AuthSettings {
@@ -39,6 +42,7 @@ impl Default for AuthSettings {
             secure_cookies: false,
             session_lifetime: Duration::from_secs(12 * 60 * 60),
             idle_timeout: Duration::from_secs(2 * 60 * 60),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -61,6 +65,12 @@ impl AuthService {
             throttle: LoginThrottle::default(),
             settings,
         }
+    }
+
+    /// The client of a request: the peer, or for a trusted proxy the nearest address in
+    /// `X-Forwarded-For` that is not itself a trusted proxy.
+    pub fn client_address(&self, peer: IpAddr, headers: &HeaderMap) -> ClientAddress {
+        client_address_with(&self.settings, peer, headers)
     }
 
     /// Who the request comes from: a bearer token, else the session cookie, else nobody.
@@ -227,6 +237,35 @@ impl AuthService {
     }
 }
 
+/// See [`AuthService::client_address`].
+fn client_address_with(
+    settings: &AuthSettings,
+    peer: IpAddr,
+    headers: &HeaderMap,
+) -> ClientAddress {
+    let forwarded = ["forwarded", "x-forwarded-for", "x-real-ip"]
+        .iter()
+        .any(|name| headers.contains_key(*name));
+    if !settings.trusted_proxies.contains(&peer) {
+        return ClientAddress {
+            ip: peer,
+            forwarded,
+        };
+    }
+    let client = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|entry| entry.trim().parse::<IpAddr>().ok())
+        .rev()
+        .find(|address| !settings.trusted_proxies.contains(address));
+    ClientAddress {
+        ip: client.unwrap_or(peer),
+        forwarded,
+    }
+}
+
 fn principal(record: &CredentialRecord, role: Role, credential: Credential) -> Principal {
     Principal {
         agent_id: record.agent_id.clone(),
@@ -288,9 +327,11 @@ impl Accounts for AuthService {
     async fn set_up_first_admin(
         &self,
         draft: AgentDraft,
-        client: IpAddr,
+        client: ClientAddress,
     ) -> Result<SignedIn, HelpDeskError> {
-        if !client.is_loopback() {
+        // Behind a reverse proxy every peer is the proxy's loopback address; a forwarded request
+        // is therefore never taken for a local one.
+        if !client.is_this_machine() {
             return Err(HelpDeskError::Forbidden(
                 "the first admin can only be set up from this machine (localhost), or with `helpdesk create-admin`".into(),
             ));
@@ -362,5 +403,49 @@ impl Accounts for AuthService {
                 id: id.to_string(),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn service(trusted: &[&str]) -> AuthSettings {
+        AuthSettings {
+            trusted_proxies: trusted.iter().map(|text| text.parse().unwrap()).collect(),
+            ..AuthSettings::default()
+        }
+    }
+
+    fn client(
+        settings: AuthSettings,
+        peer: &str,
+        forwarded_for: Option<&'static str>,
+    ) -> ClientAddress {
+        let mut headers = HeaderMap::new();
+        if let Some(value) = forwarded_for {
+            headers.insert("x-forwarded-for", HeaderValue::from_static(value));
+        }
+        client_address_with(&settings, peer.parse().unwrap(), &headers)
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let untrusted = client(service(&[]), "127.0.0.1", Some("203.0.113.9"));
+        assert_eq!(untrusted.ip.to_string(), "127.0.0.1");
+        assert!(untrusted.forwarded && !untrusted.is_this_machine());
+        let trusted = client(
+            service(&["127.0.0.1"]),
+            "127.0.0.1",
+            Some("198.51.100.1, 203.0.113.9"),
+        );
+        assert_eq!(
+            trusted.ip.to_string(),
+            "203.0.113.9",
+            "the address the proxy saw"
+        );
+        let direct = client(service(&["127.0.0.1"]), "127.0.0.1", None);
+        assert!(direct.is_this_machine());
     }
 }

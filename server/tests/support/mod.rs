@@ -88,13 +88,15 @@ pub async fn spawn_app() -> TestApp {
             address,
         },
     );
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
+    tokio::spawn(server::serve::serve(
+        listener,
+        router,
+        server::serve::ServeSettings {
+            header_read_timeout: std::time::Duration::from_secs(2),
+            ..Default::default()
+        },
+        std::future::pending(),
+    ));
     TestApp {
         address: format!("http://{address}"),
         client: client_with_token(&token.secret),

@@ -268,10 +268,6 @@ fn arbitrary_form_posts_to_server_functions_get_clear_answers() {
                     "application/x-www-form-urlencoded",
                     body,
                 );
-                prop_assert!(
-                    status < 500 || text.contains("error"),
-                    "{path}: {status} {text}"
-                );
                 prop_assert!(status < 500, "{path}: {status} {text}");
                 Ok(())
             },

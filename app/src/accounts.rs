@@ -207,6 +207,17 @@ impl AgentPatch {
     }
 }
 
+/// A request to change one's own password.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The password in use now.
+    pub current_password: String,
+    /// The new one, at least [`MIN_PASSWORD_CHARS`] characters.
+    pub new_password: String,
+}
+
 /// A personal API token, as its owner sees it (the secret is shown only once, at creation).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

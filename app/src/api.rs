@@ -489,3 +489,21 @@ pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
         .await
         .map_err(backend::failure)
 }
+
+/// Changes the caller's own password; their other sessions end.
+#[server(prefix = "/rpc", endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), ServerFnError> {
+    let caller = backend::principal()?;
+    backend::accounts()?
+        .change_password(
+            &caller,
+            &current_password,
+            &new_password,
+            backend::client_address().ip,
+        )
+        .await
+        .map_err(backend::failure)
+}

@@ -64,7 +64,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tickets/:reference") view=pages::ticket::TicketPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/agents") view=pages::agents::AgentsPage ssr=SsrMode::Async />
-                    <Route path=path!("/tokens") view=pages::tokens::TokensPage ssr=SsrMode::Async />
+                    <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -100,7 +100,7 @@ fn AgentMenu(agent: accounts::CurrentAgent) -> impl IntoView {
             <A href="/" attr:accesskey="q">"Queue"</A>
             <A href="/?assignee=me" attr:accesskey="m">"Mine"</A>
             {role.allows(Role::Admin).then(|| view! { <A href="/agents">"Agents"</A> })}
-            <A href="/tokens">"API tokens"</A>
+            <A href="/account">"Account"</A>
             {role.allows(Role::Agent).then(|| view! {
                 <A href="/tickets/new" attr:accesskey="n" attr:class="button primary">"New ticket"</A>
             })}

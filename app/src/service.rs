@@ -118,6 +118,14 @@ pub trait Accounts: Send + Sync + 'static {
     ) -> Result<SignedIn, HelpDeskError>;
     /// Ends the principal's session; returns the `Set-Cookie` value that clears the cookie.
     async fn sign_out(&self, principal: &Principal) -> Result<String, HelpDeskError>;
+    /// Changes the principal's own password, given the current one; their other sessions end.
+    async fn change_password(
+        &self,
+        principal: &Principal,
+        current: &str,
+        new: &str,
+        client: std::net::IpAddr,
+    ) -> Result<(), HelpDeskError>;
     /// Every agent, by name.
     async fn agents(&self) -> Result<Vec<Agent>, HelpDeskError>;
     /// Creates an agent.

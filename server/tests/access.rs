@@ -587,3 +587,96 @@ async fn the_first_admin_is_set_up_once_and_only_from_this_machine() {
         "{again}"
     );
 }
+
+#[tokio::test]
+async fn sessions_end_when_they_expire_or_sit_idle() {
+    use server::auth::AuthSettings;
+    for settings in [
+        AuthSettings {
+            session_lifetime: std::time::Duration::from_secs(1),
+            ..AuthSettings::default()
+        },
+        AuthSettings {
+            idle_timeout: std::time::Duration::from_secs(1),
+            ..AuthSettings::default()
+        },
+    ] {
+        let app = support::spawn_app_with(settings.clone()).await;
+        let (_, cookie) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let cookie = cookie.expect("a session cookie");
+        assert_eq!(me_with_cookie(&app, &cookie).await.0, 200, "{settings:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        assert_eq!(me_with_cookie(&app, &cookie).await.0, 401, "{settings:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_active_session_outlives_its_idle_timeout() {
+    let settings = server::auth::AuthSettings {
+        idle_timeout: std::time::Duration::from_secs(2),
+        ..server::auth::AuthSettings::default()
+    };
+    let app = support::spawn_app_with(settings).await;
+    let (_, cookie) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let cookie = cookie.expect("a session cookie");
+    // A request every half second for three seconds: never idle for two.
+    for _ in 0..6 {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert_eq!(me_with_cookie(&app, &cookie).await.0, 200);
+    }
+}
+
+#[tokio::test]
+async fn the_mine_view_lists_the_callers_tickets_only() {
+    let app = spawn_app().await;
+    let mine = app.create_ticket("Mine to fix", "low").await;
+    let _theirs = app.create_ticket("Someone else's", "high").await;
+    let (status, _) = app
+        .patch(
+            &format!("/api/v1/tickets/{mine}"),
+            &json!({ "assignee": ADMIN_EMAIL }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, page) = app.get("/api/v1/tickets?assignee=me").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(support::references(&page), [mine.as_str()]);
+    let (_, page) = app.get("/api/v1/tickets?assignee=me&q=someone").await;
+    assert_eq!(support::references(&page), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn changing_ones_password_needs_the_current_one_and_ends_other_sessions() {
+    let app = spawn_app().await;
+    let (_, other_session) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let other_session = other_session.expect("a session cookie");
+    let (status, body) = app
+        .post(
+            "/api/v1/me/password",
+            &json!({ "current_password": "a wrong guess here", "new_password": "a brand new password" }),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "current_password");
+    let (status, body) = app
+        .post(
+            "/api/v1/me/password",
+            &json!({ "current_password": ADMIN_PASSWORD, "new_password": "short" }),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "new_password");
+    assert_eq!(me_with_cookie(&app, &other_session).await.0, 200);
+
+    let (status, body) = app
+        .post(
+            "/api/v1/me/password",
+            &json!({ "current_password": ADMIN_PASSWORD, "new_password": "a brand new password" }),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(me_with_cookie(&app, &other_session).await.0, 401);
+    assert_eq!(sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await.0, 401);
+    let (status, cookie) = sign_in(&app, ADMIN_EMAIL, "a brand new password").await;
+    assert!(status < 400 && cookie.is_some(), "{status}");
+}

@@ -1,9 +1,9 @@
 //! The ticket page: details, timeline, and every action an agent takes on a ticket.
 
-use crate::api::{AddEntry, ChangeStatus, UpdateTicket, load_ticket};
+use crate::api::{AddEntry, ChangeStatus, UpdateTicket, load_ticket, signed_in_agent};
 use crate::components::{ErrorNotice, StatusBadge, UrgencyBadge, error_message};
 use crate::format::{datetime_local, timestamp};
-use crate::model::{Entry, EntryKind, Outcome, Status, Ticket, TicketDetail, Urgency};
+use crate::model::{Entry, EntryKind, Outcome, Role, Status, Ticket, TicketDetail, Urgency};
 use crate::workflow::{allowed_transitions, missing_for_verification};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -36,12 +36,19 @@ pub fn TicketPage() -> impl IntoView {
         change_status,
         update,
     };
+    // Viewers read the ticket without the forms they could not use (the server refuses them too).
+    let agent = Resource::new(|| (), |_| signed_in_agent());
 
     view! {
         <Transition fallback=|| view! { <p class="empty">"Loading the ticket…"</p> }>
             {move || Suspend::new(async move {
+                let can_work = agent
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some_and(|agent| agent.role.allows(Role::Agent));
                 match detail.await {
-                    Ok(detail) => view! { <TicketView detail actions /> }.into_any(),
+                    Ok(detail) => view! { <TicketView detail actions can_work /> }.into_any(),
                     Err(error) => view! { <ErrorNotice message=error_message(&error) /> }.into_any(),
                 }
             })}
@@ -72,7 +79,7 @@ where
 }
 
 #[component]
-fn TicketView(detail: TicketDetail, actions: Actions) -> impl IntoView {
+fn TicketView(detail: TicketDetail, actions: Actions, can_work: bool) -> impl IntoView {
     let TicketDetail { ticket, entries } = detail;
     let reference = ticket.reference.to_string();
     view! {
@@ -88,13 +95,15 @@ fn TicketView(detail: TicketDetail, actions: Actions) -> impl IntoView {
             <div class="ticket-body">
                 <div class="ticket-main">
                     <Details ticket=ticket.clone() />
-                    <EntryForm reference=reference.clone() actions />
+                    {can_work.then(|| view! { <EntryForm reference=reference.clone() actions /> })}
                     <Timeline entries />
                 </div>
-                <aside class="ticket-actions">
-                    <StatusActions ticket=ticket.clone() actions />
-                    <FieldActions ticket actions />
-                </aside>
+                {can_work.then(|| view! {
+                    <aside class="ticket-actions">
+                        <StatusActions ticket=ticket.clone() actions />
+                        <FieldActions ticket actions />
+                    </aside>
+                })}
             </div>
         </article>
     }

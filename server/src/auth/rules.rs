@@ -58,6 +58,7 @@ pub const RULES: &[Rule] = &[
     ),
     // REST: the caller, agents and tokens.
     rule(Method::GET, "/api/v1/me", VIEWER),
+    rule(Method::POST, "/api/v1/me/password", VIEWER),
     rule(Method::GET, "/api/v1/agents", AGENT),
     rule(Method::POST, "/api/v1/agents", ADMIN),
     rule(Method::PATCH, "/api/v1/agents/{id}", ADMIN),
@@ -70,7 +71,7 @@ pub const RULES: &[Rule] = &[
     rule(Method::GET, "/tickets/new", AGENT),
     rule(Method::GET, "/tickets/{reference}", VIEWER),
     rule(Method::GET, "/agents", ADMIN),
-    rule(Method::GET, "/tokens", VIEWER),
+    rule(Method::GET, "/account", VIEWER),
     // Server functions.
     rule(Method::POST, "/rpc/sign_in", Access::Public),
     rule(Method::POST, "/rpc/first_run", Access::Public),
@@ -89,6 +90,7 @@ pub const RULES: &[Rule] = &[
     rule(Method::POST, "/rpc/my_tokens", VIEWER),
     rule(Method::POST, "/rpc/create_token", VIEWER),
     rule(Method::POST, "/rpc/revoke_token", VIEWER),
+    rule(Method::POST, "/rpc/change_password", VIEWER),
 ];
 
 /// The rule for a route, if it has one.

@@ -54,7 +54,8 @@ pub struct AuthService {
     settings: AuthSettings,
 }
 
-/// Sessions record activity at most this often, to spare the database a write per request.
+/// Sessions record activity at most this often (or a quarter of the idle timeout, if shorter), to
+/// spare the database a write per request.
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
 
 impl AuthService {
@@ -143,7 +144,7 @@ impl AuthService {
             self.store.delete_session(id).await?;
             return Ok(None);
         }
-        if now - last_seen_at >= TOUCH_EVERY {
+        if now - last_seen_at >= TOUCH_EVERY.min(self.settings.idle_timeout / 4) {
             self.store.touch_session(id).await?;
         }
         Ok(Some(principal(
@@ -349,6 +350,38 @@ impl Accounts for AuthService {
             self.store.delete_session(id).await?;
         }
         Ok(self.cookie("", Duration::ZERO))
+    }
+
+    async fn change_password(
+        &self,
+        principal: &Principal,
+        current: &str,
+        new: &str,
+        client: IpAddr,
+    ) -> Result<(), HelpDeskError> {
+        let new = app::accounts::checked_password("new_password", new)?;
+        // Guessing the current password through this form is throttled like signing in.
+        if let Some(wait) = self.throttle.wait(&principal.email, client) {
+            return Err(HelpDeskError::Throttled {
+                retry_after_seconds: wait.as_secs().max(1),
+            });
+        }
+        let agent = self.store.agent_record(&principal.agent_id).await?;
+        let stored = agent.as_ref().map(|agent| agent.password_hash.clone());
+        if !password::verify(current.to_string(), stored).await {
+            self.throttle.failed(&principal.email, client);
+            return Err(app::requests::FieldError::new("current_password", "is wrong").into());
+        }
+        let hash = password::hash(new).await.map_err(storage)?;
+        let keep = match &principal.credential {
+            Credential::Session { id } => Some(id.as_str()),
+            Credential::Token { .. } => None,
+        };
+        self.store
+            .set_password(&principal.agent_id, &hash, keep)
+            .await?;
+        tracing::info!(agent = %principal.email, "password changed; other sessions ended");
+        Ok(())
     }
 
     async fn agents(&self) -> Result<Vec<Agent>, HelpDeskError> {

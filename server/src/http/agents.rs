@@ -3,7 +3,7 @@
 use super::ApiState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, Caller};
-use app::accounts::{Agent, AgentPatch, CurrentAgent, NewAgent};
+use app::accounts::{Agent, AgentPatch, ClientAddress, CurrentAgent, NewAgent, PasswordChange};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -15,6 +15,31 @@ use axum::http::StatusCode;
 ))]
 pub async fn me(Caller(caller): Caller) -> Json<CurrentAgent> {
     Json(caller.current())
+}
+
+/// Changes the caller's own password; their other sessions end.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "agents", request_body = PasswordChange, responses(
+    (status = 204, description = "Changed"),
+    (status = 422, description = "The current password is wrong, or the new one too short", body = ErrorBody),
+    (status = 429, description = "Too many wrong attempts", body = ErrorBody),
+))]
+pub async fn change_password(
+    State(state): State<ApiState>,
+    Caller(caller): Caller,
+    client: Option<axum::Extension<ClientAddress>>,
+    ApiJson(change): ApiJson<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    let client = client.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |address| address.0.ip);
+    state
+        .accounts
+        .change_password(
+            &caller,
+            &change.current_password,
+            &change.new_password,
+            client,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Every agent, by name (agents need the list to assign tickets).
@@ -34,9 +59,11 @@ pub async fn list(State(state): State<ApiState>) -> Result<Json<Vec<Agent>>, Api
 ))]
 pub async fn create(
     State(state): State<ApiState>,
+    Caller(caller): Caller,
     ApiJson(request): ApiJson<NewAgent>,
 ) -> Result<(StatusCode, Json<Agent>), ApiError> {
     let agent = state.accounts.create_agent(request.parse()?).await?;
+    tracing::info!(actor = %caller.email, agent = %agent.email, role = %agent.role, "agent created");
     Ok((StatusCode::CREATED, Json(agent)))
 }
 

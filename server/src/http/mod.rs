@@ -43,6 +43,7 @@ pub fn router(state: ApiState) -> Router {
             post(tickets::transition),
         )
         .route("/me", get(agents::me))
+        .route("/me/password", post(agents::change_password))
         .route("/agents", get(agents::list).post(agents::create))
         .route("/agents/{id}", patch(agents::update))
         .route("/tokens", get(tokens::list).post(tokens::create))

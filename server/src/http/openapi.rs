@@ -1,7 +1,9 @@
 //! The OpenAPI document, generated from the handlers' annotations so it cannot drift.
 
 use super::error::{ErrorBody, ErrorDetail};
-use app::accounts::{Agent, AgentPatch, ApiToken, CreatedToken, CurrentAgent, NewAgent, NewToken};
+use app::accounts::{
+    Agent, AgentPatch, ApiToken, CreatedToken, CurrentAgent, NewAgent, NewToken, PasswordChange,
+};
 use app::model::Role;
 use app::model::{
     Channel, Entry, EntryKind, Outcome, Scope, Status, Ticket, TicketDetail, TicketPage, Urgency,
@@ -46,6 +48,7 @@ impl Modify for Credentials {
         super::tickets::add_entry,
         super::tickets::transition,
         super::agents::me,
+        super::agents::change_password,
         super::agents::list,
         super::agents::create,
         super::agents::update,
@@ -79,6 +82,7 @@ impl Modify for Credentials {
         ApiToken,
         CreatedToken,
         NewToken,
+        PasswordChange,
         Role
     ))
 )]

@@ -342,6 +342,26 @@ impl Store {
         Ok(())
     }
 
+    /// Sets an agent's password hash and ends their other sessions, in one transaction.
+    pub async fn set_password(
+        &self,
+        agent_id: &str,
+        password_hash: &str,
+        keep_session: Option<&str>,
+    ) -> Result<(), StorageError> {
+        self.db()
+            .query("BEGIN TRANSACTION;
+                UPDATE type::record('agent', $agent) SET password_hash = $password_hash;
+                DELETE session WHERE agent = type::record('agent', $agent) AND record::id(id) != $keep;
+                COMMIT TRANSACTION;")
+            .bind(("agent", agent_id.to_string()))
+            .bind(("password_hash", password_hash.to_string()))
+            .bind(("keep", keep_session.unwrap_or("").to_string()))
+            .await
+            .and_then(transaction_outcome)?;
+        Ok(())
+    }
+
     /// Stores a new API token.
     pub async fn insert_token(
         &self,

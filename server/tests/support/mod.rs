@@ -40,6 +40,11 @@ pub fn client_with_token(token: &str) -> reqwest::Client {
 
 /// Starts the whole application on 127.0.0.1:0 over a new `mem://` database.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(AuthSettings::default()).await
+}
+
+/// The same, with these session settings.
+pub async fn spawn_app_with(auth_settings: AuthSettings) -> TestApp {
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
         .with_env_filter("warn")
@@ -53,7 +58,7 @@ pub async fn spawn_app() -> TestApp {
     let store = Store::open(&settings)
         .await
         .expect("the in-memory database opens");
-    let auth = Arc::new(AuthService::new(store.clone(), AuthSettings::default()));
+    let auth = Arc::new(AuthService::new(store.clone(), auth_settings));
     let help_desk: SharedHelpDesk = Arc::new(store);
     let admin = NewAgent {
         email: ADMIN_EMAIL.into(),

@@ -1,14 +1,46 @@
-//! Personal API tokens: create (the secret is shown once), list and revoke.
+//! The signed-in agent's account: their password, and their personal API tokens (create, with the
+//! secret shown once; list; revoke).
 
-use crate::api::{CreateToken, RevokeToken, my_tokens};
+use crate::api::{ChangePassword, CreateToken, RevokeToken, my_tokens};
 use crate::components::{ErrorNotice, error_message};
 use crate::format::timestamp;
 use crate::model::Role;
 use leptos::prelude::*;
 
-/// The tokens page.
+/// The account page.
 #[component]
-pub fn TokensPage() -> impl IntoView {
+pub fn AccountPage() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let changed = move || {
+        change.value().get().map(|result| match result {
+            Ok(()) => view! { <p class="notice" role="status">"Password changed. Your other sessions have ended."</p> }.into_any(),
+            Err(error) => view! { <ErrorNotice message=error_message(&error) /> }.into_any(),
+        })
+    };
+    view! {
+        <section class="account">
+            <h1>"Your account"</h1>
+            <h2>"Password"</h2>
+            <ActionForm action=change attr:class="change-password">
+                <label>
+                    "Current password"
+                    <input name="current_password" type="password" required autocomplete="current-password" />
+                </label>
+                <label>
+                    "New password"
+                    <input name="new_password" type="password" required minlength=crate::accounts::MIN_PASSWORD_CHARS autocomplete="new-password" />
+                </label>
+                <button type="submit">"Change password"</button>
+            </ActionForm>
+            {changed}
+            <Tokens />
+        </section>
+    }
+}
+
+/// The agent's API tokens.
+#[component]
+fn Tokens() -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
     let tokens = Resource::new(
@@ -29,7 +61,7 @@ pub fn TokensPage() -> impl IntoView {
     };
     view! {
         <section class="tokens">
-            <h1>"API tokens"</h1>
+            <h2>"API tokens"</h2>
             <p class="hint">"Send a token as " <code>"Authorization: Bearer <token>"</code> " to the REST API. A token can do at most what its role allows, and never more than you."</p>
             <ActionForm action=create attr:class="new-token">
                 <label>"Name" <input name="name" required placeholder="What it is for" /></label>

@@ -1,0 +1,366 @@
+//! A Sentry event payload, read leniently into what grouping and the dashboard use.
+//!
+//! SDKs in every language send slightly different shapes (`exception` as an object with `values`
+//! or as a bare list, `message` as a string or an object, `tags` as a map or as pairs), so the
+//! payload is read as JSON and picked apart field by field; a field of an unexpected shape is
+//! ignored rather than failing the event. Only a payload that is not a JSON object, or one over the
+//! limits, is refused.
+
+use serde_json::Value;
+
+/// The most frames one stack trace may have.
+pub const MAX_FRAMES: usize = 500;
+/// The most exceptions in one chain.
+pub const MAX_EXCEPTIONS: usize = 50;
+
+/// How severe an event is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// The program died.
+    Fatal,
+    /// An error.
+    Error,
+    /// A warning.
+    Warning,
+    /// Information.
+    Info,
+    /// Debugging output.
+    Debug,
+}
+
+impl Level {
+    fn parse(text: &str) -> Level {
+        match text.to_ascii_lowercase().as_str() {
+            "fatal" | "critical" => Level::Fatal,
+            "warning" | "warn" => Level::Warning,
+            "info" | "log" => Level::Info,
+            "debug" => Level::Debug,
+            _ => Level::Error,
+        }
+    }
+}
+
+/// One stack frame.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Frame {
+    /// The function, as the SDK names it.
+    pub function: Option<String>,
+    /// The module or package.
+    pub module: Option<String>,
+    /// The source file.
+    pub filename: Option<String>,
+    /// The line.
+    pub lineno: Option<u64>,
+    /// Whether the frame is the application's own code (`None`: the SDK did not say).
+    pub in_app: Option<bool>,
+}
+
+/// One exception of a chain.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Exception {
+    /// The exception's type (`ValueError`, `panic`, `ConnectionRefused`).
+    pub kind: String,
+    /// Its message.
+    pub value: String,
+    /// The module that defines the type.
+    pub module: Option<String>,
+    /// Its stack trace, outermost call first (the crash site last).
+    pub frames: Vec<Frame>,
+}
+
+/// A log message and, where the SDK sent one, its template before formatting.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Message {
+    /// The message as shown.
+    pub formatted: String,
+    /// The template (`Connection to %s failed`), if known.
+    pub template: Option<String>,
+}
+
+/// The parts of an event that the help desk uses.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CrashEvent {
+    /// The client's event id (32 hex digits).
+    pub event_id: Option<String>,
+    /// Severity.
+    pub level: Level,
+    /// `rust`, `python`, `node`, …
+    pub platform: Option<String>,
+    /// A log message, for events without an exception.
+    pub message: Option<Message>,
+    /// The exception chain, causes first: the last one is the primary exception.
+    pub exceptions: Vec<Exception>,
+    /// The client's own grouping, if it sent one.
+    pub fingerprint: Option<Vec<String>>,
+    /// The application release.
+    pub release: Option<String>,
+    /// The deployment environment.
+    pub environment: Option<String>,
+    /// Who was affected: user id, email or name.
+    pub user: Option<String>,
+    /// Tags: a map's in key order, pairs in the order sent.
+    pub tags: Vec<(String, String)>,
+}
+
+/// Why an event payload was refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    /// Not JSON, or not a JSON object.
+    #[error("the event is not a JSON object: {0}")]
+    NotAnObject(String),
+    /// A stack trace over [`MAX_FRAMES`].
+    #[error("a stack trace has {0} frames; the limit is {MAX_FRAMES}")]
+    TooManyFrames(usize),
+    /// An exception chain over [`MAX_EXCEPTIONS`].
+    #[error("the exception chain has {0} exceptions; the limit is {MAX_EXCEPTIONS}")]
+    TooManyExceptions(usize),
+}
+
+fn text(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(text) if !text.is_empty() => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    }
+}
+
+/// `{"values": [...]}` or a bare list, as SDKs send both.
+fn values(value: Option<&Value>) -> &[Value] {
+    match value {
+        Some(Value::Array(items)) => items,
+        Some(Value::Object(map)) => match map.get("values") {
+            Some(Value::Array(items)) => items,
+            _ => &[],
+        },
+        _ => &[],
+    }
+}
+
+fn frames(stacktrace: Option<&Value>) -> Result<Vec<Frame>, EventError> {
+    let Some(Value::Array(frames)) = stacktrace.and_then(|trace| trace.get("frames")) else {
+        return Ok(Vec::new());
+    };
+    if frames.len() > MAX_FRAMES {
+        return Err(EventError::TooManyFrames(frames.len()));
+    }
+    Ok(frames
+        .iter()
+        .filter(|frame| frame.is_object())
+        .map(|frame| Frame {
+            function: text(frame.get("function")),
+            module: text(frame.get("module")),
+            filename: text(frame.get("filename")).or_else(|| text(frame.get("abs_path"))),
+            lineno: frame.get("lineno").and_then(Value::as_u64),
+            in_app: frame.get("in_app").and_then(Value::as_bool),
+        })
+        .collect())
+}
+
+fn message(event: &Value) -> Option<Message> {
+    let from_object = |object: &Value| {
+        let template = text(object.get("message"));
+        let formatted = text(object.get("formatted")).or_else(|| template.clone())?;
+        Some(Message {
+            formatted,
+            template,
+        })
+    };
+    if let Some(message) = event
+        .get("logentry")
+        .filter(|entry| entry.is_object())
+        .and_then(from_object)
+    {
+        return Some(message);
+    }
+    match event.get("message") {
+        Some(Value::String(formatted)) if !formatted.is_empty() => Some(Message {
+            formatted: formatted.clone(),
+            template: None,
+        }),
+        Some(object @ Value::Object(_)) => from_object(object),
+        _ => None,
+    }
+}
+
+fn tags(value: Option<&Value>) -> Vec<(String, String)> {
+    match value {
+        Some(Value::Object(map)) => map
+            .iter()
+            .filter_map(|(key, value)| Some((key.clone(), text(Some(value))?)))
+            .collect(),
+        Some(Value::Array(pairs)) => pairs
+            .iter()
+            .filter_map(|pair| match pair {
+                Value::Array(parts) if parts.len() == 2 => {
+                    Some((text(parts.first())?, text(parts.get(1))?))
+                }
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl CrashEvent {
+    /// Reads an event payload.
+    pub fn from_json(payload: &[u8]) -> Result<CrashEvent, EventError> {
+        let event: Value = serde_json::from_slice(payload)
+            .map_err(|error| EventError::NotAnObject(error.to_string()))?;
+        if !event.is_object() {
+            return Err(EventError::NotAnObject("not an object".into()));
+        }
+        let raw_exceptions = values(event.get("exception"));
+        if raw_exceptions.len() > MAX_EXCEPTIONS {
+            return Err(EventError::TooManyExceptions(raw_exceptions.len()));
+        }
+        let mut exceptions = Vec::with_capacity(raw_exceptions.len());
+        for exception in raw_exceptions.iter().filter(|value| value.is_object()) {
+            exceptions.push(Exception {
+                kind: text(exception.get("type")).unwrap_or_else(|| "Error".to_string()),
+                value: text(exception.get("value")).unwrap_or_default(),
+                module: text(exception.get("module")),
+                frames: frames(exception.get("stacktrace"))?,
+            });
+        }
+        // A thread's stack trace stands in for an exception's when the exception has none.
+        if let Some(last) = exceptions.last_mut()
+            && last.frames.is_empty()
+        {
+            last.frames = frames(event.get("stacktrace"))?;
+        }
+        let fingerprint = match event.get("fingerprint") {
+            Some(Value::Array(parts)) if !parts.is_empty() => Some(
+                parts
+                    .iter()
+                    .filter_map(|part| text(Some(part)))
+                    .collect::<Vec<_>>(),
+            )
+            .filter(|parts| !parts.is_empty()),
+            _ => None,
+        };
+        let user = event.get("user").and_then(|user| {
+            text(user.get("email"))
+                .or_else(|| text(user.get("id")))
+                .or_else(|| text(user.get("username")))
+                .or_else(|| text(user.get("ip_address")))
+        });
+        Ok(CrashEvent {
+            event_id: text(event.get("event_id")),
+            level: text(event.get("level"))
+                .map(|level| Level::parse(&level))
+                .unwrap_or(Level::Error),
+            platform: text(event.get("platform")),
+            message: message(&event),
+            exceptions,
+            fingerprint,
+            release: text(event.get("release")),
+            environment: text(event.get("environment")),
+            user,
+            tags: tags(event.get("tags")),
+        })
+    }
+
+    /// The primary exception: the last of the chain.
+    pub fn primary_exception(&self) -> Option<&Exception> {
+        self.exceptions.last()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_python_style_event_is_read() {
+        let event = CrashEvent::from_json(
+            br#"{
+                "event_id": "fc6d8c0c43fc4630ad850ee518f1b9d0",
+                "level": "error", "platform": "python", "release": "shop@1.4.2",
+                "environment": "production",
+                "user": {"id": "42", "email": "ada@example.com"},
+                "tags": {"region": "eu", "attempt": 3},
+                "exception": {"values": [{
+                    "type": "ConnectionRefusedError", "value": "[Errno 111] Connection refused",
+                    "module": "builtins",
+                    "stacktrace": {"frames": [
+                        {"function": "main", "module": "shop.cli", "lineno": 10, "in_app": true},
+                        {"function": "connect", "module": "shop.db", "lineno": 88, "in_app": true},
+                        {"function": "create_connection", "module": "socket", "in_app": false}
+                    ]}
+                }]}
+            }"#,
+        )
+        .unwrap();
+        assert_eq!(event.level, Level::Error);
+        assert_eq!(event.release.as_deref(), Some("shop@1.4.2"));
+        assert_eq!(event.user.as_deref(), Some("ada@example.com"));
+        assert_eq!(
+            event.tags,
+            [
+                ("attempt".into(), "3".into()),
+                ("region".into(), "eu".into())
+            ]
+        );
+        let exception = event.primary_exception().unwrap();
+        assert_eq!(exception.kind, "ConnectionRefusedError");
+        assert_eq!(exception.frames.len(), 3);
+        assert_eq!(exception.frames[1].function.as_deref(), Some("connect"));
+        assert_eq!(exception.frames[1].in_app, Some(true));
+    }
+
+    #[test]
+    fn other_shapes_of_the_same_fields_are_read_too() {
+        let event = CrashEvent::from_json(
+            br#"{
+                "level": "FATAL",
+                "exception": [{"type": "panic", "value": "boom"}],
+                "stacktrace": {"frames": [{"function": "app::run"}]},
+                "tags": [["a", "1"], ["bad"], 7],
+                "logentry": {"message": "Lost %s", "formatted": "Lost db"},
+                "fingerprint": ["{{ default }}", "db"]
+            }"#,
+        )
+        .unwrap();
+        assert_eq!(event.level, Level::Fatal);
+        assert_eq!(
+            event.exceptions[0].frames[0].function.as_deref(),
+            Some("app::run")
+        );
+        assert_eq!(event.tags, [("a".into(), "1".into())]);
+        assert_eq!(
+            event.message,
+            Some(Message {
+                formatted: "Lost db".into(),
+                template: Some("Lost %s".into())
+            })
+        );
+        assert_eq!(
+            event.fingerprint,
+            Some(vec!["{{ default }}".into(), "db".into()])
+        );
+        let plain = CrashEvent::from_json(br#"{"message": "disk full", "exception": 5}"#).unwrap();
+        assert_eq!(plain.message.unwrap().formatted, "disk full");
+        assert!(plain.exceptions.is_empty());
+    }
+
+    #[test]
+    fn payloads_that_are_not_objects_or_too_big_are_refused() {
+        for payload in [&b"[]"[..], b"\"event\"", b"{", b"", b"\xff\xfe"] {
+            assert!(matches!(
+                CrashEvent::from_json(payload),
+                Err(EventError::NotAnObject(_))
+            ));
+        }
+        let frames: Vec<String> = (0..=MAX_FRAMES)
+            .map(|_| r#"{"function":"f"}"#.to_string())
+            .collect();
+        let deep = format!(
+            r#"{{"exception":{{"values":[{{"type":"E","stacktrace":{{"frames":[{}]}}}}]}}}}"#,
+            frames.join(",")
+        );
+        assert_eq!(
+            CrashEvent::from_json(deep.as_bytes()),
+            Err(EventError::TooManyFrames(MAX_FRAMES + 1))
+        );
+    }
+}

@@ -42,6 +42,13 @@ mod backend {
         signed_in().ok_or_else(|| failure(HelpDeskError::Unauthenticated("sign in first")))
     }
 
+    /// Where clients reach the server, for DSNs.
+    pub fn public_url() -> Result<std::sync::Arc<str>, ServerFnError> {
+        use_context::<crate::projects::PublicUrl>()
+            .map(|url| url.0)
+            .ok_or_else(|| ServerFnError::new("the public URL is not available in this context"))
+    }
+
     /// The address the request came from; unknown counts as a remote, forwarded one.
     pub fn client_address() -> crate::accounts::ClientAddress {
         use_context::<http::request::Parts>()
@@ -504,6 +511,30 @@ pub async fn change_password(
             &new_password,
             backend::client_address().ip,
         )
+        .await
+        .map_err(backend::failure)
+}
+
+/// Every project with its DSN.
+#[server(prefix = "/rpc", endpoint = "list_projects")]
+pub async fn list_projects() -> Result<Vec<crate::projects::Project>, ServerFnError> {
+    backend::principal()?;
+    let base = backend::public_url()?;
+    backend::help_desk()?
+        .projects(&base)
+        .await
+        .map_err(backend::failure)
+}
+
+/// Creates a project (admins).
+#[server(prefix = "/rpc", endpoint = "create_project")]
+pub async fn create_project(name: String) -> Result<crate::projects::Project, ServerFnError> {
+    use crate::projects::NewProject;
+    backend::principal()?;
+    let name = NewProject { name }.parse().map_err(backend::failure)?;
+    let base = backend::public_url()?;
+    backend::help_desk()?
+        .create_project(name, &base)
         .await
         .map_err(backend::failure)
 }

@@ -10,6 +10,7 @@ pub mod components;
 pub mod format;
 pub mod model;
 pub mod pages;
+pub mod projects;
 pub mod queue;
 pub mod requests;
 pub mod search;
@@ -65,6 +66,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/agents") view=pages::agents::AgentsPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/projects") view=pages::projects::ProjectsPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -99,6 +101,7 @@ fn AgentMenu(agent: accounts::CurrentAgent) -> impl IntoView {
         <nav>
             <A href="/" attr:accesskey="q">"Queue"</A>
             <A href="/?assignee=me" attr:accesskey="m">"Mine"</A>
+            <A href="/projects">"Projects"</A>
             {role.allows(Role::Admin).then(|| view! { <A href="/agents">"Agents"</A> })}
             <A href="/account">"Account"</A>
             {role.allows(Role::Agent).then(|| view! {

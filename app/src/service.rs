@@ -82,6 +82,17 @@ pub trait HelpDesk: Send + Sync + 'static {
     ) -> Result<Ticket, HelpDeskError>;
     /// Whether the database answers.
     async fn ready(&self) -> Result<(), HelpDeskError>;
+    /// Creates a project with a fresh public key; `dsn_base` is the server's public URL.
+    async fn create_project(
+        &self,
+        name: String,
+        dsn_base: &str,
+    ) -> Result<crate::projects::Project, HelpDeskError>;
+    /// Every project, oldest first.
+    async fn projects(
+        &self,
+        dsn_base: &str,
+    ) -> Result<Vec<crate::projects::Project>, HelpDeskError>;
 }
 
 /// The shared handle that the server puts into the Leptos context.

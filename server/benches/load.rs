@@ -153,6 +153,7 @@ async fn main() {
         SiteSettings {
             site_root: "target/site".into(),
             address,
+            public_url: format!("http://{address}"),
         },
     );
     tokio::spawn(server::serve::serve(

@@ -55,6 +55,10 @@ pub struct Config {
     #[arg(long, env = "HELPDESK_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
 
+    /// Where clients reach this server, for the DSNs of projects (default: http:// and the address).
+    #[arg(long, env = "HELPDESK_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
     /// Mark the session cookie `Secure`; set this when the site is served over https.
     #[arg(long, env = "HELPDESK_SECURE_COOKIES")]
     pub secure_cookies: bool,
@@ -110,6 +114,14 @@ pub enum Command {
 }
 
 impl Config {
+    /// Where clients reach this server.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .map(|url| url.trim_end_matches('/').to_string())
+            .unwrap_or_else(|| format!("http://{}", self.address))
+    }
+
     /// How sessions behave.
     pub fn auth_settings(&self) -> crate::auth::AuthSettings {
         crate::auth::AuthSettings {

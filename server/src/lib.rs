@@ -34,6 +34,7 @@ pub fn app_router(
     http::router(http::ApiState {
         help_desk: help_desk.clone(),
         accounts: accounts.clone(),
+        public_url: site.public_url.clone().into(),
     })
     .merge(site::router(help_desk, accounts, site))
     .route_layer(axum::middleware::from_fn_with_state(
@@ -79,6 +80,7 @@ pub async fn build(config: &Config) -> Result<axum::Router, storage::StorageErro
         site::SiteSettings {
             site_root: config.site_root.clone(),
             address: config.address,
+            public_url: config.public_url(),
         },
     ))
 }

@@ -15,6 +15,8 @@ pub struct SiteSettings {
     pub site_root: PathBuf,
     /// The address the server listens on.
     pub address: SocketAddr,
+    /// Where clients reach the server (`http://host:port`), for the DSNs of projects.
+    pub public_url: String,
 }
 
 /// The output name of the wasm bundle and stylesheet under `/pkg`.
@@ -33,9 +35,11 @@ pub fn router(
         .site_addr(settings.address)
         .build();
     let routes = generate_route_list(App);
+    let public_url = app::projects::PublicUrl(settings.public_url.clone().into());
     let context = move || {
         provide_context(help_desk.clone());
         provide_context(accounts.clone());
+        provide_context(public_url.clone());
     };
     Router::new()
         .leptos_routes_with_context(&options, routes, context.clone(), {

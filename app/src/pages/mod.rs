@@ -4,5 +4,6 @@ pub mod account;
 pub mod agents;
 pub mod login;
 pub mod new_ticket;
+pub mod projects;
 pub mod queue;
 pub mod ticket;

@@ -62,6 +62,8 @@ pub const RULES: &[Rule] = &[
     rule(Method::GET, "/api/v1/agents", AGENT),
     rule(Method::POST, "/api/v1/agents", ADMIN),
     rule(Method::PATCH, "/api/v1/agents/{id}", ADMIN),
+    rule(Method::GET, "/api/v1/projects", VIEWER),
+    rule(Method::POST, "/api/v1/projects", ADMIN),
     rule(Method::GET, "/api/v1/tokens", VIEWER),
     rule(Method::POST, "/api/v1/tokens", VIEWER),
     rule(Method::DELETE, "/api/v1/tokens/{id}", VIEWER),
@@ -72,6 +74,7 @@ pub const RULES: &[Rule] = &[
     rule(Method::GET, "/tickets/{reference}", VIEWER),
     rule(Method::GET, "/agents", ADMIN),
     rule(Method::GET, "/account", VIEWER),
+    rule(Method::GET, "/projects", VIEWER),
     // Server functions.
     rule(Method::POST, "/rpc/sign_in", Access::Public),
     rule(Method::POST, "/rpc/first_run", Access::Public),
@@ -91,6 +94,8 @@ pub const RULES: &[Rule] = &[
     rule(Method::POST, "/rpc/create_token", VIEWER),
     rule(Method::POST, "/rpc/revoke_token", VIEWER),
     rule(Method::POST, "/rpc/change_password", VIEWER),
+    rule(Method::POST, "/rpc/list_projects", VIEWER),
+    rule(Method::POST, "/rpc/create_project", ADMIN),
 ];
 
 /// The rule for a route, if it has one.

@@ -6,6 +6,7 @@ mod extract;
 pub mod headers;
 mod health;
 mod openapi;
+mod projects;
 mod tickets;
 mod tokens;
 
@@ -27,6 +28,8 @@ pub struct ApiState {
     pub help_desk: SharedHelpDesk,
     /// Agents and tokens.
     pub accounts: SharedAccounts,
+    /// Where clients reach the server, for DSNs.
+    pub public_url: std::sync::Arc<str>,
 }
 
 /// The REST API and the health probes.
@@ -46,6 +49,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/me/password", post(agents::change_password))
         .route("/agents", get(agents::list).post(agents::create))
         .route("/agents/{id}", patch(agents::update))
+        .route("/projects", get(projects::list).post(projects::create))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", delete(tokens::revoke))
         .route("/openapi.json", get(openapi::document))

@@ -8,6 +8,7 @@ use app::model::Role;
 use app::model::{
     Channel, Entry, EntryKind, Outcome, Scope, Status, Ticket, TicketDetail, TicketPage, Urgency,
 };
+use app::projects::{NewProject, Project};
 use app::requests::{NewEntry, NewTicket, TicketPatch, TransitionRequest};
 use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -52,6 +53,8 @@ impl Modify for Credentials {
         super::agents::list,
         super::agents::create,
         super::agents::update,
+        super::projects::list,
+        super::projects::create,
         super::tokens::list,
         super::tokens::create,
         super::tokens::revoke,
@@ -83,6 +86,8 @@ impl Modify for Credentials {
         CreatedToken,
         NewToken,
         PasswordChange,
+        Project,
+        NewProject,
         Role
     ))
 )]

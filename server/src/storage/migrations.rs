@@ -121,6 +121,19 @@ DEFINE INDEX OVERWRITE ticket_assignee ON ticket FIELDS assignee, status, queue_
 "#,
         data: None,
     },
+    Migration {
+        version: 4,
+        name: "projects that report crashes",
+        statements: r#"
+DEFINE TABLE OVERWRITE project SCHEMAFULL;
+DEFINE FIELD OVERWRITE number ON project TYPE int ASSERT $value > 0;
+DEFINE FIELD OVERWRITE name ON project TYPE string ASSERT string::len($value) > 0;
+DEFINE FIELD OVERWRITE public_key ON project TYPE string ASSERT string::len($value) = 32;
+DEFINE FIELD OVERWRITE created_at ON project TYPE datetime;
+DEFINE INDEX OVERWRITE project_key ON project FIELDS public_key UNIQUE;
+"#,
+        data: None,
+    },
 ];
 
 /// Applies every migration newer than the database's version.

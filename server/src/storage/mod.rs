@@ -8,6 +8,7 @@
 mod accounts;
 mod creator;
 mod migrations;
+mod projects;
 mod records;
 mod tickets;
 
@@ -18,6 +19,7 @@ use surrealdb::opt::auth::Root;
 
 pub use accounts::{AgentRecord, CredentialRecord};
 pub use migrations::MIGRATIONS;
+pub use projects::ProjectRecord;
 pub use records::parse_time;
 
 /// Where the database is and how to sign in to it.

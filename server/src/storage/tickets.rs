@@ -488,6 +488,28 @@ impl HelpDesk for Store {
         .await
     }
 
+    async fn create_project(
+        &self,
+        name: String,
+        dsn_base: &str,
+    ) -> Result<app::projects::Project, HelpDeskError> {
+        let public_key = format!(
+            "{}{}",
+            crate::auth::secret::random_id(),
+            crate::auth::secret::random_id()
+        );
+        let record = self.insert_project(&name, &public_key).await?;
+        Ok(record.into_project(dsn_base)?)
+    }
+
+    async fn projects(&self, dsn_base: &str) -> Result<Vec<app::projects::Project>, HelpDeskError> {
+        self.all_projects()
+            .await?
+            .into_iter()
+            .map(|record| record.into_project(dsn_base).map_err(Into::into))
+            .collect()
+    }
+
     async fn ready(&self) -> Result<(), HelpDeskError> {
         self.db()
             .query("RETURN 1")

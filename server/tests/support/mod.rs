@@ -91,6 +91,7 @@ pub async fn spawn_app_with(auth_settings: AuthSettings) -> TestApp {
         SiteSettings {
             site_root: "target/site".into(),
             address,
+            public_url: format!("http://{address}"),
         },
     );
     tokio::spawn(server::serve::serve(

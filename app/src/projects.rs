@@ -1,0 +1,63 @@
+//! Projects: applications that report their crashes, each with the DSN its reporter posts to.
+
+use crate::requests::{FieldError, checked_text};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// The longest project name.
+pub const MAX_PROJECT_NAME_CHARS: usize = 100;
+
+/// A project as clients of the API see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Project {
+    /// The project id, the last part of its DSN.
+    pub id: u64,
+    /// What the application is called.
+    pub name: String,
+    /// Where its reporter sends crash reports: `http://PUBLIC_KEY@HOST:PORT/ID`. The key in it can
+    /// only submit reports; it reads nothing.
+    pub dsn: String,
+    /// When the project was created.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub created_at: OffsetDateTime,
+}
+
+/// Where clients reach the server (`http://host:port`), as the DSNs of projects name it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicUrl(pub std::sync::Arc<str>);
+
+/// A request to create a project.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewProject {
+    /// What the application is called.
+    pub name: String,
+}
+
+impl NewProject {
+    /// The trimmed, non-empty name.
+    pub fn parse(self) -> Result<String, FieldError> {
+        checked_text("name", &self.name, MAX_PROJECT_NAME_CHARS, true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_names_are_trimmed_and_required() {
+        let parse = |name: &str| NewProject { name: name.into() }.parse();
+        assert_eq!(parse("  Shop backend ").unwrap(), "Shop backend");
+        assert_eq!(parse("   ").unwrap_err().field, "name");
+        assert_eq!(
+            parse(&"x".repeat(MAX_PROJECT_NAME_CHARS + 1))
+                .unwrap_err()
+                .field,
+            "name"
+        );
+    }
+}

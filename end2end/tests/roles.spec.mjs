@@ -1,0 +1,56 @@
+// What each role sees: an admin sets up a project and its DSN; a viewer reads without any of the
+// forms they could not use.
+import { test, expect } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { fileTicket, open, watchForErrors } from './helpers.mjs';
+
+const auth = () => ({ authorization: `Bearer ${readFileSync('.auth/token.txt', 'utf8').trim()}` });
+
+test('an admin creates a project and sees the DSN its reporter will use', async ({ page }) => {
+  const errors = watchForErrors(page);
+  await open(page, '/projects');
+  const name = `Shop backend ${Date.now()}`;
+  await page.getByLabel('Name').fill(name);
+  await page.getByRole('button', { name: 'Create project' }).click();
+  const row = page.locator('table.project-list tr', { hasText: name });
+  await expect(row).toBeVisible();
+  await expect(row.locator('code.dsn')).toHaveText(/^http:\/\/[0-9a-f]{32}@127\.0\.0\.1:\d+\/\d+$/);
+  expect(errors).toEqual([]);
+});
+
+test('a viewer reads tickets without the forms of agents and admins', async ({ browser, request }) => {
+  const email = `viewer${Date.now()}@example.com`;
+  const created = await request.post('/api/v1/agents', {
+    data: { email, name: 'Vera Viewer', role: 'viewer', password: 'viewer password 1' },
+    headers: auth(),
+  });
+  expect(created.status()).toBe(201);
+  const ticket = await fileTicket(request, { title: `Read-only ${Date.now()}` });
+
+  const context = await browser.newContext({ storageState: { cookies: [], origins: [] } });
+  const page = await context.newPage();
+  await open(page, '/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('viewer password 1');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.locator('header .who')).toContainText('viewer');
+  await expect(page.getByRole('link', { name: 'New ticket' })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Agents' })).toHaveCount(0);
+
+  await page.goto(`/tickets/${ticket.reference}`);
+  await expect(page.getByRole('heading', { name: ticket.title })).toBeVisible();
+  await expect(page.locator('section.entry-form')).toHaveCount(0);
+  await expect(page.locator('aside.ticket-actions')).toHaveCount(0);
+
+  await page.goto('/projects');
+  await expect(page.getByRole('heading', { name: 'Projects' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Create project' })).toHaveCount(0);
+
+  // And the server agrees, whatever the page shows.
+  const refused = await page.request.post('/api/v1/tickets', {
+    data: { title: 'Sneaky', customer: 'Vera' },
+    headers: { origin: new URL(page.url()).origin },
+  });
+  expect(refused.status()).toBe(403);
+  await context.close();
+});

@@ -176,6 +176,8 @@ wire_enum! {
         Email = "email",
         Web = "web",
         Api = "api",
+        /// Filed by an application's crash reporter.
+        Crash = "crash",
     }
 }
 
@@ -326,6 +328,33 @@ pub struct Ticket {
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
     pub updated_at: OffsetDateTime,
+    /// What the crash reporter knows, for a ticket with channel `crash`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub crash: Option<CrashFacts>,
+}
+
+/// The crash-report side of a crash ticket.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CrashFacts {
+    /// The id of the project that reported it.
+    pub project: u64,
+    /// The problem's fingerprint: every report with it counts on this ticket.
+    pub fingerprint: String,
+    /// How many reports arrived, exactly.
+    pub occurrences: u64,
+    /// When the first report arrived.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub first_seen: OffsetDateTime,
+    /// When the latest report arrived.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub last_seen: OffsetDateTime,
+    /// Every release that reported it.
+    pub releases: Vec<String>,
+    /// Every environment that reported it.
+    pub environments: Vec<String>,
 }
 
 /// One entry of a ticket's timeline.

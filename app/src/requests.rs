@@ -129,6 +129,12 @@ impl NewTicket {
     /// Checks every field; the default channel depends on the client (`api` or `dashboard`), and
     /// the author is whoever signed the request, never what it claims.
     pub fn parse(self, default_channel: Channel, author: &str) -> Result<TicketDraft, FieldError> {
+        if self.channel == Some(Channel::Crash) {
+            return Err(FieldError::new(
+                "channel",
+                "crash tickets are filed by crash reports, not by hand",
+            ));
+        }
         Ok(TicketDraft {
             title: checked_text("title", &self.title, MAX_TITLE_CHARS, true)?,
             description: checked_text("description", &self.description, MAX_TEXT_CHARS, false)?,

@@ -126,6 +126,7 @@ mod tests {
             resolution: None,
             created_at: datetime!(2026-11-28 09:00 UTC),
             updated_at: datetime!(2026-11-28 09:00 UTC),
+            crash: None,
         }
     }
 

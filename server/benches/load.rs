@@ -11,7 +11,6 @@
 
 use app::accounts::{NewAgent, NewToken};
 use app::model::Role;
-use app::service::SharedHelpDesk;
 use serde_json::json;
 use server::auth::{AuthService, AuthSettings};
 use server::site::SiteSettings;
@@ -106,7 +105,6 @@ async fn main() {
     .await
     .expect("the database opens");
     let auth = Arc::new(AuthService::new(store.clone(), AuthSettings::default()));
-    let help_desk: SharedHelpDesk = Arc::new(store);
     // Every request carries an admin's API token, as an integration's would.
     let email = format!("bench-{}@example.com", server::auth::secret::random_id());
     auth.create_agent_directly(
@@ -148,7 +146,7 @@ async fn main() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let router = server::app_router(
-        help_desk,
+        store,
         auth,
         SiteSettings {
             site_root: "target/site".into(),

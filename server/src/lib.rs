@@ -26,16 +26,18 @@ pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 /// The whole application: REST API, probes, server functions and dashboard pages, every route
 /// behind the access guard, every response with the security headers.
 pub fn app_router(
-    help_desk: SharedHelpDesk,
+    store: storage::Store,
     auth: Arc<auth::AuthService>,
     site: site::SiteSettings,
 ) -> axum::Router {
+    let help_desk: SharedHelpDesk = Arc::new(store.clone());
     let accounts: SharedAccounts = auth.clone();
     http::router(http::ApiState {
         help_desk: help_desk.clone(),
         accounts: accounts.clone(),
         public_url: site.public_url.clone().into(),
     })
+    .merge(http::ingest_router(http::ingest::IngestState { store }))
     .merge(site::router(help_desk, accounts, site))
     .route_layer(axum::middleware::from_fn_with_state(
         auth::guard::GuardState { auth },
@@ -73,9 +75,8 @@ pub async fn open(
 /// Opens storage as configured and builds the application.
 pub async fn build(config: &Config) -> Result<axum::Router, storage::StorageError> {
     let (store, auth) = open(config).await?;
-    let help_desk: SharedHelpDesk = Arc::new(store);
     Ok(app_router(
-        help_desk,
+        store,
         auth,
         site::SiteSettings {
             site_root: config.site_root.clone(),

@@ -49,6 +49,7 @@ async fn call(app: &TestApp, client: &reqwest::Client, method: &Method, path: &s
     let url = app.url(
         &path
             .replace("{reference}", "TCK-1")
+            .replace("{project_id}", "1")
             .replace("{id}", "0123456789abcdef"),
     );
     let request = match *method {
@@ -125,6 +126,16 @@ async fn every_route_refuses_strangers_and_low_roles_and_admits_its_role() {
                 assert!(
                     ![401, 403].contains(&stranger),
                     "{method} {path} is public, got {stranger}"
+                );
+                continue;
+            }
+            Access::ProjectKey => {
+                // Only a project key opens these; an admin's token is no key.
+                assert_eq!(stranger, 401, "{method} {path}: no key");
+                let admin = call(&app, &app.client, method, path).await;
+                assert!(
+                    [401, 403].contains(&admin),
+                    "{method} {path}: a token is no key, got {admin}"
                 );
                 continue;
             }

@@ -43,6 +43,7 @@ pub fn NewTicketPage() -> impl IntoView {
                         <select name="channel">
                             {Channel::ALL
                                 .iter()
+                                .filter(|channel| **channel != Channel::Crash)
                                 .map(|channel| view! {
                                     <option value=channel.as_str() selected=*channel == Channel::Phone>{channel.as_str()}</option>
                                 })

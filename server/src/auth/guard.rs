@@ -44,6 +44,9 @@ pub async fn guard(State(state): State<GuardState>, mut request: Request, next: 
         )
         .into_response();
     };
+    if rule.access == Access::ProjectKey {
+        return next.run(request).await;
+    }
     let principal = match state.auth.resolve(request.headers()).await {
         Ok(principal) => principal,
         Err(error @ HelpDeskError::Unauthenticated(_)) => {

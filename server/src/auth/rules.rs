@@ -14,6 +14,9 @@ pub enum Access {
     Public,
     /// A signed-in agent or a token with at least this role.
     AtLeast(Role),
+    /// A project's public key, checked by the handler: crash-report ingestion. Sessions, tokens
+    /// and cookies play no part (and so neither does CSRF).
+    ProjectKey,
 }
 
 /// One route's rule.
@@ -45,6 +48,13 @@ pub const RULES: &[Rule] = &[
     rule(Method::GET, "/healthz", Access::Public),
     rule(Method::GET, "/readyz", Access::Public),
     rule(Method::GET, "/api/v1/openapi.json", Access::Public),
+    // Crash-report ingestion (Sentry protocol).
+    rule(
+        Method::POST,
+        "/api/{project_id}/envelope/",
+        Access::ProjectKey,
+    ),
+    rule(Method::POST, "/api/{project_id}/store/", Access::ProjectKey),
     // REST: tickets.
     rule(Method::GET, "/api/v1/tickets", VIEWER),
     rule(Method::POST, "/api/v1/tickets", AGENT),

@@ -5,6 +5,7 @@ mod error;
 mod extract;
 pub mod headers;
 mod health;
+pub mod ingest;
 mod openapi;
 mod projects;
 mod tickets;
@@ -30,6 +31,15 @@ pub struct ApiState {
     pub accounts: SharedAccounts,
     /// Where clients reach the server, for DSNs.
     pub public_url: std::sync::Arc<str>,
+}
+
+/// The crash-report ingestion endpoints, with their own body limit (the compressed maximum).
+pub fn ingest_router(state: ingest::IngestState) -> Router {
+    Router::new()
+        .route("/api/{project_id}/envelope/", post(ingest::envelope))
+        .route("/api/{project_id}/store/", post(ingest::store))
+        .layer(DefaultBodyLimit::max(ingest::MAX_COMPRESSED_BYTES))
+        .with_state(state)
 }
 
 /// The REST API and the health probes.

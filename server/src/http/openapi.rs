@@ -6,7 +6,8 @@ use app::accounts::{
 };
 use app::model::Role;
 use app::model::{
-    Channel, Entry, EntryKind, Outcome, Scope, Status, Ticket, TicketDetail, TicketPage, Urgency,
+    Channel, CrashFacts, Entry, EntryKind, Outcome, Scope, Status, Ticket, TicketDetail,
+    TicketPage, Urgency,
 };
 use app::projects::{NewProject, Project};
 use app::requests::{NewEntry, NewTicket, TicketPatch, TransitionRequest};
@@ -23,6 +24,13 @@ impl Modify for Credentials {
         components.add_security_scheme(
             "token",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "sentry_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Sentry-Auth",
+                "`Sentry sentry_key=<project public key>, sentry_version=7` (or the sentry_key query parameter, or the envelope's dsn)",
+            ))),
         );
         components.add_security_scheme(
             "session",
@@ -53,6 +61,8 @@ impl Modify for Credentials {
         super::agents::list,
         super::agents::create,
         super::agents::update,
+        super::ingest::envelope,
+        super::ingest::store,
         super::projects::list,
         super::projects::create,
         super::tokens::list,
@@ -88,6 +98,7 @@ impl Modify for Credentials {
         PasswordChange,
         Project,
         NewProject,
+        CrashFacts,
         Role
     ))
 )]

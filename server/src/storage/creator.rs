@@ -294,5 +294,6 @@ fn created(
         resolution: None,
         created_at,
         updated_at: created_at,
+        crash: None,
     })
 }

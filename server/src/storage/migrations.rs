@@ -134,6 +134,30 @@ DEFINE INDEX OVERWRITE project_key ON project FIELDS public_key UNIQUE;
 "#,
         data: None,
     },
+    Migration {
+        version: 5,
+        name: "crash tickets, their groups and their stored events",
+        statements: r#"
+DEFINE FIELD OVERWRITE channel ON ticket TYPE string ASSERT $value IN ['phone', 'email', 'web', 'api', 'crash'];
+DEFINE FIELD OVERWRITE project ON ticket TYPE option<int>;
+DEFINE FIELD OVERWRITE fingerprint ON ticket TYPE option<string>;
+DEFINE FIELD OVERWRITE occurrences ON ticket TYPE option<int>;
+DEFINE FIELD OVERWRITE first_seen ON ticket TYPE option<datetime>;
+DEFINE FIELD OVERWRITE last_seen ON ticket TYPE option<datetime>;
+DEFINE FIELD OVERWRITE releases ON ticket TYPE option<array<string>>;
+DEFINE FIELD OVERWRITE environments ON ticket TYPE option<array<string>>;
+
+DEFINE TABLE OVERWRITE crash_group SCHEMAFULL;
+DEFINE FIELD OVERWRITE ticket_number ON crash_group TYPE int;
+
+DEFINE TABLE OVERWRITE crash_event SCHEMAFULL;
+DEFINE FIELD OVERWRITE ticket_number ON crash_event TYPE int;
+DEFINE FIELD OVERWRITE event_id ON crash_event TYPE string;
+DEFINE FIELD OVERWRITE received_at ON crash_event TYPE datetime;
+DEFINE FIELD OVERWRITE payload ON crash_event TYPE string;
+"#,
+        data: None,
+    },
 ];
 
 /// Applies every migration newer than the database's version.

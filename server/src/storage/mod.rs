@@ -6,6 +6,7 @@
 //! transaction, and write conflicts from concurrent writers are retried.
 
 mod accounts;
+mod crashes;
 mod creator;
 mod migrations;
 mod projects;
@@ -18,6 +19,7 @@ use surrealdb::engine::any::Any;
 use surrealdb::opt::auth::Root;
 
 pub use accounts::{AgentRecord, CredentialRecord};
+pub use crashes::{CrashOutcome, CrashReport, KEPT_EVENTS_PER_TICKET};
 pub use migrations::MIGRATIONS;
 pub use projects::ProjectRecord;
 pub use records::parse_time;

@@ -1,7 +1,9 @@
 //! Stored records as they come back from SurrealDB, and their conversion to the wire types.
 
 use super::StorageError;
-use app::model::{Channel, Entry, EntryKind, Outcome, Scope, Status, Ticket, TicketRef, Urgency};
+use app::model::{
+    Channel, CrashFacts, Entry, EntryKind, Outcome, Scope, Status, Ticket, TicketRef, Urgency,
+};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
@@ -31,6 +33,20 @@ pub struct TicketRecord {
     pub entry_count: u64,
     pub created_at: String,
     pub updated_at: String,
+    #[serde(default)]
+    pub project: Option<u64>,
+    #[serde(default)]
+    pub fingerprint: Option<String>,
+    #[serde(default)]
+    pub occurrences: Option<u64>,
+    #[serde(default)]
+    pub first_seen: Option<String>,
+    #[serde(default)]
+    pub last_seen: Option<String>,
+    #[serde(default)]
+    pub releases: Option<Vec<String>>,
+    #[serde(default)]
+    pub environments: Option<Vec<String>>,
 }
 
 /// A row of the `entry` table.
@@ -79,8 +95,29 @@ impl TicketRecord {
 
     /// The wire form.
     pub fn into_ticket(self) -> Result<Ticket, StorageError> {
+        let reference = self.reference()?;
+        let crash = match (
+            self.project,
+            self.fingerprint,
+            self.first_seen,
+            self.last_seen,
+        ) {
+            (Some(project), Some(fingerprint), Some(first_seen), Some(last_seen)) => {
+                Some(CrashFacts {
+                    project,
+                    fingerprint,
+                    occurrences: self.occurrences.unwrap_or(0),
+                    first_seen: parse_time(&first_seen)?,
+                    last_seen: parse_time(&last_seen)?,
+                    releases: self.releases.unwrap_or_default(),
+                    environments: self.environments.unwrap_or_default(),
+                })
+            }
+            _ => None,
+        };
         Ok(Ticket {
-            reference: self.reference()?,
+            crash,
+            reference,
             occurred_at: self.occurred_at.as_deref().map(parse_time).transpose()?,
             created_at: parse_time(&self.created_at)?,
             updated_at: parse_time(&self.updated_at)?,

@@ -4,7 +4,6 @@
 
 use app::accounts::{NewAgent, NewToken};
 use app::model::Role;
-use app::service::SharedHelpDesk;
 use serde_json::{Value, json};
 use server::auth::{AuthService, AuthSettings};
 use server::site::SiteSettings;
@@ -59,7 +58,6 @@ pub async fn spawn_app_with(auth_settings: AuthSettings) -> TestApp {
         .await
         .expect("the in-memory database opens");
     let auth = Arc::new(AuthService::new(store.clone(), auth_settings));
-    let help_desk: SharedHelpDesk = Arc::new(store);
     let admin = NewAgent {
         email: ADMIN_EMAIL.into(),
         name: "Admin".into(),
@@ -86,7 +84,7 @@ pub async fn spawn_app_with(auth_settings: AuthSettings) -> TestApp {
         .expect("a free port");
     let address = listener.local_addr().unwrap();
     let router = server::app_router(
-        help_desk,
+        store,
         auth.clone(),
         SiteSettings {
             site_root: "target/site".into(),

@@ -1,0 +1,258 @@
+//! Crash reports in SurrealDB: one ticket per problem, an exact count of its reports, and a
+//! bounded number of stored events.
+//!
+//! The group of a problem is the record `crash_group:[project, fingerprint]`, whose id makes it
+//! unique: of two servers (or tasks) that see a new problem at the same moment, one creates the
+//! group and its ticket, and the other's transaction fails and is retried as an occurrence of the
+//! ticket that now exists. Every report is one transaction, committed before it is acknowledged.
+
+use super::records::format_time;
+use super::{MAX_ATTEMPTS, StorageError, Store, back_off, is_conflict, transaction_outcome};
+use app::model::{Status, TicketRef, Urgency};
+use app::queue::{NUMBER_OFFSET, queue_key_prefix};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// How many full events are kept per ticket; counts are exact whatever this is.
+pub const KEPT_EVENTS_PER_TICKET: u64 = 100;
+
+/// A report, ready to be stored.
+#[derive(Clone, Debug, Serialize)]
+pub struct CrashReport {
+    /// The project that sent it.
+    pub project: u64,
+    /// Its problem.
+    pub fingerprint: String,
+    /// The client's event id.
+    pub event_id: String,
+    /// For a new ticket: its title.
+    pub title: String,
+    /// For a new ticket: what the report says, in words.
+    pub description: String,
+    /// For a new ticket: the reporting project or the affected user.
+    pub customer: String,
+    /// For a new ticket: the release, environment and platform.
+    pub environment: String,
+    /// For a new ticket: its urgency.
+    pub urgency: Urgency,
+    /// The release that reported it, if any.
+    pub release: Option<String>,
+    /// The environment that reported it, if any.
+    pub deployment: Option<String>,
+    /// The event as received (JSON), kept for inspection.
+    pub payload: String,
+}
+
+/// What storing a report did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CrashOutcome {
+    /// The problem's ticket.
+    pub reference: TicketRef,
+    /// Whether this report created it.
+    pub created: bool,
+}
+
+const NEW_PROBLEM: &str = r#"
+BEGIN TRANSACTION;
+LET $number = (UPSERT ONLY sequence:ticket SET value = (value OR 0) + 1 RETURN VALUE value);
+CREATE type::record('crash_group', [$report.project, $report.fingerprint]) SET ticket_number = $number;
+CREATE type::record('ticket', $number) CONTENT {
+    number: $number,
+    reference: string::concat('TCK-', <string>$number),
+    title: $report.title,
+    description: $report.description,
+    urgency: $report.urgency,
+    status: 'new',
+    channel: 'crash',
+    customer: $report.customer,
+    scope: 'internal',
+    environment: $report.environment,
+    occurred_at: <datetime>$now,
+    manner: 'reported automatically by the application',
+    queue_key: string::concat($queue_prefix, <string>($number + $number_offset)),
+    search_words: $search_words,
+    revision: 1,
+    entry_count: 1,
+    created_at: <datetime>$now,
+    updated_at: <datetime>$now,
+    project: $report.project,
+    fingerprint: $report.fingerprint,
+    occurrences: 1,
+    first_seen: <datetime>$now,
+    last_seen: <datetime>$now,
+    releases: $releases,
+    environments: $environments
+};
+CREATE type::record('entry', [$number, 0]) CONTENT {
+    ticket_number: $number,
+    position: 0,
+    kind: 'created',
+    author: 'crash reporter',
+    body: $summary,
+    created_at: <datetime>$now
+};
+CREATE type::record('crash_event', [$number, 1]) CONTENT {
+    ticket_number: $number,
+    event_id: $report.event_id,
+    received_at: <datetime>$now,
+    payload: $report.payload
+};
+RETURN $number;
+COMMIT TRANSACTION;
+"#;
+
+const NEW_OCCURRENCE: &str = r#"
+BEGIN TRANSACTION;
+LET $ticket = (UPDATE ONLY type::record('ticket', $number) SET
+    occurrences = (occurrences OR 0) + 1,
+    last_seen = <datetime>$now,
+    releases = array::union(releases OR [], $releases),
+    environments = array::union(environments OR [], $environments)
+    RETURN AFTER);
+IF $ticket.occurrences <= $kept {
+    CREATE type::record('crash_event', [$number, $ticket.occurrences]) CONTENT {
+        ticket_number: $number,
+        event_id: $report.event_id,
+        received_at: <datetime>$now,
+        payload: $report.payload
+    };
+};
+RETURN $ticket.occurrences;
+COMMIT TRANSACTION;
+"#;
+
+impl Store {
+    /// Stores one report: a new ticket for a new problem, an occurrence of its ticket otherwise.
+    pub async fn record_crash(&self, report: &CrashReport) -> Result<CrashOutcome, StorageError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = match self
+                .crash_ticket(report.project, &report.fingerprint)
+                .await?
+            {
+                Some(number) => self
+                    .add_occurrence(number, report)
+                    .await
+                    .map(|()| (number, false)),
+                None => self.open_problem(report).await.map(|number| (number, true)),
+            };
+            match result {
+                Ok((number, created)) => {
+                    let reference = TicketRef::from_number(number).ok_or_else(|| {
+                        StorageError::Corrupt(format!("crash ticket number {number}"))
+                    })?;
+                    return Ok(CrashOutcome { reference, created });
+                }
+                // Another report of the same new problem won the race: count this one on it.
+                Err(error)
+                    if (is_conflict(&error) || error.message().contains("already exists"))
+                        && attempt < MAX_ATTEMPTS =>
+                {
+                    back_off(attempt).await
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+
+    async fn crash_ticket(
+        &self,
+        project: u64,
+        fingerprint: &str,
+    ) -> Result<Option<u64>, StorageError> {
+        let mut response = self
+            .db()
+            .query("SELECT VALUE ticket_number FROM type::record('crash_group', [$project, $fingerprint])")
+            .bind(("project", project as i64))
+            .bind(("fingerprint", fingerprint.to_string()))
+            .await?
+            .check()?;
+        let numbers: Vec<i64> = response.take(0)?;
+        Ok(numbers.first().map(|number| *number as u64))
+    }
+
+    async fn open_problem(&self, report: &CrashReport) -> Result<u64, surrealdb::Error> {
+        let now = OffsetDateTime::now_utc();
+        let mut response = self
+            .db()
+            .query(NEW_PROBLEM)
+            .bind(("report", serde_json::to_value(report).unwrap_or_default()))
+            .bind(("now", format_time(now)))
+            .bind((
+                "queue_prefix",
+                queue_key_prefix(Status::New, report.urgency, now),
+            ))
+            .bind(("number_offset", NUMBER_OFFSET as i64))
+            .bind((
+                "search_words",
+                app::search::ticket_words(&report.title, &report.description, &report.customer),
+            ))
+            .bind((
+                "releases",
+                report.release.iter().cloned().collect::<Vec<_>>(),
+            ))
+            .bind((
+                "environments",
+                report.deployment.iter().cloned().collect::<Vec<_>>(),
+            ))
+            .bind((
+                "summary",
+                format!("Reported by a crash of project {}", report.project),
+            ))
+            .await
+            .and_then(transaction_outcome)?;
+        let index = super::returned_statement(&response);
+        let number: Option<i64> = response.take(index)?;
+        number
+            .map(|number| number as u64)
+            .ok_or_else(|| surrealdb::Error::internal("the new crash ticket has no number".into()))
+    }
+
+    async fn add_occurrence(
+        &self,
+        number: u64,
+        report: &CrashReport,
+    ) -> Result<(), surrealdb::Error> {
+        self.db()
+            .query(NEW_OCCURRENCE)
+            .bind(("number", number as i64))
+            .bind(("report", serde_json::to_value(report).unwrap_or_default()))
+            .bind(("now", format_time(OffsetDateTime::now_utc())))
+            .bind(("kept", KEPT_EVENTS_PER_TICKET as i64))
+            .bind((
+                "releases",
+                report.release.iter().cloned().collect::<Vec<_>>(),
+            ))
+            .bind((
+                "environments",
+                report.deployment.iter().cloned().collect::<Vec<_>>(),
+            ))
+            .await
+            .and_then(transaction_outcome)?;
+        Ok(())
+    }
+
+    /// A project's number, if `public_key` is its key (compared in constant time).
+    pub async fn project_with_key(
+        &self,
+        project: u64,
+        public_key: &str,
+    ) -> Result<Option<String>, StorageError> {
+        use subtle::ConstantTimeEq;
+        let Some(record) = self
+            .all_projects()
+            .await?
+            .into_iter()
+            .find(|record| record.number == project)
+        else {
+            return Ok(None);
+        };
+        let matches: bool = record
+            .public_key
+            .as_bytes()
+            .ct_eq(public_key.as_bytes())
+            .into();
+        Ok(matches.then_some(record.name))
+    }
+}

@@ -1,0 +1,327 @@
+//! Crash reports in the Sentry protocol become tickets: one per problem, counted exactly.
+
+mod support;
+
+use serde_json::{Value, json};
+use std::io::Write;
+use std::time::Duration;
+use support::{TestApp, spawn_app};
+
+/// Creates a project and returns its id and DSN.
+async fn project(app: &TestApp, name: &str) -> (u64, String) {
+    let (status, project) = app.post("/api/v1/projects", &json!({ "name": name })).await;
+    assert_eq!(status, 201, "{project}");
+    (
+        project["id"].as_u64().unwrap(),
+        project["dsn"].as_str().unwrap().to_string(),
+    )
+}
+
+fn key_of(dsn: &str) -> String {
+    server::ingest::dsn::Dsn::parse(dsn).unwrap().public_key
+}
+
+async fn crash_tickets(app: &TestApp) -> Vec<Value> {
+    let (status, page) = app.get("/api/v1/tickets?status=all&limit=200").await;
+    assert_eq!(status, 200);
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|ticket| ticket["channel"] == "crash")
+        .cloned()
+        .collect()
+}
+
+fn envelope(event: &Value) -> Vec<u8> {
+    let payload = serde_json::to_vec(event).unwrap();
+    let mut body = b"{\"event_id\":\"0123456789abcdef0123456789abcdef\"}\n".to_vec();
+    body.extend(format!("{{\"type\":\"event\",\"length\":{}}}\n", payload.len()).into_bytes());
+    body.extend(payload);
+    body.push(b'\n');
+    body
+}
+
+fn panic_event(function: &str) -> Value {
+    json!({
+        "level": "fatal", "platform": "rust", "release": "shop@2.0",
+        "exception": { "values": [{
+            "type": "panic", "value": "index out of bounds: the len is 3 but the index is 5",
+            "stacktrace": { "frames": [
+                { "function": "shop::main", "in_app": true, "lineno": 3 },
+                { "function": function, "in_app": true, "lineno": 40 },
+                { "function": "core::panicking::panic_bounds_check", "in_app": false }
+            ]}
+        }]}
+    })
+}
+
+async fn post_envelope(
+    app: &TestApp,
+    project: u64,
+    key: Option<&str>,
+    body: Vec<u8>,
+    encoding: Option<&str>,
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .post(app.url(&format!("/api/{project}/envelope/")))
+        .header("content-type", "application/x-sentry-envelope")
+        .body(body);
+    if let Some(key) = key {
+        request = request.header(
+            "x-sentry-auth",
+            format!("Sentry sentry_version=7, sentry_client=test/1.0, sentry_key={key}"),
+        );
+    }
+    if let Some(encoding) = encoding {
+        request = request.header("content-encoding", encoding);
+    }
+    support::read(request.send().await.unwrap()).await
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(data).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[tokio::test]
+async fn the_official_sentry_sdk_files_tickets_and_repeats_are_counted() {
+    let app = spawn_app().await;
+    let (_, dsn) = project(&app, "Sentry SDK client").await;
+    tokio::task::spawn_blocking(move || {
+        let mut options = sentry::ClientOptions::default();
+        options.release = Some("shop@1.4.2".into());
+        options.environment = Some("production".into());
+        options.shutdown_timeout = Duration::from_secs(10);
+        let guard = sentry::init((dsn, options));
+        assert!(guard.is_enabled(), "the SDK accepted our DSN");
+        sentry::capture_message("Disk db1 is full", sentry::Level::Error);
+        sentry::capture_message("Disk db1 is full", sentry::Level::Error);
+        let refused = std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "the database refused the connection",
+        );
+        sentry::capture_error(&refused);
+        assert!(
+            guard.flush(Some(Duration::from_secs(10))),
+            "every event was sent"
+        );
+    })
+    .await
+    .unwrap();
+
+    let tickets = crash_tickets(&app).await;
+    assert_eq!(tickets.len(), 2, "{tickets:#?}");
+    let disk = tickets
+        .iter()
+        .find(|ticket| ticket["title"] == "Disk db1 is full")
+        .expect("the message's ticket");
+    assert_eq!(disk["occurrences"], 2);
+    assert_eq!(disk["releases"], json!(["shop@1.4.2"]));
+    assert_eq!(disk["environments"], json!(["production"]));
+    assert_eq!(disk["urgency"], "medium");
+    assert_eq!(disk["project"], 1);
+    assert!(disk["first_seen"].is_string() && disk["last_seen"].is_string());
+    let refused = tickets.iter().find(|ticket| ticket != &disk).unwrap();
+    assert_eq!(refused["occurrences"], 1);
+    assert!(
+        refused["description"]
+            .as_str()
+            .unwrap()
+            .contains("the database refused the connection"),
+        "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn the_key_can_come_from_the_header_the_query_or_the_envelope() {
+    let app = spawn_app().await;
+    let (id, dsn) = project(&app, "Keys").await;
+    let key = key_of(&dsn);
+    let (status, answer) = post_envelope(
+        &app,
+        id,
+        Some(&key),
+        envelope(&panic_event("shop::cart")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["id"], "0123456789abcdef0123456789abcdef");
+
+    let response = reqwest::Client::new()
+        .post(app.url(&format!(
+            "/api/{id}/envelope/?sentry_version=7&sentry_key={key}"
+        )))
+        .body(envelope(&panic_event("shop::cart")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    let mut with_dsn = format!("{{\"dsn\":\"{dsn}\"}}\n").into_bytes();
+    let event = serde_json::to_vec(&panic_event("shop::cart")).unwrap();
+    with_dsn.extend(b"{\"type\":\"event\"}\n");
+    with_dsn.extend(event);
+    let (status, _) = post_envelope(&app, id, None, with_dsn, None).await;
+    assert_eq!(status, 200);
+
+    let (status, _) = reqwest::Client::new()
+        .post(app.url(&format!("/api/{id}/store/?sentry_key={key}")))
+        .body(gzip(
+            &serde_json::to_vec(&panic_event("shop::cart")).unwrap(),
+        ))
+        .header("content-encoding", "gzip")
+        .send()
+        .await
+        .map(|response| (response.status().as_u16(), ()))
+        .unwrap();
+    assert_eq!(status, 200);
+
+    let tickets = crash_tickets(&app).await;
+    assert_eq!(tickets.len(), 1);
+    assert_eq!(tickets[0]["occurrences"], 4);
+    assert_eq!(
+        tickets[0]["title"],
+        "panic: index out of bounds: the len is 3 but the index is 5"
+    );
+    assert_eq!(tickets[0]["urgency"], "high");
+}
+
+#[tokio::test]
+async fn wrong_keys_and_bad_bodies_are_refused_and_store_nothing() {
+    let app = spawn_app().await;
+    let (id, dsn) = project(&app, "Guarded").await;
+    let key = key_of(&dsn);
+    let (_, other_dsn) = project(&app, "Other").await;
+    let good = || envelope(&panic_event("shop::cart"));
+
+    // (what, expected status, key, body, content encoding)
+    type Case<'a> = (&'a str, u16, Option<String>, Vec<u8>, Option<&'a str>);
+    let cases: Vec<Case> = vec![
+        ("no key", 401, None, good(), None),
+        (
+            "another project's key",
+            403,
+            Some(key_of(&other_dsn)),
+            good(),
+            None,
+        ),
+        ("a made-up key", 403, Some("0".repeat(32)), good(), None),
+        (
+            "not an envelope",
+            400,
+            Some(key.clone()),
+            b"hello".to_vec(),
+            None,
+        ),
+        (
+            "a truncated item",
+            400,
+            Some(key.clone()),
+            b"{}\n{\"type\":\"event\",\"length\":500}\n{}".to_vec(),
+            None,
+        ),
+        (
+            "an event that is not an object",
+            400,
+            Some(key.clone()),
+            envelope(&json!([1, 2])),
+            None,
+        ),
+        (
+            "corrupt gzip",
+            400,
+            Some(key.clone()),
+            b"\x1f\x8bnot really".to_vec(),
+            Some("gzip"),
+        ),
+        (
+            "an unknown encoding",
+            415,
+            Some(key.clone()),
+            good(),
+            Some("zstd-ish"),
+        ),
+    ];
+    for (name, expected, key, body, encoding) in cases {
+        let (status, answer) = post_envelope(&app, id, key.as_deref(), body, encoding).await;
+        assert_eq!(status, expected, "{name}: {answer}");
+        assert!(answer["error"]["code"].is_string(), "{name}: {answer}");
+    }
+    // A unknown project is refused like a wrong key.
+    let (status, _) = post_envelope(&app, 999, Some(&key), good(), None).await;
+    assert_eq!(status, 403);
+
+    // A small gzip body that inflates to 64 MiB is stopped at the limit.
+    let mut bomb = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![b' '; 1 << 20];
+    for _ in 0..64 {
+        bomb.write_all(&zeros).unwrap();
+    }
+    let (status, _) =
+        post_envelope(&app, id, Some(&key), bomb.finish().unwrap(), Some("gzip")).await;
+    assert_eq!(status, 413);
+    // So is a body over the limit as sent.
+    let (status, _) = post_envelope(&app, id, Some(&key), vec![b'{'; 2 << 20], None).await;
+    assert_eq!(status, 413);
+
+    assert!(crash_tickets(&app).await.is_empty(), "nothing was stored");
+}
+
+#[tokio::test]
+async fn envelopes_without_events_are_accepted_and_skipped() {
+    let app = spawn_app().await;
+    let (id, dsn) = project(&app, "Sessions").await;
+    let body = b"{\"sent_at\":\"2026-11-28T10:00:00Z\"}\n{\"type\":\"session\"}\n{\"sid\":\"x\",\"status\":\"ok\"}\n{\"type\":\"client_report\",\"length\":2}\n{}\n".to_vec();
+    let (status, _) = post_envelope(&app, id, Some(&key_of(&dsn)), body, None).await;
+    assert_eq!(status, 200);
+    assert!(crash_tickets(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn concurrent_reports_of_one_new_crash_make_one_ticket_with_an_exact_count() {
+    let app = spawn_app().await;
+    let (id, dsn) = project(&app, "Busy").await;
+    let key = key_of(&dsn);
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let url = app.url(&format!("/api/{id}/envelope/?sentry_key={key}"));
+            tokio::spawn(async move {
+                reqwest::Client::new()
+                    .post(url)
+                    .body(envelope(&panic_event("shop::checkout")))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 200);
+    }
+    let tickets = crash_tickets(&app).await;
+    assert_eq!(tickets.len(), 1, "one problem, one ticket");
+    assert_eq!(tickets[0]["occurrences"], 50);
+}
+
+#[tokio::test]
+async fn a_project_key_reads_nothing() {
+    let app = spawn_app().await;
+    let (_, dsn) = project(&app, "Write only").await;
+    let key = key_of(&dsn);
+    for request in [
+        reqwest::Client::new()
+            .get(app.url("/api/v1/tickets"))
+            .header("x-sentry-auth", format!("Sentry sentry_key={key}")),
+        reqwest::Client::new().get(app.url(&format!("/api/v1/tickets?sentry_key={key}"))),
+        reqwest::Client::new()
+            .get(app.url("/api/v1/tickets"))
+            .header("authorization", format!("Bearer {key}")),
+    ] {
+        assert_eq!(request.send().await.unwrap().status(), 401);
+    }
+}

@@ -152,6 +152,7 @@ async fn main() {
             site_root: "target/site".into(),
             address,
             public_url: format!("http://{address}"),
+            ingest_per_minute: 0,
         },
     );
     tokio::spawn(server::serve::serve(

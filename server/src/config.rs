@@ -59,6 +59,10 @@ pub struct Config {
     #[arg(long, env = "HELPDESK_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// Crash reports each project may send a minute, in bursts of up to as many; 0 for no limit.
+    #[arg(long, env = "HELPDESK_INGEST_PER_MINUTE", default_value_t = 6000)]
+    pub ingest_per_minute: u32,
+
     /// Mark the session cookie `Secure`; set this when the site is served over https.
     #[arg(long, env = "HELPDESK_SECURE_COOKIES")]
     pub secure_cookies: bool,

@@ -37,7 +37,10 @@ pub fn app_router(
         accounts: accounts.clone(),
         public_url: site.public_url.clone().into(),
     })
-    .merge(http::ingest_router(http::ingest::IngestState { store }))
+    .merge(http::ingest_router(http::ingest::IngestState {
+        store,
+        limiter: Arc::new(ingest::rate::IngestLimiter::new(site.ingest_per_minute)),
+    }))
     .merge(site::router(help_desk, accounts, site))
     .route_layer(axum::middleware::from_fn_with_state(
         auth::guard::GuardState { auth },
@@ -82,6 +85,7 @@ pub async fn build(config: &Config) -> Result<axum::Router, storage::StorageErro
             site_root: config.site_root.clone(),
             address: config.address,
             public_url: config.public_url(),
+            ingest_per_minute: config.ingest_per_minute,
         },
     ))
 }

@@ -17,6 +17,8 @@ pub struct SiteSettings {
     pub address: SocketAddr,
     /// Where clients reach the server (`http://host:port`), for the DSNs of projects.
     pub public_url: String,
+    /// Crash reports a project may send a minute (0: no limit).
+    pub ingest_per_minute: u32,
 }
 
 /// The output name of the wasm bundle and stylesheet under `/pkg`.

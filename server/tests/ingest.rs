@@ -325,3 +325,60 @@ async fn a_project_key_reads_nothing() {
         assert_eq!(request.send().await.unwrap().status(), 401);
     }
 }
+
+#[tokio::test]
+async fn a_project_over_its_rate_gets_429_with_retry_after_and_nothing_stored() {
+    let app = support::spawn_app_with_ingest_limit(5).await;
+    let (id, dsn) = project(&app, "Chatty").await;
+    let (other, other_dsn) = project(&app, "Quiet").await;
+    let key = key_of(&dsn);
+    for _ in 0..5 {
+        let (status, _) = post_envelope(
+            &app,
+            id,
+            Some(&key),
+            envelope(&panic_event("shop::loop")),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    let response = reqwest::Client::new()
+        .post(app.url(&format!("/api/{id}/envelope/?sentry_key={key}")))
+        .body(envelope(&panic_event("shop::loop")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after >= 1);
+    assert!(
+        response.headers()["x-sentry-rate-limits"]
+            .to_str()
+            .unwrap()
+            .starts_with(&format!("{retry_after}:"))
+    );
+    // Another project is not held back by this one.
+    let (status, _) = post_envelope(
+        &app,
+        other,
+        Some(&key_of(&other_dsn)),
+        envelope(&panic_event("quiet")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let tickets = crash_tickets(&app).await;
+    let chatty = tickets
+        .iter()
+        .find(|ticket| ticket["project"] == id)
+        .unwrap();
+    assert_eq!(
+        chatty["occurrences"], 5,
+        "the refused report was not counted"
+    );
+}

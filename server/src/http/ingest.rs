@@ -32,6 +32,26 @@ pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
 pub struct IngestState {
     /// Where reports go.
     pub store: Store,
+    /// Per-project rate limits.
+    pub limiter: std::sync::Arc<crate::ingest::rate::IngestLimiter>,
+}
+
+/// A project over its rate: 429 with the wait in both the standard and Sentry's header.
+fn throttled(wait: std::time::Duration) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let seconds = wait.as_secs().max(1);
+    let mut response = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("this project sends more reports than it may; try again in {seconds} s"),
+    )
+    .into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::RETRY_AFTER, seconds.into());
+    if let Ok(value) = axum::http::HeaderValue::from_str(&format!("{seconds}::project")) {
+        headers.insert("x-sentry-rate-limits", value);
+    }
+    response
 }
 
 impl From<BodyError> for ApiError {
@@ -216,8 +236,9 @@ fn describe(event: &CrashEvent) -> String {
         .collect()
 }
 
-fn accepted(event_id: &str) -> (StatusCode, Json<serde_json::Value>) {
-    (StatusCode::OK, Json(json!({ "id": event_id })))
+fn accepted(event_id: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (StatusCode::OK, Json(json!({ "id": event_id }))).into_response()
 }
 
 /// Receives a Sentry envelope (any Sentry SDK, or the `reporter` crate).
@@ -232,6 +253,7 @@ fn accepted(event_id: &str) -> (StatusCode, Json<serde_json::Value>) {
         (status = 401, description = "No project key", body = super::error::ErrorBody),
         (status = 403, description = "The key is not this project's", body = super::error::ErrorBody),
         (status = 413, description = "Over a size limit", body = super::error::ErrorBody),
+        (status = 429, description = "The project is over its rate; see Retry-After and X-Sentry-Rate-Limits", body = super::error::ErrorBody),
         (status = 415, description = "Unsupported content encoding", body = super::error::ErrorBody),
     ))]
 pub async fn envelope(
@@ -240,7 +262,7 @@ pub async fn envelope(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let project = project_number(&project)?;
     let body = decoded_body(&headers, &body)?;
     let parsed = envelope::parse(&body, &EnvelopeLimits::default()).map_err(|error| {
@@ -259,6 +281,9 @@ pub async fn envelope(
             .map(|dsn| dsn.public_key)
     });
     let project_name = authenticate(&state.store, project, key).await?;
+    if let Err(wait) = state.limiter.admit(project) {
+        return Ok(throttled(wait));
+    }
     let fallback_id = parsed.header.event_id.as_deref();
     match parsed.event_payload() {
         Some(payload) => {
@@ -291,11 +316,14 @@ pub async fn store(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let project = project_number(&project)?;
     let body = decoded_body(&headers, &body)?;
     let key = presented_key(&headers, query.as_deref());
     let project_name = authenticate(&state.store, project, key).await?;
+    if let Err(wait) = state.limiter.admit(project) {
+        return Ok(throttled(wait));
+    }
     let id = ingest_event(&state.store, project, &project_name, &body, None).await?;
     Ok(accepted(&id))
 }

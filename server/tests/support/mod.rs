@@ -44,6 +44,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// The same, with these session settings.
 pub async fn spawn_app_with(auth_settings: AuthSettings) -> TestApp {
+    spawn(auth_settings, 0).await
+}
+
+/// The same, with a limit on crash reports per project and minute.
+pub async fn spawn_app_with_ingest_limit(per_minute: u32) -> TestApp {
+    spawn(AuthSettings::default(), per_minute).await
+}
+
+async fn spawn(auth_settings: AuthSettings, ingest_per_minute: u32) -> TestApp {
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
         .with_env_filter("warn")
@@ -90,6 +99,7 @@ pub async fn spawn_app_with(auth_settings: AuthSettings) -> TestApp {
             site_root: "target/site".into(),
             address,
             public_url: format!("http://{address}"),
+            ingest_per_minute,
         },
     );
     tokio::spawn(server::serve::serve(

@@ -1,0 +1,45 @@
+// A crash report becomes a ticket; whatever the report contains is shown as text, never run.
+import { test, expect } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { open, watchForErrors } from './helpers.mjs';
+
+const auth = () => ({ authorization: `Bearer ${readFileSync('.auth/token.txt', 'utf8').trim()}` });
+
+test('a crash report full of markup files an inert ticket', async ({ page, request }) => {
+  const errors = watchForErrors(page);
+  let dialogs = 0;
+  page.on('dialog', async (dialog) => { dialogs += 1; await dialog.dismiss(); });
+
+  const created = await request.post('/api/v1/projects', { data: { name: `Hostile ${Date.now()}` }, headers: auth() });
+  expect(created.status()).toBe(201);
+  const project = await created.json();
+  const key = new URL(project.dsn).username;
+  const event = {
+    level: 'error',
+    exception: { values: [{
+      type: '<img src=x onerror="alert(1)">',
+      value: '<script>alert(2)</script>',
+      stacktrace: { frames: [
+        { function: '<svg onload=alert(3)>', filename: 'javascript:alert(4)', lineno: 1, in_app: true },
+      ] },
+    }] },
+    user: { email: '<b onmouseover=alert(5)>mallory</b>' },
+  };
+  const body = `{}\n{"type":"event"}\n${JSON.stringify(event)}\n`;
+  const sent = await request.post(`/api/${project.id}/envelope/?sentry_key=${key}`, { data: body });
+  expect(sent.status()).toBe(200);
+
+  const tickets = await request.get('/api/v1/tickets?status=all&limit=200', { headers: auth() });
+  const ticket = (await tickets.json()).items.find((item) => item.channel === 'crash' && item.project === project.id);
+  expect(ticket).toBeTruthy();
+
+  await open(page, `/tickets/${ticket.reference}`);
+  await expect(page.locator('h1')).toContainText('<img src=x onerror="alert(1)">');
+  await expect(page.locator('dl.details')).toContainText('<script>alert(2)</script>');
+  await expect(page.locator('dl.details')).toContainText('<svg onload=alert(3)>');
+  await expect(page.locator('dl.details')).toContainText('<b onmouseover=alert(5)>mallory</b>');
+  expect(await page.locator('main img, main script, main svg, main b').count()).toBe(0);
+  await page.locator('h1').hover();
+  expect(dialogs).toBe(0);
+  expect(errors).toEqual([]);
+});

@@ -63,7 +63,7 @@ pub struct Config {
     #[arg(long, env = "HELPDESK_INGEST_PER_MINUTE", default_value_t = 6000)]
     pub ingest_per_minute: u32,
 
-    /// Mark the session cookie `Secure`; set this when the site is served over https.
+    /// Mark the session cookie `Secure` (implied by an https `--public-url`).
     #[arg(long, env = "HELPDESK_SECURE_COOKIES")]
     pub secure_cookies: bool,
 
@@ -129,7 +129,8 @@ impl Config {
     /// How sessions behave.
     pub fn auth_settings(&self) -> crate::auth::AuthSettings {
         crate::auth::AuthSettings {
-            secure_cookies: self.secure_cookies,
+            // Served over https (as the public URL says), the cookie is never sent in clear.
+            secure_cookies: self.secure_cookies || self.public_url().starts_with("https://"),
             session_lifetime: std::time::Duration::from_secs(self.session_hours * 3600),
             idle_timeout: std::time::Duration::from_secs(self.idle_minutes * 60),
             trusted_proxies: self.trusted_proxies.clone(),
@@ -151,5 +152,24 @@ impl Config {
             namespace: self.namespace.clone(),
             database: self.database.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_https_public_url_makes_cookies_secure() {
+        let parse = |arguments: &[&str]| {
+            Config::try_parse_from(std::iter::once("helpdesk").chain(arguments.iter().copied()))
+                .unwrap()
+        };
+        assert!(!parse(&[]).auth_settings().secure_cookies);
+        assert!(parse(&["--secure-cookies"]).auth_settings().secure_cookies);
+        let behind_tls = parse(&["--public-url", "https://desk.example.com/"]);
+        assert!(behind_tls.auth_settings().secure_cookies);
+        assert_eq!(behind_tls.public_url(), "https://desk.example.com");
+        assert_eq!(parse(&[]).public_url(), "http://127.0.0.1:3000");
     }
 }

@@ -208,6 +208,8 @@ wire_enum! {
         AssigneeChange = "assignee_change",
         /// Other fields were edited.
         Edit = "edit",
+        /// A resolved or closed crash ticket was reopened by a new report of its crash.
+        Regressed = "regressed",
     }
 }
 

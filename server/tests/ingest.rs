@@ -382,3 +382,78 @@ async fn a_project_over_its_rate_gets_429_with_retry_after_and_nothing_stored() 
         "the refused report was not counted"
     );
 }
+
+#[tokio::test]
+async fn a_crash_that_comes_back_reopens_its_resolved_or_closed_ticket() {
+    let app = spawn_app().await;
+    let (id, dsn) = project(&app, "Regressions").await;
+    let key = key_of(&dsn);
+    let report = || async {
+        let (status, answer) = post_envelope(
+            &app,
+            id,
+            Some(&key),
+            envelope(&panic_event("shop::refund")),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{answer}");
+    };
+    report().await;
+    let reference = crash_tickets(&app).await[0]["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for step in [
+        json!({ "to": "verified" }),
+        json!({ "to": "in_progress" }),
+        json!({ "to": "resolved", "resolution": "Bounds check added in 2.1" }),
+    ] {
+        let (status, body) = app.transition(&reference, step).await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    report().await;
+    let (_, detail) = app.get(&format!("/api/v1/tickets/{reference}")).await;
+    assert_eq!(detail["status"], "verified");
+    assert_eq!(detail["occurrences"], 2);
+    assert_eq!(detail["resolution"], serde_json::Value::Null);
+    let last = detail["entries"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["kind"], "regressed");
+    assert_eq!(last["author"], "crash reporter");
+    assert_eq!(last["from"], "resolved");
+    assert!(
+        last["body"].as_str().unwrap().contains("shop@2.0"),
+        "{last}"
+    );
+    // Back in the open queue, where agents look.
+    let (_, queue) = app.get("/api/v1/tickets").await;
+    assert!(support::references(&queue).contains(&reference));
+
+    // A closed one comes back too; an open one is only counted.
+    for step in [
+        json!({ "to": "in_progress" }),
+        json!({ "to": "resolved", "resolution": "Again" }),
+        json!({ "to": "closed" }),
+    ] {
+        let (status, body) = app.transition(&reference, step).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    report().await;
+    report().await;
+    let (_, detail) = app.get(&format!("/api/v1/tickets/{reference}")).await;
+    assert_eq!(detail["status"], "verified");
+    assert_eq!(detail["occurrences"], 4);
+    let regressions = detail["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["kind"] == "regressed")
+        .count();
+    assert_eq!(regressions, 2);
+}

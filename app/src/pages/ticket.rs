@@ -215,7 +215,7 @@ fn Timeline(entries: Vec<Entry>) -> impl IntoView {
                         let outcome = entry.outcome.map(|outcome| view! {
                             <span class=format!("badge outcome-{}", outcome.as_str())>{outcome.as_str()}</span>
                         });
-                        let change = matches!(entry.kind, EntryKind::StatusChange | EntryKind::UrgencyChange)
+                        let change = matches!(entry.kind, EntryKind::StatusChange | EntryKind::UrgencyChange | EntryKind::Regressed)
                             .then(|| {
                                 let label = |value: Option<String>| {
                                     value
@@ -254,6 +254,7 @@ fn entry_label(kind: EntryKind) -> &'static str {
         EntryKind::UrgencyChange => "Urgency",
         EntryKind::AssigneeChange => "Assignee",
         EntryKind::Edit => "Edited",
+        EntryKind::Regressed => "Regressed",
     }
 }
 

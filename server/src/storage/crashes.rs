@@ -121,8 +121,46 @@ RETURN $ticket.occurrences;
 COMMIT TRANSACTION;
 "#;
 
+const REGRESSION: &str = r#"
+BEGIN TRANSACTION;
+LET $updated = (UPDATE type::record('ticket', $number) SET
+    status = 'verified',
+    queue_key = $queue_key,
+    resolution = NONE,
+    occurrences = (occurrences OR 0) + 1,
+    last_seen = <datetime>$now,
+    releases = array::union(releases OR [], $releases),
+    environments = array::union(environments OR [], $environments),
+    revision = revision + 1,
+    entry_count = entry_count + 1,
+    updated_at = <datetime>$now
+    WHERE revision = $revision RETURN AFTER);
+IF array::len($updated) = 0 { THROW 'stale revision: the ticket changed since it was read' };
+CREATE type::record('entry', [$number, $position]) CONTENT {
+    ticket_number: $number,
+    position: $position,
+    kind: 'regressed',
+    author: 'crash reporter',
+    body: $body,
+    change_from: $from,
+    change_to: 'verified',
+    created_at: <datetime>$now
+};
+IF $updated[0].occurrences <= $kept {
+    CREATE type::record('crash_event', [$number, $updated[0].occurrences]) CONTENT {
+        ticket_number: $number,
+        event_id: $report.event_id,
+        received_at: <datetime>$now,
+        payload: $report.payload
+    };
+};
+COMMIT TRANSACTION;
+"#;
+
 impl Store {
-    /// Stores one report: a new ticket for a new problem, an occurrence of its ticket otherwise.
+    /// Stores one report: a new ticket for a new problem, an occurrence of its ticket otherwise,
+    /// and a regression (the ticket back to verified, said on its timeline) when that ticket was
+    /// resolved or closed.
     pub async fn record_crash(&self, report: &CrashReport) -> Result<CrashOutcome, StorageError> {
         let mut attempt = 0;
         loop {
@@ -132,7 +170,7 @@ impl Store {
                 .await?
             {
                 Some(number) => self
-                    .add_occurrence(number, report)
+                    .count_occurrence(number, report)
                     .await
                     .map(|()| (number, false)),
                 None => self.open_problem(report).await.map(|number| (number, true)),
@@ -145,8 +183,11 @@ impl Store {
                     return Ok(CrashOutcome { reference, created });
                 }
                 // Another report of the same new problem won the race: count this one on it.
+                // A ticket changed between its reading and its regression is read again.
                 Err(error)
-                    if (is_conflict(&error) || error.message().contains("already exists"))
+                    if (is_conflict(&error)
+                        || error.message().contains("already exists")
+                        || error.message().contains("stale revision"))
                         && attempt < MAX_ATTEMPTS =>
                 {
                     back_off(attempt).await
@@ -207,6 +248,58 @@ impl Store {
         number
             .map(|number| number as u64)
             .ok_or_else(|| surrealdb::Error::internal("the new crash ticket has no number".into()))
+    }
+
+    /// Counts a report on its ticket, reopening the ticket if it was resolved or closed.
+    async fn count_occurrence(
+        &self,
+        number: u64,
+        report: &CrashReport,
+    ) -> Result<(), surrealdb::Error> {
+        let reference = TicketRef::from_number(number)
+            .ok_or_else(|| surrealdb::Error::internal(format!("crash ticket number {number}")))?;
+        let ticket = self
+            .load(reference)
+            .await
+            .map_err(|error| surrealdb::Error::internal(error.to_string()))?;
+        if !matches!(ticket.status, Status::Resolved | Status::Closed) {
+            return self.add_occurrence(number, report).await;
+        }
+        let now = OffsetDateTime::now_utc();
+        let created_at = super::records::parse_time(&ticket.created_at)
+            .map_err(|error| surrealdb::Error::internal(error.to_string()))?;
+        let was = ticket.status.label().to_lowercase();
+        let body = match &report.release {
+            Some(release) => {
+                format!("The crash came back in release {release} after the ticket was {was}")
+            }
+            None => format!("The crash came back after the ticket was {was}"),
+        };
+        self.db()
+            .query(REGRESSION)
+            .bind(("number", number as i64))
+            .bind(("revision", ticket.revision as i64))
+            .bind(("position", ticket.entry_count as i64))
+            .bind((
+                "queue_key",
+                app::queue::queue_key(Status::Verified, ticket.urgency, created_at, number),
+            ))
+            .bind(("from", ticket.status.as_str()))
+            .bind(("body", body))
+            .bind(("report", serde_json::to_value(report).unwrap_or_default()))
+            .bind(("now", format_time(now)))
+            .bind(("kept", KEPT_EVENTS_PER_TICKET as i64))
+            .bind((
+                "releases",
+                report.release.iter().cloned().collect::<Vec<_>>(),
+            ))
+            .bind((
+                "environments",
+                report.deployment.iter().cloned().collect::<Vec<_>>(),
+            ))
+            .await
+            .and_then(transaction_outcome)?;
+        Ok(())
     }
 
     async fn add_occurrence(

@@ -158,6 +158,14 @@ DEFINE FIELD OVERWRITE payload ON crash_event TYPE string;
 "#,
         data: None,
     },
+    Migration {
+        version: 6,
+        name: "regressed entries on the timeline",
+        statements: r#"
+DEFINE FIELD OVERWRITE kind ON entry TYPE string ASSERT $value IN ['created', 'note', 'contact', 'attempt', 'status_change', 'urgency_change', 'assignee_change', 'edit', 'regressed'];
+"#,
+        data: None,
+    },
 ];
 
 /// Applies every migration newer than the database's version.

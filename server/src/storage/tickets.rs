@@ -124,7 +124,7 @@ impl Store {
         Ok(rarest.map(|(_, _, word)| word.clone()))
     }
 
-    async fn load(&self, reference: TicketRef) -> Result<TicketRecord, HelpDeskError> {
+    pub(super) async fn load(&self, reference: TicketRef) -> Result<TicketRecord, HelpDeskError> {
         let mut response = self
             .db()
             .query("SELECT * OMIT search_words FROM type::record('ticket', $number)")

@@ -162,6 +162,7 @@ pub async fn queue_page(
     urgency: Option<String>,
     q: Option<String>,
     assignee: Option<String>,
+    channel: Option<String>,
     cursor: Option<String>,
 ) -> Result<TicketPage, ServerFnError> {
     use crate::requests::RawQueueQuery;
@@ -171,6 +172,7 @@ pub async fn queue_page(
         urgency,
         q,
         assignee,
+        channel,
         limit: None,
         cursor,
     }

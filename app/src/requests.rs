@@ -398,6 +398,8 @@ pub struct QueueQuery {
     pub words: Vec<String>,
     /// Only tickets assigned to the agent with this email.
     pub assignee: Option<String>,
+    /// Only tickets that came in by this channel (`crash` for crash reports).
+    pub channel: Option<Channel>,
     /// Page size, 1 to [`MAX_PAGE_SIZE`].
     pub limit: usize,
     /// Continue after this cursor.
@@ -415,6 +417,8 @@ pub struct RawQueueQuery {
     pub q: Option<String>,
     /// `me`, or an agent's email: only tickets assigned to them.
     pub assignee: Option<String>,
+    /// A channel, or empty for all.
+    pub channel: Option<String>,
     /// Page size.
     pub limit: Option<String>,
     /// From a previous page's `next_cursor`.
@@ -436,6 +440,12 @@ impl RawQueueQuery {
             None | Some("") | Some("all") => None,
             Some(text) => Some(text.parse().map_err(|error: crate::model::UnknownValue| {
                 FieldError::new("urgency", error.to_string())
+            })?),
+        };
+        let channel = match self.channel.as_deref().map(str::trim) {
+            None | Some("") | Some("all") => None,
+            Some(text) => Some(text.parse().map_err(|error: crate::model::UnknownValue| {
+                FieldError::new("channel", error.to_string())
             })?),
         };
         let limit = match self.limit.as_deref().map(str::trim) {
@@ -483,6 +493,7 @@ impl RawQueueQuery {
             urgency,
             words,
             assignee,
+            channel,
             limit,
             cursor,
         })

@@ -457,3 +457,71 @@ async fn a_crash_that_comes_back_reopens_its_resolved_or_closed_ticket() {
         .count();
     assert_eq!(regressions, 2);
 }
+
+#[tokio::test]
+async fn the_queue_filters_by_channel_and_events_page_in_order() {
+    let app = spawn_app().await;
+    let manual = app.create_ticket("Printer jams", "high").await;
+    let (id, dsn) = project(&app, "Paged").await;
+    let key = key_of(&dsn);
+    for attempt in 0..3 {
+        let mut event = panic_event("shop::export");
+        event["tags"] = json!({ "attempt": attempt });
+        let (status, _) = post_envelope(&app, id, Some(&key), envelope(&event), None).await;
+        assert_eq!(status, 200);
+    }
+    let (status, crashes) = app.get("/api/v1/tickets?channel=crash").await;
+    assert_eq!(status, 200, "{crashes}");
+    let crash = support::references(&crashes);
+    assert_eq!(crash.len(), 1);
+    let (_, phone) = app.get("/api/v1/tickets?channel=api").await;
+    assert_eq!(support::references(&phone), [manual.as_str()]);
+    let (_, searched) = app.get("/api/v1/tickets?channel=crash&q=index").await;
+    assert_eq!(support::references(&searched), crash);
+    let (status, body) = app.get("/api/v1/tickets?channel=carrier-pigeon").await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (400, Some("channel"))
+    );
+
+    let (status, first) = app
+        .get(&format!("/api/v1/tickets/{}/events?limit=2", crash[0]))
+        .await;
+    assert_eq!(status, 200, "{first}");
+    let items = first["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["sequence"], 1);
+    assert_eq!(items[0]["event"]["tags"]["attempt"], 0);
+    assert_eq!(items[1]["event"]["exception"]["values"][0]["type"], "panic");
+    let cursor = first["next_cursor"].as_str().expect("another page");
+    let (_, second) = app
+        .get(&format!(
+            "/api/v1/tickets/{}/events?limit=2&cursor={cursor}",
+            crash[0]
+        ))
+        .await;
+    assert_eq!(second["items"].as_array().unwrap().len(), 1);
+    assert_eq!(second["items"][0]["event"]["tags"]["attempt"], 2);
+    assert!(second["next_cursor"].is_null());
+
+    let (status, _) = app.get(&format!("/api/v1/tickets/{manual}/events")).await;
+    assert_eq!(status, 200, "a ticket without crash reports has no events");
+    let (status, _) = app.get("/api/v1/tickets/TCK-999/events").await;
+    assert_eq!(status, 404);
+    let (status, _) = app
+        .get(&format!("/api/v1/tickets/{}/events?limit=0", crash[0]))
+        .await;
+    assert_eq!(status, 400);
+
+    // Crash tickets are filed by crash reports only.
+    let (status, body) = app
+        .post(
+            "/api/v1/tickets",
+            &json!({ "title": "Fake crash", "customer": "Me", "channel": "crash" }),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("channel"))
+    );
+}

@@ -3,7 +3,7 @@
 use crate::api::queue_page;
 use crate::components::{ErrorNotice, StatusBadge, UrgencyBadge, error_message};
 use crate::format::timestamp;
-use crate::model::{Status, TicketPage, Urgency};
+use crate::model::{Channel, Status, TicketPage, Urgency};
 use leptos::prelude::*;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
@@ -35,11 +35,15 @@ pub fn QueuePage() -> impl IntoView {
                 param("urgency"),
                 param("q"),
                 param("assignee"),
+                param("channel"),
                 param("cursor"),
             )
         },
-        |(status, urgency, q, assignee, cursor)| queue_page(status, urgency, q, assignee, cursor),
+        |(status, urgency, q, assignee, channel, cursor)| {
+            queue_page(status, urgency, q, assignee, channel, cursor)
+        },
     );
+    let selected_channel = move || param("channel").unwrap_or_default();
     let mine = move || param("assignee").as_deref() == Some("me");
     let selected_status = move || param("status").unwrap_or_else(|| "open".to_string());
     let selected_urgency = move || param("urgency").unwrap_or_default();
@@ -82,6 +86,23 @@ pub fn QueuePage() -> impl IntoView {
                             .collect_view()}
                     </select>
                 </label>
+                <label>
+                    "Channel "
+                    <select name="channel" on:change=submit_form>
+                        <option value="" selected=move || selected_channel().is_empty()>"Any"</option>
+                        {Channel::ALL
+                            .iter()
+                            .map(|channel| {
+                                let value = channel.as_str();
+                                view! {
+                                    <option value=value selected=move || selected_channel() == value>
+                                        {value}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
                 <input
                     type="search"
                     name="q"
@@ -111,6 +132,7 @@ pub fn QueuePage() -> impl IntoView {
                                 urgency: selected_urgency(),
                                 q: param("q").unwrap_or_default(),
                                 assignee: param("assignee").unwrap_or_default(),
+                                channel: selected_channel(),
                             };
                             view! { <QueueTable page filters /> }.into_any()
                         }
@@ -147,6 +169,7 @@ struct QueueFilters {
     urgency: String,
     q: String,
     assignee: String,
+    channel: String,
 }
 
 #[component]
@@ -156,11 +179,12 @@ fn QueueTable(page: TicketPage, filters: QueueFilters) -> impl IntoView {
     }
     let next = page.next_cursor.map(|cursor| {
         format!(
-            "/?status={}&urgency={}&q={}&assignee={}&cursor={}",
+            "/?status={}&urgency={}&q={}&assignee={}&channel={}&cursor={}",
             encode(&filters.status),
             encode(&filters.urgency),
             encode(&filters.q),
             encode(&filters.assignee),
+            encode(&filters.channel),
             encode(&cursor)
         )
     });

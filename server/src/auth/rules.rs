@@ -61,6 +61,7 @@ pub const RULES: &[Rule] = &[
     rule(Method::GET, "/api/v1/tickets/{reference}", VIEWER),
     rule(Method::PATCH, "/api/v1/tickets/{reference}", AGENT),
     rule(Method::POST, "/api/v1/tickets/{reference}/entries", AGENT),
+    rule(Method::GET, "/api/v1/tickets/{reference}/events", VIEWER),
     rule(
         Method::POST,
         "/api/v1/tickets/{reference}/transitions",

@@ -31,6 +31,8 @@ pub struct ApiState {
     pub accounts: SharedAccounts,
     /// Where clients reach the server, for DSNs.
     pub public_url: std::sync::Arc<str>,
+    /// The storage itself, for what the help-desk trait does not cover (stored crash events).
+    pub store: crate::storage::Store,
 }
 
 /// The crash-report ingestion endpoints, with their own body limit (the compressed maximum).
@@ -55,6 +57,7 @@ pub fn router(state: ApiState) -> Router {
             "/tickets/{reference}/transitions",
             post(tickets::transition),
         )
+        .route("/tickets/{reference}/events", get(ingest::events))
         .route("/me", get(agents::me))
         .route("/me/password", post(agents::change_password))
         .route("/agents", get(agents::list).post(agents::create))

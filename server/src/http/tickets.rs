@@ -41,6 +41,7 @@ pub async fn create(
     ("urgency" = Option<String>, Query, description = "Only this urgency"),
     ("q" = Option<String>, Query, description = "Words that must all appear (whole words, any case) in title, description or customer"),
     ("assignee" = Option<String>, Query, description = "`me`, or an agent's email: only tickets assigned to them"),
+    ("channel" = Option<String>, Query, description = "Only this channel; `crash` for tickets filed by crash reports"),
     ("limit" = Option<u32>, Query, description = "Page size, 1 to 200 (default 50)"),
     ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
 ), responses(

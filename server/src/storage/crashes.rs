@@ -93,6 +93,7 @@ CREATE type::record('entry', [$number, 0]) CONTENT {
 };
 CREATE type::record('crash_event', [$number, 1]) CONTENT {
     ticket_number: $number,
+    sequence: 1,
     event_id: $report.event_id,
     received_at: <datetime>$now,
     payload: $report.payload
@@ -112,6 +113,7 @@ LET $ticket = (UPDATE ONLY type::record('ticket', $number) SET
 IF $ticket.occurrences <= $kept {
     CREATE type::record('crash_event', [$number, $ticket.occurrences]) CONTENT {
         ticket_number: $number,
+        sequence: $ticket.occurrences,
         event_id: $report.event_id,
         received_at: <datetime>$now,
         payload: $report.payload
@@ -149,6 +151,7 @@ CREATE type::record('entry', [$number, $position]) CONTENT {
 IF $updated[0].occurrences <= $kept {
     CREATE type::record('crash_event', [$number, $updated[0].occurrences]) CONTENT {
         ticket_number: $number,
+        sequence: $updated[0].occurrences,
         event_id: $report.event_id,
         received_at: <datetime>$now,
         payload: $report.payload
@@ -347,5 +350,39 @@ impl Store {
             .ct_eq(public_key.as_bytes())
             .into();
         Ok(matches.then_some(record.name))
+    }
+}
+
+/// One stored event, as read back.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct StoredEvent {
+    /// Its place among the ticket's reports, from 1.
+    pub sequence: u64,
+    /// The client's event id.
+    pub event_id: String,
+    /// When it arrived.
+    pub received_at: String,
+    /// The event as received.
+    pub payload: String,
+}
+
+impl Store {
+    /// A page of a ticket's stored events, oldest first, after `after` (a sequence number).
+    pub async fn crash_events(
+        &self,
+        number: u64,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StorageError> {
+        let mut response = self
+            .db()
+            .query("SELECT sequence, event_id, received_at, payload FROM crash_event WHERE ticket_number = $number AND sequence > $after ORDER BY sequence LIMIT $limit")
+            .bind(("number", number as i64))
+            .bind(("after", after as i64))
+            .bind(("limit", limit as i64))
+            .await?
+            .check()?;
+        let rows: Vec<serde_json::Value> = response.take(0)?;
+        super::records::decode(rows)
     }
 }

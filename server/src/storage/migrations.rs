@@ -166,6 +166,17 @@ DEFINE FIELD OVERWRITE kind ON entry TYPE string ASSERT $value IN ['created', 'n
 "#,
         data: None,
     },
+    Migration {
+        version: 7,
+        name: "the queue by channel, and stored events in order",
+        statements: r#"
+DEFINE INDEX OVERWRITE ticket_channel ON ticket FIELDS channel, status, queue_key;
+DEFINE FIELD OVERWRITE sequence ON crash_event TYPE option<int>;
+UPDATE crash_event SET sequence = record::id(id)[1] WHERE sequence = NONE;
+DEFINE INDEX OVERWRITE crash_event_order ON crash_event FIELDS ticket_number, sequence;
+"#,
+        data: None,
+    },
 ];
 
 /// Applies every migration newer than the database's version.

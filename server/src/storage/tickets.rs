@@ -335,18 +335,27 @@ impl HelpDesk for Store {
             Some(_) => None,
             None => self.leading_word(&query.words).await?,
         };
-        let scan = match (&query.assignee, &leading_word, query.words.is_empty()) {
-            (Some(_), _, true) => {
-                "FROM ticket WITH INDEX ticket_assignee WHERE assignee = $assignee AND"
+        // The leading index: an agent's own tickets are few, then the rarest word, then the
+        // channel, then the plain queue; the other conditions are checked on the way.
+        let mut scan = match (&query.assignee, &leading_word, query.channel) {
+            (Some(_), _, _) => {
+                "FROM ticket WITH INDEX ticket_assignee WHERE assignee = $assignee AND".to_string()
             }
-            (Some(_), _, false) => {
-                "FROM ticket WITH INDEX ticket_assignee WHERE assignee = $assignee AND search_words CONTAINSALL $words AND"
-            }
-            (None, None, _) => "FROM ticket WITH INDEX ticket_queue WHERE",
             (None, Some(_), _) => {
-                "FROM ticket WITH INDEX ticket_words WHERE search_words CONTAINS $leading_word AND search_words CONTAINSALL $words AND"
+                "FROM ticket WITH INDEX ticket_words WHERE search_words CONTAINS $leading_word AND"
+                    .to_string()
             }
+            (None, None, Some(_)) => {
+                "FROM ticket WITH INDEX ticket_channel WHERE channel = $channel AND".to_string()
+            }
+            (None, None, None) => "FROM ticket WITH INDEX ticket_queue WHERE".to_string(),
         };
+        if !query.words.is_empty() {
+            scan.push_str(" search_words CONTAINSALL $words AND");
+        }
+        if query.channel.is_some() && (query.assignee.is_some() || leading_word.is_some()) {
+            scan.push_str(" channel = $channel AND");
+        }
         let statuses = query.status.statuses();
         let mut statement = String::new();
         let mut parameters = serde_json::Map::new();
@@ -367,6 +376,13 @@ impl HelpDesk for Store {
             .bind(("leading_word", leading_word.unwrap_or_default()))
             .bind(("words", query.words.clone()))
             .bind(("assignee", query.assignee.clone().unwrap_or_default()))
+            .bind((
+                "channel",
+                query
+                    .channel
+                    .map(|channel| channel.as_str())
+                    .unwrap_or_default(),
+            ))
             .bind(("limit", query.limit as i64 + 1))
             .await
             .and_then(|response| response.check())

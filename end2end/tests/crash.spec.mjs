@@ -38,6 +38,7 @@ test('a crash report full of markup files an inert ticket', async ({ page, reque
   await expect(page.locator('dl.details')).toContainText('<script>alert(2)</script>');
   await expect(page.locator('dl.details')).toContainText('<svg onload=alert(3)>');
   await expect(page.locator('dl.details')).toContainText('<b onmouseover=alert(5)>mallory</b>');
+  await expect(page.locator('dl.details dd.occurrences')).toHaveText('1');
   expect(await page.locator('main img, main script, main svg, main b').count()).toBe(0);
   await page.locator('h1').hover();
   expect(dialogs).toBe(0);

@@ -153,6 +153,10 @@ async fn main() {
             address,
             public_url: format!("http://{address}"),
             ingest_per_minute: 0,
+            spike: server::storage::SpikeRule {
+                reports: 50,
+                window: std::time::Duration::from_secs(300),
+            },
         },
     );
     tokio::spawn(server::serve::serve(

@@ -63,6 +63,15 @@ pub struct Config {
     #[arg(long, env = "HELPDESK_INGEST_PER_MINUTE", default_value_t = 6000)]
     pub ingest_per_minute: u32,
 
+    /// A spike: this many reports of one problem within `--spike-minutes` make its ticket
+    /// critical (0: never).
+    #[arg(long, env = "HELPDESK_SPIKE_REPORTS", default_value_t = 50)]
+    pub spike_reports: u64,
+
+    /// The window of a spike, in minutes.
+    #[arg(long, env = "HELPDESK_SPIKE_MINUTES", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1440))]
+    pub spike_minutes: u64,
+
     /// Mark the session cookie `Secure` (implied by an https `--public-url`).
     #[arg(long, env = "HELPDESK_SECURE_COOKIES")]
     pub secure_cookies: bool,

@@ -41,6 +41,7 @@ pub fn app_router(
     .merge(http::ingest_router(http::ingest::IngestState {
         store,
         limiter: Arc::new(ingest::rate::IngestLimiter::new(site.ingest_per_minute)),
+        spike: site.spike,
     }))
     .merge(site::router(help_desk, accounts, site))
     .route_layer(axum::middleware::from_fn_with_state(
@@ -87,6 +88,10 @@ pub async fn build(config: &Config) -> Result<axum::Router, storage::StorageErro
             address: config.address,
             public_url: config.public_url(),
             ingest_per_minute: config.ingest_per_minute,
+            spike: storage::SpikeRule {
+                reports: config.spike_reports,
+                window: std::time::Duration::from_secs(config.spike_minutes * 60),
+            },
         },
     ))
 }

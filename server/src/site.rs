@@ -19,6 +19,8 @@ pub struct SiteSettings {
     pub public_url: String,
     /// Crash reports a project may send a minute (0: no limit).
     pub ingest_per_minute: u32,
+    /// When a burst of reports makes a problem critical.
+    pub spike: crate::storage::SpikeRule,
 }
 
 /// The output name of the wasm bundle and stylesheet under `/pkg`.

@@ -525,3 +525,48 @@ async fn the_queue_filters_by_channel_and_events_page_in_order() {
         (422, Some("channel"))
     );
 }
+
+#[tokio::test]
+async fn a_spike_of_reports_makes_the_ticket_critical_once() {
+    let app = support::spawn_app_with_spike(5).await;
+    let (id, dsn) = project(&app, "Spiky").await;
+    let key = key_of(&dsn);
+    let mut event = panic_event("shop::pay");
+    event["level"] = json!("error");
+    event["exception"]["values"][0]["type"] = json!("PaymentDeclined");
+    for _ in 0..4 {
+        let (status, _) = post_envelope(&app, id, Some(&key), envelope(&event), None).await;
+        assert_eq!(status, 200);
+    }
+    let reference = crash_tickets(&app).await[0]["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, before) = app.get(&format!("/api/v1/tickets/{reference}")).await;
+    assert_eq!(before["urgency"], "medium");
+    for _ in 0..3 {
+        let (status, _) = post_envelope(&app, id, Some(&key), envelope(&event), None).await;
+        assert_eq!(status, 200);
+    }
+    let (_, after) = app.get(&format!("/api/v1/tickets/{reference}")).await;
+    assert_eq!(after["urgency"], "critical");
+    assert_eq!(after["occurrences"], 7);
+    let raises: Vec<&Value> = after["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["kind"] == "urgency_change")
+        .collect();
+    assert_eq!(raises.len(), 1, "said once: {raises:?}");
+    assert_eq!(raises[0]["author"], "crash reporter");
+    assert_eq!(raises[0]["to"], "critical");
+    assert!(
+        raises[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("5 reports within 5 minutes")
+    );
+    // Critical tickets lead the queue.
+    let (_, queue) = app.get("/api/v1/tickets").await;
+    assert_eq!(support::references(&queue)[0], reference);
+}

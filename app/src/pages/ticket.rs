@@ -145,6 +145,20 @@ fn Details(ticket: Ticket) -> impl IntoView {
                 <dt>"Resolution"</dt>
                 <dd class="text resolution">{resolution}</dd>
             })}
+            {ticket.crash.map(|crash| view! {
+                <dt>"Occurrences"</dt>
+                <dd class="occurrences">{crash.occurrences}</dd>
+                <dt>"First seen"</dt>
+                <dd>{timestamp(crash.first_seen)}</dd>
+                <dt>"Last seen"</dt>
+                <dd>{timestamp(crash.last_seen)}</dd>
+                <dt>"Releases"</dt>
+                <dd>{if crash.releases.is_empty() { "none reported".to_string() } else { crash.releases.join(", ") }}</dd>
+                <dt>"Environments"</dt>
+                <dd>{if crash.environments.is_empty() { "none reported".to_string() } else { crash.environments.join(", ") }}</dd>
+                <dt>"Project"</dt>
+                <dd><a href="/projects">{format!("#{}", crash.project)}</a></dd>
+            })}
         </dl>
     }
 }

@@ -34,6 +34,8 @@ pub struct IngestState {
     pub store: Store,
     /// Per-project rate limits.
     pub limiter: std::sync::Arc<crate::ingest::rate::IngestLimiter>,
+    /// When a burst of reports makes a problem critical.
+    pub spike: crate::storage::SpikeRule,
 }
 
 /// A project over its rate: 429 with the wait in both the standard and Sentry's header.
@@ -137,7 +139,7 @@ async fn authenticate(
 
 /// Groups and stores one event; answers with its id.
 async fn ingest_event(
-    store: &Store,
+    state: &IngestState,
     project: u64,
     project_name: &str,
     payload: &[u8],
@@ -196,8 +198,9 @@ async fn ingest_event(
         deployment: event.environment.clone(),
         payload: String::from_utf8_lossy(payload).into_owned(),
     };
-    store
-        .record_crash(&report)
+    state
+        .store
+        .record_crash(&report, state.spike)
         .await
         .map_err(|error| ApiError::from(app::service::HelpDeskError::from(error)))?;
     Ok(event_id)
@@ -287,8 +290,7 @@ pub async fn envelope(
     let fallback_id = parsed.header.event_id.as_deref();
     match parsed.event_payload() {
         Some(payload) => {
-            let id =
-                ingest_event(&state.store, project, &project_name, payload, fallback_id).await?;
+            let id = ingest_event(&state, project, &project_name, payload, fallback_id).await?;
             Ok(accepted(&id))
         }
         // Sessions, client reports, transactions and the like: accepted, not kept.
@@ -324,7 +326,7 @@ pub async fn store(
     if let Err(wait) = state.limiter.admit(project) {
         return Ok(throttled(wait));
     }
-    let id = ingest_event(&state.store, project, &project_name, &body, None).await?;
+    let id = ingest_event(&state, project, &project_name, &body, None).await?;
     Ok(accepted(&id))
 }
 

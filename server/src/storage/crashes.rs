@@ -108,7 +108,9 @@ LET $ticket = (UPDATE ONLY type::record('ticket', $number) SET
     occurrences = (occurrences OR 0) + 1,
     last_seen = <datetime>$now,
     releases = array::union(releases OR [], $releases),
-    environments = array::union(environments OR [], $environments)
+    environments = array::union(environments OR [], $environments),
+    spike_window_count = IF spike_window_start = NONE OR spike_window_start < <datetime>$window_floor THEN 1 ELSE (spike_window_count OR 0) + 1 END,
+    spike_window_start = IF spike_window_start = NONE OR spike_window_start < <datetime>$window_floor THEN <datetime>$now ELSE spike_window_start END
     RETURN AFTER);
 IF $ticket.occurrences <= $kept {
     CREATE type::record('crash_event', [$number, $ticket.occurrences]) CONTENT {
@@ -119,9 +121,41 @@ IF $ticket.occurrences <= $kept {
         payload: $report.payload
     };
 };
-RETURN $ticket.occurrences;
+RETURN $ticket.spike_window_count;
 COMMIT TRANSACTION;
 "#;
+
+const SPIKE: &str = r#"
+BEGIN TRANSACTION;
+LET $updated = (UPDATE type::record('ticket', $number) SET
+    urgency = 'critical',
+    queue_key = $queue_key,
+    revision = revision + 1,
+    entry_count = entry_count + 1,
+    updated_at = <datetime>$now
+    WHERE revision = $revision RETURN AFTER);
+IF array::len($updated) = 0 { THROW 'stale revision: the ticket changed since it was read' };
+CREATE type::record('entry', [$number, $position]) CONTENT {
+    ticket_number: $number,
+    position: $position,
+    kind: 'urgency_change',
+    author: 'crash reporter',
+    body: $body,
+    change_from: $from,
+    change_to: 'critical',
+    created_at: <datetime>$now
+};
+COMMIT TRANSACTION;
+"#;
+
+/// When a burst of reports makes a problem critical: `reports` within `window` (0 reports: never).
+#[derive(Clone, Copy, Debug)]
+pub struct SpikeRule {
+    /// How many reports.
+    pub reports: u64,
+    /// Within how long.
+    pub window: std::time::Duration,
+}
 
 const REGRESSION: &str = r#"
 BEGIN TRANSACTION;
@@ -164,7 +198,11 @@ impl Store {
     /// Stores one report: a new ticket for a new problem, an occurrence of its ticket otherwise,
     /// and a regression (the ticket back to verified, said on its timeline) when that ticket was
     /// resolved or closed.
-    pub async fn record_crash(&self, report: &CrashReport) -> Result<CrashOutcome, StorageError> {
+    pub async fn record_crash(
+        &self,
+        report: &CrashReport,
+        spike: SpikeRule,
+    ) -> Result<CrashOutcome, StorageError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -173,7 +211,7 @@ impl Store {
                 .await?
             {
                 Some(number) => self
-                    .count_occurrence(number, report)
+                    .count_occurrence(number, report, spike)
                     .await
                     .map(|()| (number, false)),
                 None => self.open_problem(report).await.map(|number| (number, true)),
@@ -258,6 +296,7 @@ impl Store {
         &self,
         number: u64,
         report: &CrashReport,
+        spike: SpikeRule,
     ) -> Result<(), surrealdb::Error> {
         let reference = TicketRef::from_number(number)
             .ok_or_else(|| surrealdb::Error::internal(format!("crash ticket number {number}")))?;
@@ -266,7 +305,11 @@ impl Store {
             .await
             .map_err(|error| surrealdb::Error::internal(error.to_string()))?;
         if !matches!(ticket.status, Status::Resolved | Status::Closed) {
-            return self.add_occurrence(number, report).await;
+            let in_window = self.add_occurrence(number, report, spike).await?;
+            if spike.reports > 0 && in_window == spike.reports {
+                self.raise_for_spike(reference, spike).await?;
+            }
+            return Ok(());
         }
         let now = OffsetDateTime::now_utc();
         let created_at = super::records::parse_time(&ticket.created_at)
@@ -305,16 +348,82 @@ impl Store {
         Ok(())
     }
 
+    /// Makes a ticket critical after a spike of reports, saying so on its timeline (once: a
+    /// ticket that is already critical stays as it is).
+    async fn raise_for_spike(
+        &self,
+        reference: TicketRef,
+        spike: SpikeRule,
+    ) -> Result<(), surrealdb::Error> {
+        let internal = |error: String| surrealdb::Error::internal(error);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let ticket = self
+                .load(reference)
+                .await
+                .map_err(|error| internal(error.to_string()))?;
+            if ticket.urgency == Urgency::Critical {
+                return Ok(());
+            }
+            let created_at = super::records::parse_time(&ticket.created_at)
+                .map_err(|error| internal(error.to_string()))?;
+            let minutes = spike.window.as_secs().div_ceil(60);
+            let result = self
+                .db()
+                .query(SPIKE)
+                .bind(("number", reference.number() as i64))
+                .bind(("revision", ticket.revision as i64))
+                .bind(("position", ticket.entry_count as i64))
+                .bind((
+                    "queue_key",
+                    app::queue::queue_key(
+                        ticket.status,
+                        Urgency::Critical,
+                        created_at,
+                        reference.number(),
+                    ),
+                ))
+                .bind(("from", ticket.urgency.as_str()))
+                .bind((
+                    "body",
+                    format!(
+                        "A spike: {} reports within {minutes} minutes",
+                        spike.reports
+                    ),
+                ))
+                .bind(("now", format_time(OffsetDateTime::now_utc())))
+                .await
+                .and_then(transaction_outcome);
+            match result {
+                Ok(_) => return Ok(()),
+                Err(error)
+                    if (is_conflict(&error) || error.message().contains("stale revision"))
+                        && attempt < MAX_ATTEMPTS =>
+                {
+                    back_off(attempt).await
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Counts a report; answers how many reports the current spike window holds.
     async fn add_occurrence(
         &self,
         number: u64,
         report: &CrashReport,
-    ) -> Result<(), surrealdb::Error> {
-        self.db()
+        spike: SpikeRule,
+    ) -> Result<u64, surrealdb::Error> {
+        let now = OffsetDateTime::now_utc();
+        let window = time::Duration::try_from(spike.window).unwrap_or(time::Duration::MINUTE);
+        let mut response = self
+            .db()
             .query(NEW_OCCURRENCE)
+            .bind(("window_floor", format_time(now - window)))
             .bind(("number", number as i64))
             .bind(("report", serde_json::to_value(report).unwrap_or_default()))
-            .bind(("now", format_time(OffsetDateTime::now_utc())))
+            .bind(("now", format_time(now)))
             .bind(("kept", KEPT_EVENTS_PER_TICKET as i64))
             .bind((
                 "releases",
@@ -326,7 +435,9 @@ impl Store {
             ))
             .await
             .and_then(transaction_outcome)?;
-        Ok(())
+        let index = super::returned_statement(&response);
+        let in_window: Option<i64> = response.take(index)?;
+        Ok(in_window.unwrap_or(0).max(0) as u64)
     }
 
     /// A project's number, if `public_key` is its key (compared in constant time).

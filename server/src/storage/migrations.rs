@@ -177,6 +177,15 @@ DEFINE INDEX OVERWRITE crash_event_order ON crash_event FIELDS ticket_number, se
 "#,
         data: None,
     },
+    Migration {
+        version: 8,
+        name: "spike windows of crash tickets",
+        statements: r#"
+DEFINE FIELD OVERWRITE spike_window_start ON ticket TYPE option<datetime>;
+DEFINE FIELD OVERWRITE spike_window_count ON ticket TYPE option<int>;
+"#,
+        data: None,
+    },
 ];
 
 /// Applies every migration newer than the database's version.

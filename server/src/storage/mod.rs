@@ -19,7 +19,7 @@ use surrealdb::engine::any::Any;
 use surrealdb::opt::auth::Root;
 
 pub use accounts::{AgentRecord, CredentialRecord};
-pub use crashes::{CrashOutcome, CrashReport, KEPT_EVENTS_PER_TICKET, StoredEvent};
+pub use crashes::{CrashOutcome, CrashReport, KEPT_EVENTS_PER_TICKET, SpikeRule, StoredEvent};
 pub use migrations::MIGRATIONS;
 pub use projects::ProjectRecord;
 pub use records::parse_time;

@@ -44,15 +44,20 @@ pub async fn spawn_app() -> TestApp {
 
 /// The same, with these session settings.
 pub async fn spawn_app_with(auth_settings: AuthSettings) -> TestApp {
-    spawn(auth_settings, 0).await
+    spawn(auth_settings, 0, 50).await
 }
 
 /// The same, with a limit on crash reports per project and minute.
 pub async fn spawn_app_with_ingest_limit(per_minute: u32) -> TestApp {
-    spawn(AuthSettings::default(), per_minute).await
+    spawn(AuthSettings::default(), per_minute, 50).await
 }
 
-async fn spawn(auth_settings: AuthSettings, ingest_per_minute: u32) -> TestApp {
+/// The same, with this many reports in five minutes making a spike.
+pub async fn spawn_app_with_spike(reports: u64) -> TestApp {
+    spawn(AuthSettings::default(), 0, reports).await
+}
+
+async fn spawn(auth_settings: AuthSettings, ingest_per_minute: u32, spike_reports: u64) -> TestApp {
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
         .with_env_filter("warn")
@@ -100,6 +105,10 @@ async fn spawn(auth_settings: AuthSettings, ingest_per_minute: u32) -> TestApp {
             address,
             public_url: format!("http://{address}"),
             ingest_per_minute,
+            spike: server::storage::SpikeRule {
+                reports: spike_reports,
+                window: std::time::Duration::from_secs(300),
+            },
         },
     );
     tokio::spawn(server::serve::serve(

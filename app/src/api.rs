@@ -271,15 +271,20 @@ pub async fn change_status(
     reference: String,
     to: String,
     resolution: Option<String>,
+    release: Option<String>,
 ) -> Result<Ticket, ServerFnError> {
     use crate::requests::{FieldError, TransitionRequest};
     let reference = backend::reference(&reference)?;
     let to = to.parse().map_err(|error: crate::model::UnknownValue| {
         backend::failure(FieldError::new("to", error.to_string()))
     })?;
-    let transition = TransitionRequest { to, resolution }
-        .parse(&backend::principal()?.author())
-        .map_err(backend::failure)?;
+    let transition = TransitionRequest {
+        to,
+        resolution,
+        release: backend::given(release),
+    }
+    .parse(&backend::principal()?.author())
+    .map_err(backend::failure)?;
     backend::help_desk()?
         .transition(reference, transition)
         .await

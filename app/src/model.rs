@@ -322,6 +322,9 @@ pub struct Ticket {
     pub assignee: Option<String>,
     /// How it was resolved, once it is.
     pub resolution: Option<String>,
+    /// The release that contains the fix, if the resolution named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_in_release: Option<String>,
     /// When it was entered.
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]

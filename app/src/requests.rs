@@ -313,6 +313,10 @@ pub struct TransitionRequest {
     pub to: Status,
     /// Required when moving to `resolved`.
     pub resolution: Option<String>,
+    /// When moving to `resolved`, optionally: the release that contains the fix. A crash report
+    /// from an older release then counts on the ticket without reopening it.
+    #[serde(default)]
+    pub release: Option<String>,
 }
 
 /// A checked transition request.
@@ -322,6 +326,8 @@ pub struct TransitionDraft {
     pub to: Status,
     /// Trimmed resolution text, if any was given.
     pub resolution: Option<String>,
+    /// The release with the fix, for a resolution.
+    pub release: Option<String>,
     /// Who made the change.
     pub author: String,
 }
@@ -334,9 +340,21 @@ impl TransitionRequest {
             .map(|text| checked_text("resolution", &text, MAX_TEXT_CHARS, false))
             .transpose()?
             .filter(|text| !text.is_empty());
+        let release = self
+            .release
+            .map(|text| checked_text("release", &text, MAX_SHORT_CHARS, false))
+            .transpose()?
+            .filter(|text| !text.is_empty());
+        if release.is_some() && self.to != Status::Resolved {
+            return Err(FieldError::new(
+                "release",
+                "only a resolution names a release",
+            ));
+        }
         Ok(TransitionDraft {
             to: self.to,
             resolution,
+            release,
             author: author.to_string(),
         })
     }

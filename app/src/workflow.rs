@@ -124,6 +124,7 @@ mod tests {
             manner: "after the nightly update".into(),
             assignee: None,
             resolution: None,
+            resolved_in_release: None,
             created_at: datetime!(2026-11-28 09:00 UTC),
             updated_at: datetime!(2026-11-28 09:00 UTC),
             crash: None,

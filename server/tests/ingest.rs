@@ -570,3 +570,60 @@ async fn a_spike_of_reports_makes_the_ticket_critical_once() {
     let (_, queue) = app.get("/api/v1/tickets").await;
     assert_eq!(support::references(&queue)[0], reference);
 }
+
+#[tokio::test]
+async fn a_ticket_resolved_in_a_release_ignores_reports_from_older_releases() {
+    let app = spawn_app().await;
+    let (id, dsn) = project(&app, "Releases").await;
+    let key = key_of(&dsn);
+    let report = |release: &'static str| {
+        let app = &app;
+        let key = key.clone();
+        async move {
+            let mut event = panic_event("shop::invoice");
+            event["release"] = json!(release);
+            let (status, _) = post_envelope(app, id, Some(&key), envelope(&event), None).await;
+            assert_eq!(status, 200);
+        }
+    };
+    report("shop@2.0.3").await;
+    let reference = crash_tickets(&app).await[0]["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = app
+        .transition(
+            &reference,
+            json!({ "to": "verified", "release": "shop@2.1.0" }),
+        )
+        .await;
+    assert_eq!(status, 422, "only a resolution names a release: {body}");
+    assert_eq!(body["error"]["field"], "release");
+    for step in [
+        json!({ "to": "verified" }),
+        json!({ "to": "in_progress" }),
+        json!({ "to": "resolved", "resolution": "Invoice totals rounded", "release": "shop@2.1.0" }),
+    ] {
+        let (status, body) = app.transition(&reference, step).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (_, resolved) = app.get(&format!("/api/v1/tickets/{reference}")).await;
+    assert_eq!(resolved["resolved_in_release"], "shop@2.1.0");
+
+    // Machines still on the old release keep crashing: counted, not reopened.
+    report("shop@2.0.9").await;
+    let (_, still) = app.get(&format!("/api/v1/tickets/{reference}")).await;
+    assert_eq!(still["status"], "resolved");
+    assert_eq!(still["occurrences"], 2);
+
+    // The fixed release crashing is a regression.
+    report("shop@2.1.0").await;
+    let (_, reopened) = app.get(&format!("/api/v1/tickets/{reference}")).await;
+    assert_eq!(reopened["status"], "verified");
+    assert_eq!(reopened["occurrences"], 3);
+    assert!(reopened["resolved_in_release"].is_null());
+    assert_eq!(
+        reopened["releases"],
+        json!(["shop@2.0.3", "shop@2.0.9", "shop@2.1.0"])
+    );
+}

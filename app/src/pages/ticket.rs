@@ -145,6 +145,10 @@ fn Details(ticket: Ticket) -> impl IntoView {
                 <dt>"Resolution"</dt>
                 <dd class="text resolution">{resolution}</dd>
             })}
+            {ticket.resolved_in_release.map(|release| view! {
+                <dt>"Fixed in"</dt>
+                <dd>{release}</dd>
+            })}
             {ticket.crash.map(|crash| view! {
                 <dt>"Occurrences"</dt>
                 <dd class="occurrences">{crash.occurrences}</dd>
@@ -329,6 +333,7 @@ fn StatusActions(ticket: Ticket, actions: Actions) -> impl IntoView {
             <input type="hidden" name="reference" value=reference />
             <input type="hidden" name="to" value="resolved" />
             <textarea name="resolution" rows="3" required placeholder="What fixed it"></textarea>
+            <input name="release" placeholder="Fixed in release (optional)" aria-label="Fixed in release" />
             <button type="submit" class="primary" data-to="resolved">"Resolve"</button>
         </ActionForm>
     });

@@ -10,3 +10,4 @@ pub mod envelope;
 pub mod event;
 pub mod grouping;
 pub mod rate;
+pub mod release;

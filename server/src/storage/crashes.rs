@@ -163,6 +163,7 @@ LET $updated = (UPDATE type::record('ticket', $number) SET
     status = 'verified',
     queue_key = $queue_key,
     resolution = NONE,
+    resolved_in_release = NONE,
     occurrences = (occurrences OR 0) + 1,
     last_seen = <datetime>$now,
     releases = array::union(releases OR [], $releases),
@@ -304,7 +305,13 @@ impl Store {
             .load(reference)
             .await
             .map_err(|error| surrealdb::Error::internal(error.to_string()))?;
-        if !matches!(ticket.status, Status::Resolved | Status::Closed) {
+        // Resolved in release X: a report from an older release is the old bug, not a
+        // regression; it is counted and the ticket stays resolved.
+        let from_before_the_fix = match (&ticket.resolved_in_release, &report.release) {
+            (Some(fixed), Some(release)) => crate::ingest::release::is_older(release, fixed),
+            _ => false,
+        };
+        if !matches!(ticket.status, Status::Resolved | Status::Closed) || from_before_the_fix {
             let in_window = self.add_occurrence(number, report, spike).await?;
             if spike.reports > 0 && in_window == spike.reports {
                 self.raise_for_spike(reference, spike).await?;

@@ -292,6 +292,7 @@ fn created(
         manner: draft.manner,
         assignee: None,
         resolution: None,
+        resolved_in_release: None,
         created_at,
         updated_at: created_at,
         crash: None,

@@ -186,6 +186,14 @@ DEFINE FIELD OVERWRITE spike_window_count ON ticket TYPE option<int>;
 "#,
         data: None,
     },
+    Migration {
+        version: 9,
+        name: "the release a resolution names",
+        statements: r#"
+DEFINE FIELD OVERWRITE resolved_in_release ON ticket TYPE option<string>;
+"#,
+        data: None,
+    },
 ];
 
 /// Applies every migration newer than the database's version.

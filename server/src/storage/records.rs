@@ -28,6 +28,8 @@ pub struct TicketRecord {
     pub assignee: Option<String>,
     #[serde(default)]
     pub resolution: Option<String>,
+    #[serde(default)]
+    pub resolved_in_release: Option<String>,
     pub queue_key: String,
     pub revision: u64,
     pub entry_count: u64,
@@ -132,6 +134,7 @@ impl TicketRecord {
             manner: self.manner,
             assignee: self.assignee,
             resolution: self.resolution,
+            resolved_in_release: self.resolved_in_release,
         })
     }
 }

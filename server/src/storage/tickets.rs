@@ -482,13 +482,27 @@ impl HelpDesk for Store {
             let body = match (draft.to, &draft.resolution) {
                 (Status::Resolved, Some(resolution)) => {
                     change.set("resolution = $resolution", "resolution", resolution);
-                    resolution.clone()
+                    match &draft.release {
+                        Some(release) => {
+                            change.set(
+                                "resolved_in_release = $resolved_in_release",
+                                "resolved_in_release",
+                                release,
+                            );
+                            format!("{resolution} (fixed in {release})")
+                        }
+                        None => {
+                            change.assignments.push("resolved_in_release = NONE");
+                            resolution.clone()
+                        }
+                    }
                 }
                 (_, note) => {
                     if matches!(ticket.status, Status::Resolved | Status::Closed)
                         && draft.to != Status::Closed
                     {
                         change.assignments.push("resolution = NONE");
+                        change.assignments.push("resolved_in_release = NONE");
                     }
                     note.clone().unwrap_or_default()
                 }

@@ -545,3 +545,16 @@ pub async fn create_project(name: String) -> Result<crate::projects::Project, Se
         .await
         .map_err(backend::failure)
 }
+
+/// The most recent stored report of a crash ticket.
+#[server(prefix = "/rpc", endpoint = "latest_crash_event")]
+pub async fn latest_crash_event(
+    reference: String,
+) -> Result<Option<crate::crash::StoredCrashEvent>, ServerFnError> {
+    backend::principal()?;
+    let reference = backend::reference(&reference)?;
+    backend::help_desk()?
+        .latest_crash_event(reference)
+        .await
+        .map_err(backend::failure)
+}

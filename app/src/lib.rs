@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod api;
 pub mod components;
+pub mod crash;
 pub mod format;
 pub mod model;
 pub mod pages;

@@ -88,6 +88,18 @@ pub trait HelpDesk: Send + Sync + 'static {
         name: String,
         dsn_base: &str,
     ) -> Result<crate::projects::Project, HelpDeskError>;
+    /// A crash ticket's stored reports after `after` (a sequence number), oldest first.
+    async fn crash_events(
+        &self,
+        reference: TicketRef,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<crate::crash::StoredCrashEvent>, HelpDeskError>;
+    /// The most recent stored report of a crash ticket, if any.
+    async fn latest_crash_event(
+        &self,
+        reference: TicketRef,
+    ) -> Result<Option<crate::crash::StoredCrashEvent>, HelpDeskError>;
     /// Every project, oldest first.
     async fn projects(
         &self,

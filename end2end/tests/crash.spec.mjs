@@ -20,10 +20,13 @@ test('a crash report full of markup files an inert ticket', async ({ page, reque
       type: '<img src=x onerror="alert(1)">',
       value: '<script>alert(2)</script>',
       stacktrace: { frames: [
+        { function: 'core::panicking::panic', in_app: false },
         { function: '<svg onload=alert(3)>', filename: 'javascript:alert(4)', lineno: 1, in_app: true },
       ] },
     }] },
     user: { email: '<b onmouseover=alert(5)>mallory</b>' },
+    tags: { region: '<i>eu</i>' },
+    breadcrumbs: { values: [{ category: 'http', message: 'GET /<u>cart</u>' }] },
   };
   const body = `{}\n{"type":"event"}\n${JSON.stringify(event)}\n`;
   const sent = await request.post(`/api/${project.id}/envelope/?sentry_key=${key}`, { data: body });
@@ -39,7 +42,13 @@ test('a crash report full of markup files an inert ticket', async ({ page, reque
   await expect(page.locator('dl.details')).toContainText('<svg onload=alert(3)>');
   await expect(page.locator('dl.details')).toContainText('<b onmouseover=alert(5)>mallory</b>');
   await expect(page.locator('dl.details dd.occurrences')).toHaveText('1');
-  expect(await page.locator('main img, main script, main svg, main b').count()).toBe(0);
+  // The crash report itself: the chain, the application's frame first-class, library frames folded.
+  await expect(page.locator('.error-chain')).toContainText('<script>alert(2)</script>');
+  await expect(page.locator('.stack-trace .frame.in-app')).toContainText('<svg onload=alert(3)> javascript:alert(4):1');
+  await expect(page.locator('.stack-trace .frame.library summary')).toHaveText('1 library frame');
+  await expect(page.locator('.crash-facts')).toContainText('<i>eu</i>');
+  await expect(page.locator('.breadcrumbs')).toContainText('GET /<u>cart</u>');
+  expect(await page.locator('main img, main script, main svg, main b, main i, main u, main a[href^="javascript"]').count()).toBe(0);
   await page.locator('h1').hover();
   expect(dialogs).toBe(0);
   expect(errors).toEqual([]);

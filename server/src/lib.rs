@@ -36,7 +36,6 @@ pub fn app_router(
         help_desk: help_desk.clone(),
         accounts: accounts.clone(),
         public_url: site.public_url.clone().into(),
-        store: store.clone(),
     })
     .merge(http::ingest_router(http::ingest::IngestState {
         store,

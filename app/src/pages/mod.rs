@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod agents;
+pub mod crash_report;
 pub mod login;
 pub mod new_ticket;
 pub mod projects;

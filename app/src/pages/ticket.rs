@@ -95,6 +95,9 @@ fn TicketView(detail: TicketDetail, actions: Actions, can_work: bool) -> impl In
             <div class="ticket-body">
                 <div class="ticket-main">
                     <Details ticket=ticket.clone() />
+                    {ticket.crash.is_some().then(|| view! {
+                        <super::crash_report::CrashReport reference=reference.clone() />
+                    })}
                     {can_work.then(|| view! { <EntryForm reference=reference.clone() actions /> })}
                     <Timeline entries />
                 </div>

@@ -94,6 +94,7 @@ pub const RULES: &[Rule] = &[
     rule(Method::POST, "/rpc/signed_in_agent", Access::Public),
     rule(Method::POST, "/rpc/queue_page", VIEWER),
     rule(Method::POST, "/rpc/load_ticket", VIEWER),
+    rule(Method::POST, "/rpc/latest_crash_event", VIEWER),
     rule(Method::POST, "/rpc/create_ticket", AGENT),
     rule(Method::POST, "/rpc/add_entry", AGENT),
     rule(Method::POST, "/rpc/change_status", AGENT),

@@ -11,9 +11,9 @@ use super::error::ApiError;
 use crate::ingest::body::{self, BodyError};
 use crate::ingest::dsn::{Dsn, key_from_auth_header, key_from_query};
 use crate::ingest::envelope::{self, EnvelopeLimits};
-use crate::ingest::event::{CrashEvent, EventError};
 use crate::ingest::grouping::group;
 use crate::storage::{CrashReport, Store};
+use app::crash::{CrashEvent, EventError};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -385,8 +385,6 @@ pub async fn events(
         ))
     };
     let reference: app::model::TicketRef = reference.parse().map_err(|_| not_found())?;
-    // The ticket must exist (crash or not: a ticket of another channel has no events).
-    state.help_desk.ticket(reference).await?;
     let bad = |field: &str, message: &str| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -409,10 +407,9 @@ pub async fn events(
             .map_err(|_| bad("cursor", "is not a cursor this server gave out"))?,
     };
     let mut stored = state
-        .store
-        .crash_events(reference.number(), after, limit + 1)
-        .await
-        .map_err(|error| ApiError::from(app::service::HelpDeskError::from(error)))?;
+        .help_desk
+        .crash_events(reference, after, limit + 1)
+        .await?;
     let next_cursor = if stored.len() > limit {
         stored.truncate(limit);
         stored.last().map(|event| event.sequence.to_string())
@@ -425,7 +422,7 @@ pub async fn events(
             sequence: event.sequence,
             event_id: event.event_id,
             received_at: event.received_at,
-            event: serde_json::from_str(&event.payload).unwrap_or(serde_json::Value::Null),
+            event: event.event,
         })
         .collect();
     Ok(Json(CrashEventPage { items, next_cursor }))

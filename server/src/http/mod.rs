@@ -31,8 +31,6 @@ pub struct ApiState {
     pub accounts: SharedAccounts,
     /// Where clients reach the server, for DSNs.
     pub public_url: std::sync::Arc<str>,
-    /// The storage itself, for what the help-desk trait does not cover (stored crash events).
-    pub store: crate::storage::Store,
 }
 
 /// The crash-report ingestion endpoints, with their own body limit (the compressed maximum).

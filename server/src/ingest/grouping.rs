@@ -10,7 +10,7 @@
 //!
 //! The parts are hashed, so a fingerprint is a fixed-size key whatever the event.
 
-use super::event::{CrashEvent, Exception, Frame, Level};
+use app::crash::{CrashEvent, Exception, Frame, Level};
 use app::model::Urgency;
 use sha2::{Digest, Sha256};
 
@@ -230,7 +230,7 @@ fn urgency(event: &CrashEvent) -> Urgency {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::event::Message;
+    use app::crash::Message;
 
     fn frame(function: &str, line: u64, in_app: bool) -> Frame {
         Frame {
@@ -259,6 +259,7 @@ mod tests {
             environment: None,
             user: None,
             tags: Vec::new(),
+            breadcrumbs: Vec::new(),
         }
     }
 

@@ -486,7 +486,7 @@ pub struct StoredEvent {
 
 impl Store {
     /// A page of a ticket's stored events, oldest first, after `after` (a sequence number).
-    pub async fn crash_events(
+    pub async fn stored_crash_events(
         &self,
         number: u64,
         after: u64,
@@ -502,5 +502,34 @@ impl Store {
             .check()?;
         let rows: Vec<serde_json::Value> = response.take(0)?;
         super::records::decode(rows)
+    }
+}
+
+impl Store {
+    /// The most recent stored event of a ticket.
+    pub async fn latest_stored_crash_event(
+        &self,
+        number: u64,
+    ) -> Result<Option<StoredEvent>, StorageError> {
+        let mut response = self
+            .db()
+            .query("SELECT sequence, event_id, received_at, payload FROM crash_event WHERE ticket_number = $number ORDER BY sequence DESC LIMIT 1")
+            .bind(("number", number as i64))
+            .await?
+            .check()?;
+        let rows: Vec<serde_json::Value> = response.take(0)?;
+        Ok(super::records::decode(rows)?.pop())
+    }
+}
+
+impl StoredEvent {
+    /// The wire form, with the payload parsed (`null` if it no longer parses).
+    pub fn into_wire(self) -> app::crash::StoredCrashEvent {
+        app::crash::StoredCrashEvent {
+            sequence: self.sequence,
+            event_id: self.event_id,
+            received_at: self.received_at,
+            event: serde_json::from_str(&self.payload).unwrap_or(serde_json::Value::Null),
+        }
     }
 }

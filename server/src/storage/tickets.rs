@@ -540,6 +540,32 @@ impl HelpDesk for Store {
             .collect()
     }
 
+    async fn crash_events(
+        &self,
+        reference: TicketRef,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<app::crash::StoredCrashEvent>, HelpDeskError> {
+        self.load(reference).await?;
+        Ok(self
+            .stored_crash_events(reference.number(), after, limit)
+            .await?
+            .into_iter()
+            .map(super::StoredEvent::into_wire)
+            .collect())
+    }
+
+    async fn latest_crash_event(
+        &self,
+        reference: TicketRef,
+    ) -> Result<Option<app::crash::StoredCrashEvent>, HelpDeskError> {
+        self.load(reference).await?;
+        Ok(self
+            .latest_stored_crash_event(reference.number())
+            .await?
+            .map(super::StoredEvent::into_wire))
+    }
+
     async fn ready(&self) -> Result<(), HelpDeskError> {
         self.db()
             .query("RETURN 1")

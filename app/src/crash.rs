@@ -1,4 +1,5 @@
-//! A Sentry event payload, read leniently into what grouping and the dashboard use.
+//! A crash report (a Sentry event payload), read leniently into what grouping and the dashboard
+//! use. Shared by the server, which groups reports, and the dashboard, which shows them.
 //!
 //! SDKs in every language send slightly different shapes (`exception` as an object with `values`
 //! or as a bare list, `message` as a string or an object, `tags` as a map or as pairs), so the
@@ -6,7 +7,21 @@
 //! ignored rather than failing the event. Only a payload that is not a JSON object, or one over the
 //! limits, is refused.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+/// A crash report as stored with its ticket.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredCrashEvent {
+    /// Its place among the ticket's reports, from 1.
+    pub sequence: u64,
+    /// The client's event id.
+    pub event_id: String,
+    /// When it arrived (RFC 3339).
+    pub received_at: String,
+    /// The event as the client sent it.
+    pub event: Value,
+}
 
 /// The most frames one stack trace may have.
 pub const MAX_FRAMES: usize = 500;
@@ -100,7 +115,25 @@ pub struct CrashEvent {
     pub user: Option<String>,
     /// Tags: a map's in key order, pairs in the order sent.
     pub tags: Vec<(String, String)>,
+    /// What happened just before, oldest first.
+    pub breadcrumbs: Vec<Breadcrumb>,
 }
+
+/// One thing that happened before the crash.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Breadcrumb {
+    /// When (as the client sent it).
+    pub timestamp: Option<String>,
+    /// Its kind (`http`, `query`, `navigation`, a log target).
+    pub category: Option<String>,
+    /// What happened.
+    pub message: Option<String>,
+    /// How severe.
+    pub level: Option<String>,
+}
+
+/// The most breadcrumbs kept from one report.
+pub const MAX_BREADCRUMBS: usize = 100;
 
 /// Why an event payload was refused.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -206,6 +239,11 @@ impl CrashEvent {
     pub fn from_json(payload: &[u8]) -> Result<CrashEvent, EventError> {
         let event: Value = serde_json::from_slice(payload)
             .map_err(|error| EventError::NotAnObject(error.to_string()))?;
+        CrashEvent::from_value(&event)
+    }
+
+    /// Reads an event already parsed as JSON.
+    pub fn from_value(event: &Value) -> Result<CrashEvent, EventError> {
         if !event.is_object() {
             return Err(EventError::NotAnObject("not an object".into()));
         }
@@ -250,13 +288,26 @@ impl CrashEvent {
                 .map(|level| Level::parse(&level))
                 .unwrap_or(Level::Error),
             platform: text(event.get("platform")),
-            message: message(&event),
+            message: message(event),
             exceptions,
             fingerprint,
             release: text(event.get("release")),
             environment: text(event.get("environment")),
             user,
             tags: tags(event.get("tags")),
+            breadcrumbs: values(event.get("breadcrumbs"))
+                .iter()
+                .rev()
+                .take(MAX_BREADCRUMBS)
+                .rev()
+                .filter(|crumb| crumb.is_object())
+                .map(|crumb| Breadcrumb {
+                    timestamp: text(crumb.get("timestamp")),
+                    category: text(crumb.get("category")).or_else(|| text(crumb.get("type"))),
+                    message: text(crumb.get("message")),
+                    level: text(crumb.get("level")),
+                })
+                .collect(),
         })
     }
 

@@ -44,9 +44,41 @@ impl NewProject {
     }
 }
 
+/// How to point the official Sentry SDKs at a DSN: (language, code).
+pub fn sdk_snippets(dsn: &str) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "Python",
+            format!("import sentry_sdk\nsentry_sdk.init(dsn=\"{dsn}\")"),
+        ),
+        (
+            "JavaScript (Node)",
+            format!(
+                "const Sentry = require(\"@sentry/node\");\nSentry.init({{ dsn: \"{dsn}\" }});"
+            ),
+        ),
+        (
+            "Go",
+            format!("sentry.Init(sentry.ClientOptions{{Dsn: \"{dsn}\"}})"),
+        ),
+        (
+            "Rust (sentry crate)",
+            format!("let _guard = sentry::init(\"{dsn}\");"),
+        ),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_snippet_names_the_dsn() {
+        let dsn = "http://0123456789abcdef0123456789abcdef@127.0.0.1:3000/7";
+        for (_, code) in sdk_snippets(dsn) {
+            assert!(code.contains(dsn), "{code}");
+        }
+    }
 
     #[test]
     fn project_names_are_trimmed_and_required() {

@@ -15,6 +15,9 @@ test('an admin creates a project and sees the DSN its reporter will use', async 
   const row = page.locator('table.project-list tr', { hasText: name });
   await expect(row).toBeVisible();
   await expect(row.locator('code.dsn')).toHaveText(/^http:\/\/[0-9a-f]{32}@127\.0\.0\.1:\d+\/\d+$/);
+  const dsn = await row.locator('code.dsn').textContent();
+  await row.getByText('Set up a Sentry SDK').click();
+  await expect(row.locator('.snippets pre').first()).toContainText(`sentry_sdk.init(dsn="${dsn}")`);
   expect(errors).toEqual([]);
 });
 

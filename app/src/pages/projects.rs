@@ -33,7 +33,19 @@ pub fn ProjectsPage() -> impl IntoView {
                                             <tr>
                                                 <td>{project.id}</td>
                                                 <td>{project.name}</td>
-                                                <td><code class="dsn">{project.dsn}</code></td>
+                                                <td>
+                                                    <code class="dsn">{project.dsn.clone()}</code>
+                                                    <details class="snippets">
+                                                        <summary>"Set up a Sentry SDK"</summary>
+                                                        {crate::projects::sdk_snippets(&project.dsn)
+                                                            .into_iter()
+                                                            .map(|(language, code)| view! {
+                                                                <p class="language">{language}</p>
+                                                                <pre><code>{code}</code></pre>
+                                                            })
+                                                            .collect_view()}
+                                                    </details>
+                                                </td>
                                                 <td class="time">{timestamp(project.created_at)}</td>
                                             </tr>
                                         })

@@ -1,0 +1,186 @@
+//! The ingestion benchmark: crash reports per second from concurrent clients, their latency, and
+//! the process's peak memory.
+//!
+//! Starts the real server in-process over the chosen database, creates one project, then floods
+//! `POST /api/{id}/envelope/` from concurrent clients with a realistic mix: most reports repeat one
+//! of ~100 known problems, a few are new problems. Figures are printed, never asserted: see
+//! README "Performance".
+//!
+//! `cargo bench -p server --bench ingest -- [--events N] [--clients N] [--problems N] [--database URL]`
+
+use serde_json::json;
+use server::auth::{AuthService, AuthSettings};
+use server::site::SiteSettings;
+use server::storage::{DatabaseSettings, Store};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+struct Options {
+    events: usize,
+    clients: usize,
+    problems: usize,
+    database: Option<String>,
+}
+
+fn options() -> Options {
+    let mut options = Options {
+        events: 20_000,
+        clients: 8,
+        problems: 100,
+        database: None,
+    };
+    let mut arguments = std::env::args().skip(1);
+    while let Some(argument) = arguments.next() {
+        let mut value = || arguments.next().expect("a value after the flag");
+        match argument.as_str() {
+            "--events" => options.events = value().parse().expect("a number of events"),
+            "--clients" => options.clients = value().parse().expect("a number of clients"),
+            "--problems" => options.problems = value().parse().expect("a number of problems"),
+            "--database" => options.database = Some(value()),
+            _ => {} // cargo passes --bench
+        }
+    }
+    options
+}
+
+/// The process's peak resident memory, from /proc (Linux).
+fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Report `index`: 95 in 100 repeat a known problem, the others are new ones.
+fn envelope(index: usize, problems: usize) -> Vec<u8> {
+    let problem = if index % 20 == 7 {
+        format!("new_{index}")
+    } else {
+        format!("known_{}", index % problems)
+    };
+    let event = json!({
+        "level": "error", "platform": "rust", "release": "bench@1.0.0", "environment": "production",
+        "user": { "id": format!("user-{}", index % 500) },
+        "tags": { "worker": index % 8 },
+        "exception": { "values": [{
+            "type": "BenchError", "value": format!("failure number {index}"),
+            "stacktrace": { "frames": [
+                { "function": "bench::main", "in_app": true, "lineno": 10 },
+                { "function": format!("bench::{problem}"), "in_app": true, "lineno": 20 },
+                { "function": "std::rt::lang_start", "in_app": false }
+            ]}
+        }]},
+        "breadcrumbs": { "values": [{ "category": "http", "message": "GET /cart" }] }
+    });
+    let payload = serde_json::to_vec(&event).unwrap();
+    let mut body = format!(
+        "{{\"event_id\":\"{index:032x}\"}}\n{{\"type\":\"event\",\"length\":{}}}\n",
+        payload.len()
+    )
+    .into_bytes();
+    body.extend(payload);
+    body.push(b'\n');
+    body
+}
+
+fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
+    sorted[index]
+}
+
+#[tokio::main]
+async fn main() {
+    let options = options();
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let url = options
+        .database
+        .clone()
+        .unwrap_or_else(|| format!("surrealkv://{}", data.path().display()));
+    let store = Store::open(&DatabaseSettings {
+        url: url.clone(),
+        credentials: None,
+        namespace: "bench".into(),
+        database: "bench".into(),
+    })
+    .await
+    .expect("the database opens");
+    let auth = Arc::new(AuthService::new(store.clone(), AuthSettings::default()));
+    let project = store
+        .insert_project("Benchmark", "0123456789abcdef0123456789abcdef")
+        .await
+        .expect("a project");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let router = server::app_router(
+        store,
+        auth,
+        SiteSettings {
+            site_root: "target/site".into(),
+            address,
+            public_url: format!("http://{address}"),
+            ingest_per_minute: 0,
+            spike: server::storage::SpikeRule {
+                reports: 0,
+                window: Duration::from_secs(300),
+            },
+        },
+    );
+    tokio::spawn(server::serve::serve(
+        listener,
+        router,
+        Default::default(),
+        std::future::pending(),
+    ));
+    let url_of_endpoint = format!(
+        "http://{address}/api/{}/envelope/?sentry_key=0123456789abcdef0123456789abcdef",
+        project.number
+    );
+    println!("database: {url}");
+
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let clients: Vec<_> = (0..options.clients)
+        .map(|_| {
+            let next = next.clone();
+            let endpoint = url_of_endpoint.clone();
+            let (total, problems) = (options.events, options.problems);
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                let mut latencies = Vec::new();
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= total {
+                        break latencies;
+                    }
+                    let body = envelope(index, problems);
+                    let sent = Instant::now();
+                    let response = client
+                        .post(&endpoint)
+                        .body(body)
+                        .send()
+                        .await
+                        .expect("the server answers");
+                    assert_eq!(response.status(), 200, "a report was refused");
+                    latencies.push(sent.elapsed());
+                }
+            })
+        })
+        .collect();
+    let mut latencies = Vec::with_capacity(options.events);
+    for client in clients {
+        latencies.extend(client.await.unwrap());
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    println!(
+        "ingest: {} events from {} clients in {:.1} s = {:.0} events/s; latency p50 {:.2} ms, p99 {:.2} ms; peak memory {:.0} MiB",
+        options.events,
+        options.clients,
+        elapsed.as_secs_f64(),
+        options.events as f64 / elapsed.as_secs_f64(),
+        percentile(&latencies, 0.5).as_secs_f64() * 1000.0,
+        percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
+        peak_memory_mib().unwrap_or(0.0),
+    );
+}

@@ -11,6 +11,7 @@
 
 use app::accounts::{NewAgent, NewToken};
 use app::model::Role;
+use app::service::Accounts;
 use serde_json::json;
 use server::auth::{AuthService, AuthSettings};
 use server::site::SiteSettings;
@@ -107,7 +108,7 @@ async fn main() {
     let auth = Arc::new(AuthService::new(store.clone(), AuthSettings::default()));
     // Every request carries an admin's API token, as an integration's would.
     let email = format!("bench-{}@example.com", server::auth::secret::random_id());
-    auth.create_agent_directly(
+    auth.create_agent(
         NewAgent {
             email: email.clone(),
             name: "Benchmark".into(),

@@ -1,5 +1,6 @@
 //! The `helpdesk` binary: reads configuration, opens storage and serves.
 
+use app::service::Accounts;
 use clap::Parser;
 use server::Config;
 use server::config::Command;
@@ -48,7 +49,7 @@ async fn run_command(config: &Config, command: &Command) -> anyhow::Result<()> {
             }
             .parse()
             .map_err(|error| anyhow::anyhow!("{error}"))?;
-            let agent = auth.create_agent_directly(draft).await?;
+            let agent = auth.create_agent(draft).await?;
             println!("created admin {} ({})", agent.email, agent.id);
         }
         Command::CreateToken { email, name, role } => {

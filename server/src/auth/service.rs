@@ -185,11 +185,6 @@ impl AuthService {
         )
     }
 
-    /// Creates an agent from the command line (the first admin, typically).
-    pub async fn create_agent_directly(&self, draft: AgentDraft) -> Result<Agent, HelpDeskError> {
-        self.create_agent(draft).await
-    }
-
     /// Issues a token for an agent named by email, from the command line.
     pub async fn issue_token_for(
         &self,

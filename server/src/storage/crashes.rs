@@ -454,12 +454,16 @@ impl Store {
         public_key: &str,
     ) -> Result<Option<String>, StorageError> {
         use subtle::ConstantTimeEq;
-        let Some(record) = self
-            .all_projects()
+        let mut response = self
+            .db()
+            .query(
+                "SELECT number, name, public_key, created_at FROM type::record('project', $number)",
+            )
+            .bind(("number", project as i64))
             .await?
-            .into_iter()
-            .find(|record| record.number == project)
-        else {
+            .check()?;
+        let rows: Vec<serde_json::Value> = response.take(0)?;
+        let Some(record) = super::records::decode::<super::ProjectRecord>(rows)?.pop() else {
             return Ok(None);
         };
         let matches: bool = record

@@ -4,6 +4,7 @@
 
 use app::accounts::{NewAgent, NewToken};
 use app::model::Role;
+use app::service::Accounts;
 use serde_json::{Value, json};
 use server::auth::{AuthService, AuthSettings};
 use server::site::SiteSettings;
@@ -80,7 +81,7 @@ async fn spawn(auth_settings: AuthSettings, ingest_per_minute: u32, spike_report
     }
     .parse()
     .unwrap();
-    auth.create_agent_directly(admin).await.unwrap();
+    auth.create_agent(admin).await.unwrap();
     let token = auth
         .issue_token_for(
             ADMIN_EMAIL,

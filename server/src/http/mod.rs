@@ -55,7 +55,7 @@ pub fn router(state: ApiState) -> Router {
             "/tickets/{reference}/transitions",
             post(tickets::transition),
         )
-        .route("/tickets/{reference}/events", get(ingest::events))
+        .route("/tickets/{reference}/events", get(tickets::events))
         .route("/me", get(agents::me))
         .route("/me/password", post(agents::change_password))
         .route("/agents", get(agents::list).post(agents::create))

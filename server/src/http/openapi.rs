@@ -61,7 +61,7 @@ impl Modify for Credentials {
         super::agents::list,
         super::agents::create,
         super::agents::update,
-        super::ingest::events,
+        super::tickets::events,
         super::ingest::envelope,
         super::ingest::store,
         super::projects::list,
@@ -100,8 +100,8 @@ impl Modify for Credentials {
         Project,
         NewProject,
         CrashFacts,
-        super::ingest::CrashEventView,
-        super::ingest::CrashEventPage,
+        super::tickets::CrashEventView,
+        super::tickets::CrashEventPage,
         Role
     ))
 )]

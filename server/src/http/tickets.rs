@@ -135,3 +135,101 @@ pub async fn transition(
         state.help_desk.transition(reference, transition).await?,
     ))
 }
+
+/// One stored crash report of a ticket.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CrashEventView {
+    /// Its place among the ticket's reports, from 1.
+    pub sequence: u64,
+    /// The client's event id.
+    pub event_id: String,
+    /// When it arrived (RFC 3339).
+    pub received_at: String,
+    /// The event as the client sent it.
+    #[schema(value_type = Object)]
+    pub event: serde_json::Value,
+}
+
+/// A page of stored events.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CrashEventPage {
+    /// Oldest first.
+    pub items: Vec<CrashEventView>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// Paging parameters of the events endpoint.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsQuery {
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+/// The stored events of a crash ticket (the first 100 of each; counts are always exact).
+#[utoipa::path(get, path = "/api/v1/tickets/{reference}/events", tag = "tickets",
+    params(
+        ("reference" = String, Path, description = "e.g. TCK-42"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to 100 (default 20)"),
+    ),
+    responses(
+        (status = 200, description = "A page of events", body = CrashEventPage),
+        (status = 400, description = "A parameter is invalid", body = super::error::ErrorBody),
+        (status = 404, description = "No such ticket", body = super::error::ErrorBody),
+    ))]
+pub async fn events(
+    State(state): State<ApiState>,
+    Path(reference): Path<String>,
+    super::extract::ApiQuery(query): super::extract::ApiQuery<EventsQuery>,
+) -> Result<Json<CrashEventPage>, ApiError> {
+    let not_found = || {
+        ApiError::not_found(format!(
+            "no ticket {} exists",
+            reference.chars().take(40).collect::<String>()
+        ))
+    };
+    let reference: app::model::TicketRef = reference.parse().map_err(|_| not_found())?;
+    let bad = |field: &str, message: &str| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            format!("`{field}` {message}"),
+        )
+    };
+    let limit = match query.limit.as_deref() {
+        None | Some("") => 20,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|limit| (1..=100).contains(limit))
+            .ok_or_else(|| bad("limit", "must be a number from 1 to 100"))?,
+    };
+    let after = match query.cursor.as_deref() {
+        None | Some("") => 0,
+        Some(text) => text
+            .parse::<u64>()
+            .map_err(|_| bad("cursor", "is not a cursor this server gave out"))?,
+    };
+    let mut stored = state
+        .help_desk
+        .crash_events(reference, after, limit + 1)
+        .await?;
+    let next_cursor = if stored.len() > limit {
+        stored.truncate(limit);
+        stored.last().map(|event| event.sequence.to_string())
+    } else {
+        None
+    };
+    let items = stored
+        .into_iter()
+        .map(|event| CrashEventView {
+            sequence: event.sequence,
+            event_id: event.event_id,
+            received_at: event.received_at,
+            event: event.event,
+        })
+        .collect();
+    Ok(Json(CrashEventPage { items, next_cursor }))
+}

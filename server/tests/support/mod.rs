@@ -23,6 +23,10 @@ pub struct TestApp {
     /// Sends no credentials.
     pub anonymous: reqwest::Client,
     pub auth: Arc<AuthService>,
+    /// The whole application, to serve again after [`TestApp::stop`].
+    router: axum::Router,
+    listening: std::net::SocketAddr,
+    serving: tokio::task::JoinHandle<()>,
 }
 
 /// A client that sends `Authorization: Bearer <token>` with every request.
@@ -112,6 +116,19 @@ async fn spawn(auth_settings: AuthSettings, ingest_per_minute: u32, spike_report
             },
         },
     );
+    let serving = serve_on(listener, router.clone());
+    TestApp {
+        address: format!("http://{address}"),
+        client: client_with_token(&token.secret),
+        anonymous: reqwest::Client::new(),
+        auth,
+        router,
+        listening: address,
+        serving,
+    }
+}
+
+fn serve_on(listener: tokio::net::TcpListener, router: axum::Router) -> tokio::task::JoinHandle<()> {
     tokio::spawn(server::serve::serve(
         listener,
         router,
@@ -120,16 +137,24 @@ async fn spawn(auth_settings: AuthSettings, ingest_per_minute: u32, spike_report
             ..Default::default()
         },
         std::future::pending(),
-    ));
-    TestApp {
-        address: format!("http://{address}"),
-        client: client_with_token(&token.secret),
-        anonymous: reqwest::Client::new(),
-        auth,
-    }
+    ))
 }
 
 impl TestApp {
+    /// Stops listening (connections are refused), keeping the database.
+    pub async fn stop(&mut self) {
+        self.serving.abort();
+        let _ = (&mut self.serving).await;
+    }
+
+    /// Listens again on the same address, over the same database.
+    pub async fn resume(&mut self) {
+        let listener = tokio::net::TcpListener::bind(self.listening)
+            .await
+            .expect("the address is free again");
+        self.serving = serve_on(listener, self.router.clone());
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -1,0 +1,88 @@
+//! A small shop program that fails in the ways programs fail, to see reports become tickets.
+//!
+//! Create a project on the help desk's Projects page, then:
+//!
+//! ```sh
+//! export REPORTER_DSN=http://<key>@127.0.0.1:3000/<project>
+//! cargo run -p reporter --features tracing --example shop -- index   # a panic: index out of bounds
+//! cargo run -p reporter --features tracing --example shop -- config  # another panic: a failed unwrap
+//! cargo run -p reporter --features tracing --example shop -- error   # an error with its causes
+//! cargo run -p reporter --features tracing --example shop -- log     # a tracing `error!` event
+//! cargo run -p reporter --features tracing --example shop -- send    # sends what earlier runs left
+//! ```
+
+use std::time::Duration;
+use tracing_subscriber::layer::SubscriberExt;
+
+/// Sums the first `count` prices: panics when the cart has fewer.
+#[inline(never)]
+fn cart_total(prices: &[u32], count: usize) -> u32 {
+    (0..count).map(|index| prices[index]).sum()
+}
+
+#[inline(never)]
+fn checkout(count: usize) -> u32 {
+    let prices = vec![250, 1_200, 75];
+    cart_total(&prices, count)
+}
+
+/// Reads the number of warehouses from text: panics when it is not a number.
+#[inline(never)]
+fn load_config(text: &str) -> u32 {
+    text.trim().parse::<u32>().unwrap()
+}
+
+#[derive(Debug)]
+struct StockError {
+    source: std::io::Error,
+}
+
+impl std::fmt::Display for StockError {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("cannot read the stock levels")
+    }
+}
+
+impl std::error::Error for StockError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+#[inline(never)]
+fn read_stock() -> Result<String, StockError> {
+    std::fs::read_to_string("/nonexistent/shop/stock.csv").map_err(|source| StockError { source })
+}
+
+fn main() {
+    let _guard = reporter::init(
+        reporter::Options::new()
+            .release(reporter::release_name!())
+            .environment("example")
+            .user(reporter::User {
+                email: Some("ada@example.com".into()),
+                customer: Some("Example Shop Ltd".into()),
+                ..reporter::User::default()
+            })
+            .panic_timeout(Duration::from_secs(3)),
+    );
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer())
+        .with(reporter::tracing_layer());
+    let _ = tracing::subscriber::set_global_default(subscriber);
+
+    tracing::info!("the shop opens");
+    match std::env::args().nth(1).as_deref().unwrap_or("send") {
+        "index" => println!("total: {}", checkout(5)),
+        "config" => println!("warehouses: {}", load_config("two")),
+        "error" => {
+            if let Err(error) = read_stock() {
+                let id = reporter::capture_error(&error);
+                println!("reported {id:?}");
+            }
+        }
+        "log" => tracing::error!(order = 42, "payment declined by the bank"),
+        "send" => {}
+        other => eprintln!("unknown failure `{other}`: index, config, error, log or send"),
+    }
+}

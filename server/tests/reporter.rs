@@ -1,0 +1,285 @@
+//! The `reporter` crate inside a real program: its panics, errors and `tracing` errors become
+//! tickets, one per problem, and a report made while the server is down arrives exactly once
+//! when it is back, even from a program built with `panic = "abort"`.
+
+mod support;
+
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use support::{TestApp, spawn_app};
+
+/// How the example program is built: panics unwind (the default) or abort the process.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Panics {
+    Unwind,
+    Abort,
+}
+
+/// Builds `reporter/examples/shop.rs` both ways, once per test run; answers the two binaries.
+fn shop_binaries() -> &'static (PathBuf, PathBuf) {
+    static BINARIES: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    BINARIES.get_or_init(|| {
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace.join("target"));
+        let built = target.join("debug/examples/shop");
+        let build = |extra: &[&str], copy_to: &str| {
+            let mut command = Command::new(option_env!("CARGO").unwrap_or("cargo"));
+            command.current_dir(workspace).args([
+                "rustc",
+                "--package",
+                "reporter",
+                "--features",
+                "tracing",
+                "--example",
+                "shop",
+            ]);
+            command.args(extra);
+            // The variables cargo sets for this test would make build scripts of the
+            // dependencies run again.
+            for (name, _) in std::env::vars_os() {
+                let name_text = name.to_string_lossy();
+                if name_text.starts_with("CARGO_") && name_text != "CARGO_TARGET_DIR"
+                    || name_text == "RUSTC_WRAPPER"
+                {
+                    command.env_remove(&name);
+                }
+            }
+            let status = command.status().expect("cargo runs");
+            assert!(status.success(), "building the shop example failed");
+            let copy = target.join("debug/examples").join(copy_to);
+            std::fs::copy(&built, &copy).expect("the example was built");
+            copy
+        };
+        let unwind = build(&[], "shop-unwind");
+        let abort = build(&["--", "-C", "panic=abort"], "shop-abort");
+        (unwind, abort)
+    })
+}
+
+/// Runs the shop, reporting to `dsn` through the spool in `spool`, failing in the named way.
+async fn run_shop(panics: Panics, dsn: &str, spool: &Path, failure: &str) -> Output {
+    let (unwind, abort) = shop_binaries();
+    let binary = if panics == Panics::Abort { abort } else { unwind };
+    let mut command = Command::new(binary);
+    command
+        .arg(failure)
+        .env("REPORTER_DSN", dsn)
+        .env("REPORTER_SPOOL_DIR", spool)
+        .env_remove("SENTRY_DSN")
+        .env_remove("REPORTER_RELEASE")
+        .env_remove("REPORTER_ENVIRONMENT");
+    tokio::task::spawn_blocking(move || command.output().expect("the shop runs"))
+        .await
+        .unwrap()
+}
+
+async fn project(app: &TestApp, name: &str) -> String {
+    let (status, project) = app.post("/api/v1/projects", &json!({ "name": name })).await;
+    assert_eq!(status, 201, "{project}");
+    project["dsn"].as_str().unwrap().to_string()
+}
+
+async fn crash_tickets(app: &TestApp) -> Vec<Value> {
+    let (status, page) = app.get("/api/v1/tickets?channel=crash&status=all").await;
+    assert_eq!(status, 200, "{page}");
+    page["items"].as_array().unwrap().clone()
+}
+
+async fn events(app: &TestApp, reference: &str) -> Vec<Value> {
+    let (status, page) = app
+        .get(&format!("/api/v1/tickets/{reference}/events"))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    page["items"].as_array().unwrap().clone()
+}
+
+fn spooled(spool: &Path) -> usize {
+    std::fs::read_dir(spool)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|entry| entry.path().extension().is_some_and(|e| e == "envelope"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+fn frames_of(event: &Value) -> Vec<Value> {
+    let exceptions = event["event"]["exception"]["values"].as_array().unwrap();
+    exceptions.last().unwrap()["stacktrace"]["frames"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn function(frame: &Value) -> &str {
+    frame["function"].as_str().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_panicking_program_files_one_ticket_per_problem_with_its_frames() {
+    let app = spawn_app().await;
+    let dsn = project(&app, "Shop").await;
+    let spool = tempfile::tempdir().unwrap();
+
+    let first = run_shop(Panics::Unwind, &dsn, spool.path(), "index").await;
+    assert!(!first.status.success(), "the shop panicked");
+    assert!(
+        String::from_utf8_lossy(&first.stderr).contains("index out of bounds"),
+        "the previous panic hook still prints the panic"
+    );
+    let tickets = crash_tickets(&app).await;
+    assert_eq!(tickets.len(), 1, "{tickets:#?}");
+    let ticket = &tickets[0];
+    assert!(
+        ticket["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("panic: index out of bounds"),
+        "{ticket}"
+    );
+    assert_eq!(ticket["occurrences"], 1);
+    assert_eq!(ticket["urgency"], "high");
+    assert_eq!(ticket["releases"], json!(["reporter@0.1.0"]));
+    assert_eq!(spooled(spool.path()), 0, "a sent report leaves the spool");
+
+    let reference = ticket["reference"].as_str().unwrap();
+    let stored = events(&app, reference).await;
+    let frames = frames_of(&stored[0]);
+    let in_app: Vec<&str> = frames
+        .iter()
+        .filter(|frame| frame["in_app"] == true)
+        .map(function)
+        .collect();
+    // Outermost first: main calls checkout, which calls cart_total, whose closure indexes.
+    let position = |name: &str| in_app.iter().position(|function| function.contains(name));
+    let (main, checkout, total) = (
+        position("main").expect("main is in the trace"),
+        position("checkout").expect("checkout is in the trace"),
+        position("cart_total").expect("cart_total is in the trace"),
+    );
+    assert!(main < checkout && checkout < total, "{in_app:?}");
+    assert!(
+        function(frames.last().unwrap()).contains("cart_total"),
+        "the innermost frame is where it panicked, not the panic machinery: {frames:#?}"
+    );
+    for frame in &frames {
+        let name = function(frame);
+        assert!(
+            !name.contains("core::panicking")
+                && !name.contains("rust_begin_unwind")
+                && !name.starts_with("reporter::")
+                && !name.contains("::h"),
+            "{name}"
+        );
+    }
+    assert_eq!(stored[0]["event"]["user"]["email"], "ada@example.com");
+    assert_eq!(stored[0]["event"]["tags"]["customer"], "Example Shop Ltd");
+    assert_eq!(stored[0]["event"]["tags"]["thread"], "main");
+
+    run_shop(Panics::Unwind, &dsn, spool.path(), "index").await;
+    let tickets = crash_tickets(&app).await;
+    assert_eq!(tickets.len(), 1, "the same panic is the same problem");
+    assert_eq!(tickets[0]["occurrences"], 2);
+
+    run_shop(Panics::Unwind, &dsn, spool.path(), "config").await;
+    let tickets = crash_tickets(&app).await;
+    assert_eq!(tickets.len(), 2, "a different panic is another problem");
+    let other = tickets
+        .iter()
+        .find(|ticket| ticket["reference"] != reference)
+        .unwrap();
+    assert!(
+        other["title"].as_str().unwrap().contains("ParseIntError"),
+        "{other}"
+    );
+    assert_eq!(other["occurrences"], 1);
+}
+
+#[tokio::test]
+async fn errors_and_tracing_events_become_tickets_with_their_causes_and_breadcrumbs() {
+    let app = spawn_app().await;
+    let dsn = project(&app, "Shop").await;
+    let spool = tempfile::tempdir().unwrap();
+
+    let output = run_shop(Panics::Unwind, &dsn, spool.path(), "error").await;
+    assert!(output.status.success());
+    let tickets = crash_tickets(&app).await;
+    assert_eq!(tickets.len(), 1, "{tickets:#?}");
+    assert_eq!(tickets[0]["urgency"], "medium");
+    let stored = events(&app, tickets[0]["reference"].as_str().unwrap()).await;
+    let chain: Vec<(&str, &str)> = stored[0]["event"]["exception"]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|exception| {
+            (
+                exception["type"].as_str().unwrap(),
+                exception["value"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(chain.len(), 2, "{chain:?}");
+    assert_eq!(chain[0].0, "NotFound", "the cause comes first");
+    assert_eq!(chain[1], ("StockError", "cannot read the stock levels"));
+
+    run_shop(Panics::Unwind, &dsn, spool.path(), "log").await;
+    let tickets = crash_tickets(&app).await;
+    assert_eq!(tickets.len(), 2);
+    let logged = tickets
+        .iter()
+        .find(|ticket| {
+            ticket["title"]
+                .as_str()
+                .unwrap()
+                .contains("payment declined by the bank")
+        })
+        .unwrap_or_else(|| panic!("{tickets:#?}"));
+    let stored = events(&app, logged["reference"].as_str().unwrap()).await;
+    let event = &stored[0]["event"];
+    assert_eq!(event["level"], "error");
+    assert_eq!(event["extra"]["order"], "42");
+    let breadcrumbs: Vec<&str> = event["breadcrumbs"]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|crumb| crumb["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(breadcrumbs, ["the shop opens"]);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_crash_while_the_server_is_down_is_delivered_exactly_once_when_it_is_back() {
+    use std::os::unix::process::ExitStatusExt;
+    let mut app = spawn_app().await;
+    let dsn = project(&app, "Shop").await;
+    let spool = tempfile::tempdir().unwrap();
+    app.stop().await;
+
+    let crashed = run_shop(Panics::Abort, &dsn, spool.path(), "index").await;
+    assert_eq!(
+        crashed.status.signal(),
+        Some(6),
+        "built with panic = abort, the shop dies by SIGABRT: {crashed:?}"
+    );
+    assert_eq!(spooled(spool.path()), 1, "the report waits in the spool");
+
+    app.resume().await;
+    assert!(crash_tickets(&app).await.is_empty());
+    let next_run = run_shop(Panics::Abort, &dsn, spool.path(), "send").await;
+    assert!(next_run.status.success(), "{next_run:?}");
+    assert_eq!(spooled(spool.path()), 0);
+    let tickets = crash_tickets(&app).await;
+    assert_eq!(tickets.len(), 1, "{tickets:#?}");
+    assert_eq!(tickets[0]["occurrences"], 1);
+
+    run_shop(Panics::Abort, &dsn, spool.path(), "send").await;
+    let tickets = crash_tickets(&app).await;
+    assert_eq!(tickets.len(), 1);
+    assert_eq!(tickets[0]["occurrences"], 1, "delivered exactly once");
+}

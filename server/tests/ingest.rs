@@ -33,9 +33,16 @@ async fn crash_tickets(app: &TestApp) -> Vec<Value> {
         .collect()
 }
 
+/// An envelope holding one event, with a new event id.
 fn envelope(event: &Value) -> Vec<u8> {
+    static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    envelope_with_id(event, &format!("{id:032x}"))
+}
+
+fn envelope_with_id(event: &Value, event_id: &str) -> Vec<u8> {
     let payload = serde_json::to_vec(event).unwrap();
-    let mut body = b"{\"event_id\":\"0123456789abcdef0123456789abcdef\"}\n".to_vec();
+    let mut body = format!("{{\"event_id\":\"{event_id}\"}}\n").into_bytes();
     body.extend(format!("{{\"type\":\"event\",\"length\":{}}}\n", payload.len()).into_bytes());
     body.extend(payload);
     body.push(b'\n');
@@ -143,7 +150,7 @@ async fn the_key_can_come_from_the_header_the_query_or_the_envelope() {
         &app,
         id,
         Some(&key),
-        envelope(&panic_event("shop::cart")),
+        envelope_with_id(&panic_event("shop::cart"), "0123456789abcdef0123456789abcdef"),
         None,
     )
     .await;
@@ -626,4 +633,36 @@ async fn a_ticket_resolved_in_a_release_ignores_reports_from_older_releases() {
         reopened["releases"],
         json!(["shop@2.0.3", "shop@2.0.9", "shop@2.1.0"])
     );
+}
+
+#[tokio::test]
+async fn a_report_sent_twice_is_counted_once() {
+    let app = spawn_app().await;
+    let (id, dsn) = project(&app, "Retrying").await;
+    let key = key_of(&dsn);
+    let event = panic_event("shop::retry");
+    let event_id = "feedfacefeedfacefeedfacefeedface";
+    // Sent twice one after the other (a lost answer), then twice at once.
+    for _ in 0..2 {
+        let (status, answer) =
+            post_envelope(&app, id, Some(&key), envelope_with_id(&event, event_id), None).await;
+        assert_eq!((status, answer["id"].as_str()), (200, Some(event_id)));
+    }
+    let other_id = "0badc0de0badc0de0badc0de0badc0de";
+    let (first, second) = tokio::join!(
+        post_envelope(&app, id, Some(&key), envelope_with_id(&event, other_id), None),
+        post_envelope(&app, id, Some(&key), envelope_with_id(&event, other_id), None),
+    );
+    assert_eq!((first.0, second.0), (200, 200));
+
+    let tickets = crash_tickets(&app).await;
+    assert_eq!(tickets.len(), 1);
+    assert_eq!(tickets[0]["occurrences"], 2, "one count per event id");
+    let (_, events) = app
+        .get(&format!(
+            "/api/v1/tickets/{}/events",
+            tickets[0]["reference"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(events["items"].as_array().unwrap().len(), 2);
 }

@@ -2,14 +2,14 @@
 //! bounded number of stored events.
 //!
 //! The group of a problem is the record `crash_group:[project, fingerprint]`, whose id makes it
-//! unique: of two servers (or tasks) that see a new problem at the same moment, one creates the
-//! group and its ticket, and the other's transaction fails and is retried as an occurrence of the
-//! ticket that now exists. Every report is one transaction, committed before it is acknowledged.
+//! unique: of two servers that see a new problem at the same moment, one creates the group and
+//! its ticket, and the other's transaction fails and is retried as an occurrence of the ticket
+//! that now exists. Reports are stored by the crash-report writer (`ingestor.rs`), in shared
+//! transactions committed before any of their reports is acknowledged.
 
 use super::records::format_time;
 use super::{MAX_ATTEMPTS, StorageError, Store, back_off, is_conflict, transaction_outcome};
-use app::model::{Status, TicketRef, Urgency};
-use app::queue::{NUMBER_OFFSET, queue_key_prefix};
+use app::model::{TicketRef, Urgency};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -52,79 +52,6 @@ pub struct CrashOutcome {
     pub created: bool,
 }
 
-const NEW_PROBLEM: &str = r#"
-BEGIN TRANSACTION;
-LET $number = (UPSERT ONLY sequence:ticket SET value = (value OR 0) + 1 RETURN VALUE value);
-CREATE type::record('crash_group', [$report.project, $report.fingerprint]) SET ticket_number = $number;
-CREATE type::record('ticket', $number) CONTENT {
-    number: $number,
-    reference: string::concat('TCK-', <string>$number),
-    title: $report.title,
-    description: $report.description,
-    urgency: $report.urgency,
-    status: 'new',
-    channel: 'crash',
-    customer: $report.customer,
-    scope: 'internal',
-    environment: $report.environment,
-    occurred_at: <datetime>$now,
-    manner: 'reported automatically by the application',
-    queue_key: string::concat($queue_prefix, <string>($number + $number_offset)),
-    search_words: $search_words,
-    revision: 1,
-    entry_count: 1,
-    created_at: <datetime>$now,
-    updated_at: <datetime>$now,
-    project: $report.project,
-    fingerprint: $report.fingerprint,
-    occurrences: 1,
-    first_seen: <datetime>$now,
-    last_seen: <datetime>$now,
-    releases: $releases,
-    environments: $environments
-};
-CREATE type::record('entry', [$number, 0]) CONTENT {
-    ticket_number: $number,
-    position: 0,
-    kind: 'created',
-    author: 'crash reporter',
-    body: $summary,
-    created_at: <datetime>$now
-};
-CREATE type::record('crash_event', [$number, 1]) CONTENT {
-    ticket_number: $number,
-    sequence: 1,
-    event_id: $report.event_id,
-    received_at: <datetime>$now,
-    payload: $report.payload
-};
-RETURN $number;
-COMMIT TRANSACTION;
-"#;
-
-const NEW_OCCURRENCE: &str = r#"
-BEGIN TRANSACTION;
-LET $ticket = (UPDATE ONLY type::record('ticket', $number) SET
-    occurrences = (occurrences OR 0) + 1,
-    last_seen = <datetime>$now,
-    releases = array::union(releases OR [], $releases),
-    environments = array::union(environments OR [], $environments),
-    spike_window_count = IF spike_window_start = NONE OR spike_window_start < <datetime>$window_floor THEN 1 ELSE (spike_window_count OR 0) + 1 END,
-    spike_window_start = IF spike_window_start = NONE OR spike_window_start < <datetime>$window_floor THEN <datetime>$now ELSE spike_window_start END
-    RETURN AFTER);
-IF $ticket.occurrences <= $kept {
-    CREATE type::record('crash_event', [$number, $ticket.occurrences]) CONTENT {
-        ticket_number: $number,
-        sequence: $ticket.occurrences,
-        event_id: $report.event_id,
-        received_at: <datetime>$now,
-        payload: $report.payload
-    };
-};
-RETURN $ticket.spike_window_count;
-COMMIT TRANSACTION;
-"#;
-
 const SPIKE: &str = r#"
 BEGIN TRANSACTION;
 LET $updated = (UPDATE type::record('ticket', $number) SET
@@ -157,207 +84,27 @@ pub struct SpikeRule {
     pub window: std::time::Duration,
 }
 
-const REGRESSION: &str = r#"
-BEGIN TRANSACTION;
-LET $updated = (UPDATE type::record('ticket', $number) SET
-    status = 'verified',
-    queue_key = $queue_key,
-    resolution = NONE,
-    resolved_in_release = NONE,
-    occurrences = (occurrences OR 0) + 1,
-    last_seen = <datetime>$now,
-    releases = array::union(releases OR [], $releases),
-    environments = array::union(environments OR [], $environments),
-    revision = revision + 1,
-    entry_count = entry_count + 1,
-    updated_at = <datetime>$now
-    WHERE revision = $revision RETURN AFTER);
-IF array::len($updated) = 0 { THROW 'stale revision: the ticket changed since it was read' };
-CREATE type::record('entry', [$number, $position]) CONTENT {
-    ticket_number: $number,
-    position: $position,
-    kind: 'regressed',
-    author: 'crash reporter',
-    body: $body,
-    change_from: $from,
-    change_to: 'verified',
-    created_at: <datetime>$now
-};
-IF $updated[0].occurrences <= $kept {
-    CREATE type::record('crash_event', [$number, $updated[0].occurrences]) CONTENT {
-        ticket_number: $number,
-        sequence: $updated[0].occurrences,
-        event_id: $report.event_id,
-        received_at: <datetime>$now,
-        payload: $report.payload
-    };
-};
-COMMIT TRANSACTION;
-"#;
-
 impl Store {
     /// Stores one report: a new ticket for a new problem, an occurrence of its ticket otherwise,
     /// and a regression (the ticket back to verified, said on its timeline) when that ticket was
-    /// resolved or closed.
+    /// resolved or closed. A report whose event id was stored before is not counted again.
+    /// Concurrent reports are stored together by the crash-report writer (`ingestor.rs`).
     pub async fn record_crash(
         &self,
         report: &CrashReport,
         spike: SpikeRule,
     ) -> Result<CrashOutcome, StorageError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = match self
-                .crash_ticket(report.project, &report.fingerprint)
-                .await?
-            {
-                Some(number) => self
-                    .count_occurrence(number, report, spike)
-                    .await
-                    .map(|()| (number, false)),
-                None => self.open_problem(report).await.map(|number| (number, true)),
-            };
-            match result {
-                Ok((number, created)) => {
-                    let reference = TicketRef::from_number(number).ok_or_else(|| {
-                        StorageError::Corrupt(format!("crash ticket number {number}"))
-                    })?;
-                    return Ok(CrashOutcome { reference, created });
-                }
-                // Another report of the same new problem won the race: count this one on it.
-                // A ticket changed between its reading and its regression is read again.
-                Err(error)
-                    if (is_conflict(&error)
-                        || error.message().contains("already exists")
-                        || error.message().contains("stale revision"))
-                        && attempt < MAX_ATTEMPTS =>
-                {
-                    back_off(attempt).await
-                }
-                Err(error) => return Err(error.into()),
-            }
+        match &self.ingestor {
+            Some(ingestor) => ingestor.record(report.clone(), spike).await,
+            None => Err(StorageError::Corrupt(
+                "this store has no crash-report writer".into(),
+            )),
         }
-    }
-
-    async fn crash_ticket(
-        &self,
-        project: u64,
-        fingerprint: &str,
-    ) -> Result<Option<u64>, StorageError> {
-        let mut response = self
-            .db()
-            .query("SELECT VALUE ticket_number FROM type::record('crash_group', [$project, $fingerprint])")
-            .bind(("project", project as i64))
-            .bind(("fingerprint", fingerprint.to_string()))
-            .await?
-            .check()?;
-        let numbers: Vec<i64> = response.take(0)?;
-        Ok(numbers.first().map(|number| *number as u64))
-    }
-
-    async fn open_problem(&self, report: &CrashReport) -> Result<u64, surrealdb::Error> {
-        let now = OffsetDateTime::now_utc();
-        let mut response = self
-            .db()
-            .query(NEW_PROBLEM)
-            .bind(("report", serde_json::to_value(report).unwrap_or_default()))
-            .bind(("now", format_time(now)))
-            .bind((
-                "queue_prefix",
-                queue_key_prefix(Status::New, report.urgency, now),
-            ))
-            .bind(("number_offset", NUMBER_OFFSET as i64))
-            .bind((
-                "search_words",
-                app::search::ticket_words(&report.title, &report.description, &report.customer),
-            ))
-            .bind((
-                "releases",
-                report.release.iter().cloned().collect::<Vec<_>>(),
-            ))
-            .bind((
-                "environments",
-                report.deployment.iter().cloned().collect::<Vec<_>>(),
-            ))
-            .bind((
-                "summary",
-                format!("Reported by a crash of project {}", report.project),
-            ))
-            .await
-            .and_then(transaction_outcome)?;
-        let index = super::returned_statement(&response);
-        let number: Option<i64> = response.take(index)?;
-        number
-            .map(|number| number as u64)
-            .ok_or_else(|| surrealdb::Error::internal("the new crash ticket has no number".into()))
-    }
-
-    /// Counts a report on its ticket, reopening the ticket if it was resolved or closed.
-    async fn count_occurrence(
-        &self,
-        number: u64,
-        report: &CrashReport,
-        spike: SpikeRule,
-    ) -> Result<(), surrealdb::Error> {
-        let reference = TicketRef::from_number(number)
-            .ok_or_else(|| surrealdb::Error::internal(format!("crash ticket number {number}")))?;
-        let ticket = self
-            .load(reference)
-            .await
-            .map_err(|error| surrealdb::Error::internal(error.to_string()))?;
-        // Resolved in release X: a report from an older release is the old bug, not a
-        // regression; it is counted and the ticket stays resolved.
-        let from_before_the_fix = match (&ticket.resolved_in_release, &report.release) {
-            (Some(fixed), Some(release)) => crate::ingest::release::is_older(release, fixed),
-            _ => false,
-        };
-        if !matches!(ticket.status, Status::Resolved | Status::Closed) || from_before_the_fix {
-            let in_window = self.add_occurrence(number, report, spike).await?;
-            if spike.reports > 0 && in_window == spike.reports {
-                self.raise_for_spike(reference, spike).await?;
-            }
-            return Ok(());
-        }
-        let now = OffsetDateTime::now_utc();
-        let created_at = super::records::parse_time(&ticket.created_at)
-            .map_err(|error| surrealdb::Error::internal(error.to_string()))?;
-        let was = ticket.status.label().to_lowercase();
-        let body = match &report.release {
-            Some(release) => {
-                format!("The crash came back in release {release} after the ticket was {was}")
-            }
-            None => format!("The crash came back after the ticket was {was}"),
-        };
-        self.db()
-            .query(REGRESSION)
-            .bind(("number", number as i64))
-            .bind(("revision", ticket.revision as i64))
-            .bind(("position", ticket.entry_count as i64))
-            .bind((
-                "queue_key",
-                app::queue::queue_key(Status::Verified, ticket.urgency, created_at, number),
-            ))
-            .bind(("from", ticket.status.as_str()))
-            .bind(("body", body))
-            .bind(("report", serde_json::to_value(report).unwrap_or_default()))
-            .bind(("now", format_time(now)))
-            .bind(("kept", KEPT_EVENTS_PER_TICKET as i64))
-            .bind((
-                "releases",
-                report.release.iter().cloned().collect::<Vec<_>>(),
-            ))
-            .bind((
-                "environments",
-                report.deployment.iter().cloned().collect::<Vec<_>>(),
-            ))
-            .await
-            .and_then(transaction_outcome)?;
-        Ok(())
     }
 
     /// Makes a ticket critical after a spike of reports, saying so on its timeline (once: a
     /// ticket that is already critical stays as it is).
-    async fn raise_for_spike(
+    pub(crate) async fn raise_for_spike(
         &self,
         reference: TicketRef,
         spike: SpikeRule,
@@ -413,38 +160,6 @@ impl Store {
                 Err(error) => return Err(error),
             }
         }
-    }
-
-    /// Counts a report; answers how many reports the current spike window holds.
-    async fn add_occurrence(
-        &self,
-        number: u64,
-        report: &CrashReport,
-        spike: SpikeRule,
-    ) -> Result<u64, surrealdb::Error> {
-        let now = OffsetDateTime::now_utc();
-        let window = time::Duration::try_from(spike.window).unwrap_or(time::Duration::MINUTE);
-        let mut response = self
-            .db()
-            .query(NEW_OCCURRENCE)
-            .bind(("window_floor", format_time(now - window)))
-            .bind(("number", number as i64))
-            .bind(("report", serde_json::to_value(report).unwrap_or_default()))
-            .bind(("now", format_time(now)))
-            .bind(("kept", KEPT_EVENTS_PER_TICKET as i64))
-            .bind((
-                "releases",
-                report.release.iter().cloned().collect::<Vec<_>>(),
-            ))
-            .bind((
-                "environments",
-                report.deployment.iter().cloned().collect::<Vec<_>>(),
-            ))
-            .await
-            .and_then(transaction_outcome)?;
-        let index = super::returned_statement(&response);
-        let in_window: Option<i64> = response.take(index)?;
-        Ok(in_window.unwrap_or(0).max(0) as u64)
     }
 
     /// A project's number, if `public_key` is its key (compared in constant time).

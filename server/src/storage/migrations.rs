@@ -194,6 +194,20 @@ DEFINE FIELD OVERWRITE resolved_in_release ON ticket TYPE option<string>;
 "#,
         data: None,
     },
+    Migration {
+        version: 10,
+        name: "receipts of crash reports, and their counts per hour",
+        statements: r#"
+DEFINE TABLE OVERWRITE crash_receipt SCHEMAFULL;
+DEFINE FIELD OVERWRITE ticket_number ON crash_receipt TYPE int;
+DEFINE FIELD OVERWRITE received_at ON crash_receipt TYPE datetime;
+DEFINE TABLE OVERWRITE crash_hour SCHEMAFULL;
+DEFINE FIELD OVERWRITE ticket_number ON crash_hour TYPE int;
+DEFINE FIELD OVERWRITE hour ON crash_hour TYPE int;
+DEFINE FIELD OVERWRITE count ON crash_hour TYPE int ASSERT $value >= 0;
+"#,
+        data: None,
+    },
 ];
 
 /// Applies every migration newer than the database's version.

@@ -8,6 +8,7 @@
 mod accounts;
 mod crashes;
 mod creator;
+mod ingestor;
 mod migrations;
 mod projects;
 mod records;
@@ -76,6 +77,8 @@ impl From<StorageError> for app::service::HelpDeskError {
 pub struct Store {
     db: Surreal<Any>,
     creator: creator::CreatorHandle,
+    /// The crash-report writer; absent only in the store the writer itself uses.
+    ingestor: Option<ingestor::IngestorHandle>,
 }
 
 impl Store {
@@ -94,7 +97,16 @@ impl Store {
             .await?;
         migrations::apply(&db).await?;
         let creator = creator::spawn(db.clone());
-        Ok(Store { db, creator })
+        let writers_store = Store {
+            db,
+            creator,
+            ingestor: None,
+        };
+        let ingestor = ingestor::spawn(writers_store.clone());
+        Ok(Store {
+            ingestor: Some(ingestor),
+            ..writers_store
+        })
     }
 
     /// The newest schema migration applied to the database.

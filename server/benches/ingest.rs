@@ -161,7 +161,11 @@ async fn main() {
                         .send()
                         .await
                         .expect("the server answers");
-                    assert_eq!(response.status(), 200, "a report was refused");
+                    let status = response.status();
+                    if status != 200 {
+                        let body = response.text().await.unwrap_or_default();
+                        panic!("a report was refused with {status}: {body}");
+                    }
                     latencies.push(sent.elapsed());
                 }
             })

@@ -150,7 +150,10 @@ async fn the_key_can_come_from_the_header_the_query_or_the_envelope() {
         &app,
         id,
         Some(&key),
-        envelope_with_id(&panic_event("shop::cart"), "0123456789abcdef0123456789abcdef"),
+        envelope_with_id(
+            &panic_event("shop::cart"),
+            "0123456789abcdef0123456789abcdef",
+        ),
         None,
     )
     .await;
@@ -644,14 +647,32 @@ async fn a_report_sent_twice_is_counted_once() {
     let event_id = "feedfacefeedfacefeedfacefeedface";
     // Sent twice one after the other (a lost answer), then twice at once.
     for _ in 0..2 {
-        let (status, answer) =
-            post_envelope(&app, id, Some(&key), envelope_with_id(&event, event_id), None).await;
+        let (status, answer) = post_envelope(
+            &app,
+            id,
+            Some(&key),
+            envelope_with_id(&event, event_id),
+            None,
+        )
+        .await;
         assert_eq!((status, answer["id"].as_str()), (200, Some(event_id)));
     }
     let other_id = "0badc0de0badc0de0badc0de0badc0de";
     let (first, second) = tokio::join!(
-        post_envelope(&app, id, Some(&key), envelope_with_id(&event, other_id), None),
-        post_envelope(&app, id, Some(&key), envelope_with_id(&event, other_id), None),
+        post_envelope(
+            &app,
+            id,
+            Some(&key),
+            envelope_with_id(&event, other_id),
+            None
+        ),
+        post_envelope(
+            &app,
+            id,
+            Some(&key),
+            envelope_with_id(&event, other_id),
+            None
+        ),
     );
     assert_eq!((first.0, second.0), (200, 200));
 

@@ -63,7 +63,11 @@ fn shop_binaries() -> &'static (PathBuf, PathBuf) {
 /// Runs the shop, reporting to `dsn` through the spool in `spool`, failing in the named way.
 async fn run_shop(panics: Panics, dsn: &str, spool: &Path, failure: &str) -> Output {
     let (unwind, abort) = shop_binaries();
-    let binary = if panics == Panics::Abort { abort } else { unwind };
+    let binary = if panics == Panics::Abort {
+        abort
+    } else {
+        unwind
+    };
     let mut command = Command::new(binary);
     command
         .arg(failure)

@@ -162,24 +162,31 @@ impl Store {
         }
     }
 
-    /// A project's number, if `public_key` is its key (compared in constant time).
+    /// A project's name, if `public_key` is its key (compared in constant time). Keys are read
+    /// from the database at most once per [`PROJECT_KEY_TTL`] per project.
     pub async fn project_with_key(
         &self,
         project: u64,
         public_key: &str,
     ) -> Result<Option<String>, StorageError> {
         use subtle::ConstantTimeEq;
-        let mut response = self
-            .db()
-            .query(
-                "SELECT number, name, public_key, created_at FROM type::record('project', $number)",
-            )
-            .bind(("number", project as i64))
-            .await?
-            .check()?;
-        let rows: Vec<serde_json::Value> = response.take(0)?;
-        let Some(record) = super::records::decode::<super::ProjectRecord>(rows)?.pop() else {
-            return Ok(None);
+        let record = match self.project_keys.get(project) {
+            Some(record) => record,
+            None => {
+                let mut response = self
+                    .db()
+                    .query("SELECT number, name, public_key, created_at FROM type::record('project', $number)")
+                    .bind(("number", project as i64))
+                    .await?
+                    .check()?;
+                let rows: Vec<serde_json::Value> = response.take(0)?;
+                let Some(record) = super::records::decode::<super::ProjectRecord>(rows)?.pop()
+                else {
+                    return Ok(None);
+                };
+                self.project_keys.put(project, record.clone());
+                record
+            }
         };
         let matches: bool = record
             .public_key
@@ -187,6 +194,46 @@ impl Store {
             .ct_eq(public_key.as_bytes())
             .into();
         Ok(matches.then_some(record.name))
+    }
+}
+
+/// How long a project's key is trusted from memory before it is read again.
+pub const PROJECT_KEY_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Projects read recently, by number.
+#[derive(Clone, Default)]
+pub(crate) struct ProjectKeyCache(
+    std::sync::Arc<
+        std::sync::Mutex<
+            std::collections::HashMap<u64, (std::time::Instant, super::ProjectRecord)>,
+        >,
+    >,
+);
+
+impl ProjectKeyCache {
+    /// At most this many projects are remembered; past it, the memory starts over.
+    const CAPACITY: usize = 10_000;
+
+    fn get(&self, project: u64) -> Option<super::ProjectRecord> {
+        let cache = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache
+            .get(&project)
+            .filter(|(read_at, _)| read_at.elapsed() < PROJECT_KEY_TTL)
+            .map(|(_, record)| record.clone())
+    }
+
+    fn put(&self, project: u64, record: super::ProjectRecord) {
+        let mut cache = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if cache.len() >= Self::CAPACITY {
+            cache.clear();
+        }
+        cache.insert(project, (std::time::Instant::now(), record));
     }
 }
 

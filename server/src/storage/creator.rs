@@ -137,7 +137,10 @@ async fn run(db: Surreal<Any>, mut queue: mpsc::Receiver<Job>) {
 }
 
 /// Reserves `count` numbers and returns the last of them.
-async fn reserve_numbers(db: &Surreal<Any>, count: usize) -> Result<u64, surrealdb::Error> {
+pub(super) async fn reserve_numbers(
+    db: &Surreal<Any>,
+    count: usize,
+) -> Result<u64, surrealdb::Error> {
     let mut attempt = 0;
     loop {
         attempt += 1;

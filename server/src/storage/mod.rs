@@ -79,6 +79,8 @@ pub struct Store {
     creator: creator::CreatorHandle,
     /// The crash-report writer; absent only in the store the writer itself uses.
     ingestor: Option<ingestor::IngestorHandle>,
+    /// Recently read project keys, so that a report costs no key lookup in the database.
+    project_keys: crashes::ProjectKeyCache,
 }
 
 impl Store {
@@ -101,6 +103,7 @@ impl Store {
             db,
             creator,
             ingestor: None,
+            project_keys: crashes::ProjectKeyCache::default(),
         };
         let ingestor = ingestor::spawn(writers_store.clone());
         Ok(Store {

@@ -128,7 +128,10 @@ async fn spawn(auth_settings: AuthSettings, ingest_per_minute: u32, spike_report
     }
 }
 
-fn serve_on(listener: tokio::net::TcpListener, router: axum::Router) -> tokio::task::JoinHandle<()> {
+fn serve_on(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(server::serve::serve(
         listener,
         router,

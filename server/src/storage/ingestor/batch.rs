@@ -1,0 +1,435 @@
+//! One batch of crash reports: what the database knows of it, the plan (which reports count on
+//! which ticket, which reopen one, which open a new problem, which were stored before), and the
+//! transaction that carries the plan out.
+
+use super::Stored;
+use super::queries::{READ_STATE, store_batch_query};
+use crate::storage::crashes::{CrashOutcome, CrashReport, KEPT_EVENTS_PER_TICKET, SpikeRule};
+use crate::storage::records::{decode, format_time, parse_time};
+use crate::storage::{StorageError, Store, transaction_outcome};
+use app::model::{Status, TicketRef, Urgency};
+use app::queue::{NUMBER_OFFSET, queue_key, queue_key_prefix};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use time::OffsetDateTime;
+
+/// A problem and its ticket, as read before planning.
+#[derive(Deserialize)]
+struct KnownGroup {
+    key: (i64, String),
+    ticket_number: i64,
+}
+
+#[derive(Deserialize)]
+struct Receipt {
+    key: (i64, String),
+    ticket_number: i64,
+}
+
+#[derive(Deserialize)]
+pub(super) struct TicketState {
+    pub(super) number: u64,
+    pub(super) status: Status,
+    pub(super) urgency: Urgency,
+    pub(super) resolved_in_release: Option<String>,
+    #[serde(default)]
+    pub(super) occurrences: u64,
+    pub(super) revision: u64,
+    pub(super) entry_count: u64,
+    pub(super) created_at: String,
+}
+
+/// What the database knows of a batch's problems, tickets and event ids.
+pub(super) struct State {
+    pub(super) groups: HashMap<(u64, String), u64>,
+    pub(super) receipts: HashMap<(u64, String), u64>,
+    pub(super) tickets: HashMap<u64, TicketState>,
+}
+
+fn corrupt(error: StorageError) -> surrealdb::Error {
+    surrealdb::Error::internal(error.to_string())
+}
+
+pub(super) async fn read_state(
+    store: &Store,
+    reports: &[&CrashReport],
+) -> Result<State, surrealdb::Error> {
+    let group_keys: Vec<(i64, &str)> = reports
+        .iter()
+        .map(|report| (report.project as i64, report.fingerprint.as_str()))
+        .collect();
+    let receipt_keys: Vec<(i64, &str)> = reports
+        .iter()
+        .map(|report| (report.project as i64, report.event_id.as_str()))
+        .collect();
+    let mut response = store
+        .db()
+        .query(READ_STATE)
+        .bind(("group_keys", json!(group_keys)))
+        .bind(("receipt_keys", json!(receipt_keys)))
+        .await?
+        .check()?;
+    let receipts: Vec<Value> = response.take(1)?;
+    let tickets: Vec<Value> = response.take(2)?;
+    let groups: Vec<Value> = response.take(3)?;
+    let groups: Vec<KnownGroup> = decode(groups).map_err(corrupt)?;
+    let receipts: Vec<Receipt> = decode(receipts).map_err(corrupt)?;
+    let tickets: Vec<TicketState> = decode(tickets).map_err(corrupt)?;
+    Ok(State {
+        groups: groups
+            .into_iter()
+            .map(|group| {
+                (
+                    (group.key.0 as u64, group.key.1),
+                    group.ticket_number as u64,
+                )
+            })
+            .collect(),
+        receipts: receipts
+            .into_iter()
+            .map(|receipt| {
+                (
+                    (receipt.key.0 as u64, receipt.key.1),
+                    receipt.ticket_number as u64,
+                )
+            })
+            .collect(),
+        tickets: tickets
+            .into_iter()
+            .map(|ticket| (ticket.number, ticket))
+            .collect(),
+    })
+}
+
+/// A report as bound into the batch query.
+#[derive(Serialize)]
+struct BoundReport<'a> {
+    project: i64,
+    event_id: &'a str,
+    /// The index of its payload in `$payloads`; absent when the ticket already keeps as many
+    /// events as it may. (Payloads are bound apart from the groups, which the query reads often.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payload: Option<usize>,
+    /// Its place among the batch's reports of the same problem, from 1.
+    offset: u64,
+}
+
+/// Where each report of the batch goes.
+#[derive(Clone, Copy)]
+enum Destination {
+    /// Already stored (its event id has a receipt, or came earlier in this batch).
+    Stored { ticket_number: u64 },
+    /// The problem with this index among the batch's known problems.
+    Known(usize),
+    /// The problem with this index among the batch's new problems; `first` created it.
+    Fresh { index: usize, first: bool },
+}
+
+fn distinct(values: impl Iterator<Item = String>) -> Vec<String> {
+    let mut seen = Vec::new();
+    for value in values {
+        if !seen.contains(&value) {
+            seen.push(value);
+        }
+    }
+    seen
+}
+
+pub(super) async fn store_once(
+    store: &Store,
+    reports: &[&CrashReport],
+    state: &State,
+    spike: SpikeRule,
+) -> Result<Stored, surrealdb::Error> {
+    let now = OffsetDateTime::now_utc();
+    let window = time::Duration::try_from(spike.window).unwrap_or(time::Duration::MINUTE);
+    let mut destinations = Vec::with_capacity(reports.len());
+    let mut seen_in_batch: HashMap<(u64, &str), usize> = HashMap::new();
+    // Problems, in order of first appearance, with the reports of each.
+    let mut known: Vec<(u64, Vec<&CrashReport>)> = Vec::new();
+    let mut fresh: Vec<((u64, &str), Vec<&CrashReport>)> = Vec::new();
+    for (position, report) in reports.iter().enumerate() {
+        let receipt = (report.project, report.event_id.clone());
+        if let Some(ticket_number) = state.receipts.get(&receipt) {
+            destinations.push(Destination::Stored {
+                ticket_number: *ticket_number,
+            });
+            continue;
+        }
+        if let Some(earlier) = seen_in_batch.get(&(report.project, report.event_id.as_str())) {
+            // The same report twice in one batch: stored once, with the first's answer.
+            let again = match destinations[*earlier] {
+                Destination::Fresh { index, .. } => Destination::Fresh {
+                    index,
+                    first: false,
+                },
+                other => other,
+            };
+            destinations.push(again);
+            continue;
+        }
+        seen_in_batch.insert((report.project, report.event_id.as_str()), position);
+        let group = (report.project, report.fingerprint.clone());
+        match state.groups.get(&group) {
+            Some(number) => {
+                let index = match known.iter().position(|(known, _)| known == number) {
+                    Some(index) => index,
+                    None => {
+                        known.push((*number, Vec::new()));
+                        known.len() - 1
+                    }
+                };
+                known[index].1.push(report);
+                destinations.push(Destination::Known(index));
+            }
+            None => {
+                let key = (report.project, report.fingerprint.as_str());
+                let (index, first) = match fresh.iter().position(|(fresh, _)| *fresh == key) {
+                    Some(index) => (index, false),
+                    None => {
+                        fresh.push((key, Vec::new()));
+                        (fresh.len() - 1, true)
+                    }
+                };
+                fresh[index].1.push(report);
+                destinations.push(Destination::Fresh { index, first });
+            }
+        }
+    }
+    // A stored report that came again is answered from its receipt; when the whole batch is such,
+    // nothing is written.
+    if known.is_empty() && fresh.is_empty() {
+        return finish(destinations, &[], &[], Vec::new());
+    }
+
+    // `stored_before`: how many reports the ticket had when read; later reports than the kept
+    // number carry no payload (the query checks the count again, as it may have grown since).
+    let mut payloads: Vec<&str> = Vec::new();
+    let releases = |reports: &[&CrashReport]| {
+        distinct(reports.iter().filter_map(|report| report.release.clone()))
+    };
+    let environments = |reports: &[&CrashReport]| {
+        distinct(
+            reports
+                .iter()
+                .filter_map(|report| report.deployment.clone()),
+        )
+    };
+
+    let mut counted = Vec::new();
+    let mut reopened = Vec::new();
+    for (number, group_reports) in &known {
+        let ticket = state.tickets.get(number).ok_or_else(|| {
+            surrealdb::Error::internal(format!("crash ticket {number} has no record"))
+        })?;
+        let reopening = reopening_report(ticket, group_reports);
+        let mut group = json!({
+            "number": *number as i64,
+            "count": group_reports.len() as i64,
+            // Every report is from before the release that fixed the resolved ticket: counted,
+            // and the ticket stays resolved.
+            "older_than_fix": reopening.is_none() && matches!(ticket.status, Status::Resolved | Status::Closed),
+            "releases": releases(group_reports),
+            "environments": environments(group_reports),
+            "reports": bind_reports(group_reports, ticket.occurrences, &mut payloads),
+        });
+        if let Some(report) = reopening {
+            let created_at = parse_time(&ticket.created_at).map_err(corrupt)?;
+            let was = ticket.status.label().to_lowercase();
+            group["revision"] = json!(ticket.revision as i64);
+            group["position"] = json!(ticket.entry_count as i64);
+            group["queue_key"] = json!(queue_key(
+                Status::Verified,
+                ticket.urgency,
+                created_at,
+                *number
+            ));
+            group["from"] = json!(ticket.status.as_str());
+            group["body"] = json!(match &report.release {
+                Some(release) => {
+                    format!("The crash came back in release {release} after the ticket was {was}")
+                }
+                None => format!("The crash came back after the ticket was {was}"),
+            });
+            reopened.push(group);
+        } else {
+            counted.push(group);
+        }
+    }
+    // Numbers for new tickets are reserved beforehand, as the ticket writer does, so that batches
+    // of different writers do not all update the sequence record (a number is lost only when its
+    // batch fails).
+    let first_number = if fresh.is_empty() {
+        0
+    } else {
+        crate::storage::creator::reserve_numbers(store.db(), fresh.len()).await?
+            - fresh.len() as u64
+            + 1
+    };
+    let bound_fresh: Vec<Value> = fresh
+        .iter()
+        .zip(first_number..)
+        .map(|(((project, fingerprint), group_reports), number)| {
+            let first = group_reports[0];
+            json!({
+                "number": number as i64,
+                "project": *project as i64,
+                "fingerprint": fingerprint,
+                "count": group_reports.len() as i64,
+                "title": first.title,
+                "description": first.description,
+                "customer": first.customer,
+                "environment": first.environment,
+                "urgency": first.urgency,
+                "queue_prefix": queue_key_prefix(Status::New, first.urgency, now),
+                "search_words": app::search::ticket_words(&first.title, &first.description, &first.customer),
+                "releases": releases(group_reports),
+                "environments": environments(group_reports),
+                "summary": format!("Reported by a crash of project {project}"),
+                "reports": bind_reports(group_reports, 0, &mut payloads),
+            })
+        })
+        .collect();
+
+    let known_numbers: Vec<i64> = known.iter().map(|(number, _)| *number as i64).collect();
+
+    let query = store_batch_query(!counted.is_empty(), !reopened.is_empty(), !fresh.is_empty());
+    let mut response = store
+        .db()
+        .query(query)
+        .bind(("counted", Value::Array(counted)))
+        .bind(("reopened", Value::Array(reopened)))
+        .bind(("fresh", Value::Array(bound_fresh)))
+        .bind(("known_numbers", json!(known_numbers)))
+        .bind(("payloads", json!(payloads)))
+        .bind(("now", format_time(now)))
+        .bind(("window_floor", format_time(now - window)))
+        .bind(("hour", now.unix_timestamp().div_euclid(3_600)))
+        .bind(("kept", KEPT_EVENTS_PER_TICKET as i64))
+        .bind(("number_offset", NUMBER_OFFSET as i64))
+        .await
+        .and_then(transaction_outcome)?;
+    let index = crate::storage::returned_statement(&response);
+    let returned: Option<Value> = response.take(index)?;
+    let returned = returned.unwrap_or(Value::Null);
+    let fresh_numbers: Vec<u64> = (first_number..).take(fresh.len()).collect();
+    // (occurrences, reports in the spike window) of each known problem's ticket, after the batch.
+    let counts: HashMap<u64, (u64, u64)> = array(&returned["windows"])
+        .iter()
+        .filter_map(|row| {
+            let count = |name: &str| row[name].as_i64().unwrap_or(0).max(0) as u64;
+            Some((
+                row["number"].as_u64()?,
+                (count("occurrences"), count("spike_window_count")),
+            ))
+        })
+        .collect();
+
+    // The spike threshold is crossed by this batch when the window held fewer reports before it.
+    let mut spiked = Vec::new();
+    if spike.reports > 0 {
+        for (number, group_reports) in &known {
+            let after = counts.get(number).map(|(_, window)| *window).unwrap_or(0);
+            let before = after.saturating_sub(group_reports.len() as u64);
+            if before < spike.reports && after >= spike.reports {
+                spiked.extend(TicketRef::from_number(*number));
+            }
+        }
+        for ((_, group_reports), number) in fresh.iter().zip(&fresh_numbers) {
+            if group_reports.len() as u64 >= spike.reports {
+                spiked.extend(TicketRef::from_number(*number));
+            }
+        }
+    }
+    let mut occurrences: HashMap<u64, u64> = counts
+        .iter()
+        .map(|(number, (occurrences, _))| (*number, *occurrences))
+        .collect();
+    let mut created = HashMap::new();
+    for (((project, fingerprint), group_reports), number) in fresh.iter().zip(&fresh_numbers) {
+        created.insert((*project, fingerprint.to_string()), *number);
+        occurrences.insert(*number, group_reports.len() as u64);
+    }
+    let known_numbers: Vec<u64> = known.iter().map(|(number, _)| *number).collect();
+    let mut stored = finish(destinations, &known_numbers, &fresh_numbers, spiked)?;
+    stored.created = created;
+    stored.occurrences = occurrences;
+    Ok(stored)
+}
+
+/// The reports of one problem as the query reads them; their payloads go to `payloads`.
+/// `stored_before`: how many reports the ticket had when read; reports past the kept number
+/// carry no payload (the query checks the count again, as it may have grown since).
+fn bind_reports<'a>(
+    reports: &[&'a CrashReport],
+    stored_before: u64,
+    payloads: &mut Vec<&'a str>,
+) -> Vec<Value> {
+    reports
+        .iter()
+        .enumerate()
+        .map(|(index, report)| {
+            let offset = index as u64 + 1;
+            let payload = (stored_before + offset <= KEPT_EVENTS_PER_TICKET).then(|| {
+                payloads.push(&report.payload);
+                payloads.len() - 1
+            });
+            json!(BoundReport {
+                project: report.project as i64,
+                event_id: &report.event_id,
+                payload,
+                offset,
+            })
+        })
+        .collect()
+}
+
+fn array(value: &Value) -> Vec<Value> {
+    value.as_array().cloned().unwrap_or_default()
+}
+
+fn finish(
+    destinations: Vec<Destination>,
+    known_numbers: &[u64],
+    fresh_numbers: &[u64],
+    spiked: Vec<TicketRef>,
+) -> Result<Stored, surrealdb::Error> {
+    let outcomes = destinations
+        .into_iter()
+        .map(|destination| {
+            let (number, created) = match destination {
+                Destination::Stored { ticket_number } => (Some(ticket_number), false),
+                Destination::Known(index) => (known_numbers.get(index).copied(), false),
+                Destination::Fresh { index, first } => (fresh_numbers.get(index).copied(), first),
+            };
+            let reference = number.and_then(TicketRef::from_number).ok_or_else(|| {
+                surrealdb::Error::internal(format!("crash ticket number {number:?}"))
+            })?;
+            Ok(CrashOutcome { reference, created })
+        })
+        .collect::<Result<_, surrealdb::Error>>()?;
+    Ok(Stored {
+        outcomes,
+        spiked,
+        created: HashMap::new(),
+        occurrences: HashMap::new(),
+    })
+}
+
+/// The report that reopens a resolved or closed ticket: the first that is not from a release
+/// older than the one the ticket was resolved in (such a report is the old bug, only counted).
+fn reopening_report<'a>(
+    ticket: &TicketState,
+    reports: &[&'a CrashReport],
+) -> Option<&'a CrashReport> {
+    if !matches!(ticket.status, Status::Resolved | Status::Closed) {
+        return None;
+    }
+    reports.iter().copied().find(
+        |report| match (&ticket.resolved_in_release, &report.release) {
+            (Some(fixed), Some(release)) => !crate::ingest::release::is_older(release, fixed),
+            _ => true,
+        },
+    )
+}

@@ -1,0 +1,175 @@
+//! The queries of the crash-report writer: reading what a batch concerns, and the transaction
+//! that stores it, assembled from the parts the batch needs (less to parse).
+
+pub(super) const READ_STATE: &str = r#"
+LET $groups = (SELECT record::id(id) AS key, ticket_number FROM array::map($group_keys, |$key| type::record('crash_group', $key)) WHERE id != NONE);
+SELECT record::id(id) AS key, ticket_number FROM array::map($receipt_keys, |$key| type::record('crash_receipt', $key)) WHERE id != NONE;
+SELECT number, status, urgency, resolved_in_release, occurrences, revision, entry_count, <string>created_at AS created_at FROM array::map($groups.ticket_number, |$number| type::record('ticket', $number));
+RETURN $groups;
+"#;
+
+/// The events and receipts of a known problem's reports, and its count for the hour; after
+/// `$updated` holds the updated ticket.
+const RECORD_REPORTS: &str = r#"
+    FOR $report IN $group.reports {
+        LET $sequence = $updated[0].occurrences - $group.count + $report.offset;
+        IF $sequence <= $kept AND $report.payload != NONE {
+            CREATE type::record('crash_event', [$group.number, $sequence]) CONTENT {
+                ticket_number: $group.number,
+                sequence: $sequence,
+                event_id: $report.event_id,
+                received_at: <datetime>$now,
+                payload: $payloads[$report.payload]
+            };
+        };
+        CREATE type::record('crash_receipt', [$report.project, $report.event_id]) CONTENT {
+            ticket_number: $group.number,
+            received_at: <datetime>$now
+        };
+    };
+    UPSERT type::record('crash_hour', [$group.number, $hour]) SET
+        ticket_number = $group.number, hour = $hour, count = (count OR 0) + $group.count;
+"#;
+
+/// The counts and spike window of a ticket, as every report updates them.
+const COUNT: &str = r#"
+    occurrences = (occurrences OR 0) + $group.count,
+    last_seen = <datetime>$now,
+    releases = array::union(releases OR [], $group.releases),
+    environments = array::union(environments OR [], $group.environments),
+    spike_window_count = IF spike_window_start = NONE OR spike_window_start < <datetime>$window_floor THEN $group.count ELSE (spike_window_count OR 0) + $group.count END,
+    spike_window_start = IF spike_window_start = NONE OR spike_window_start < <datetime>$window_floor THEN <datetime>$now ELSE spike_window_start END
+"#;
+
+/// Reports of known problems whose tickets stay as they are. A ticket resolved since it was read
+/// is not counted here but read again (as the batch is retried).
+fn count_known() -> String {
+    format!(
+        r#"
+FOR $group IN $counted {{
+    LET $updated = (UPDATE type::record('ticket', $group.number) SET {COUNT}
+        WHERE status NOT IN ['resolved', 'closed'] OR $group.older_than_fix RETURN AFTER);
+    IF array::len($updated) = 0 {{ THROW 'stale revision: the ticket was resolved since it was read' }};
+    {RECORD_REPORTS}
+}};
+"#
+    )
+}
+
+/// Reports that reopen their resolved or closed ticket (a regression).
+fn reopen_known() -> String {
+    format!(
+        r#"
+FOR $group IN $reopened {{
+    LET $updated = (UPDATE type::record('ticket', $group.number) SET
+        status = 'verified',
+        queue_key = $group.queue_key,
+        resolution = NONE,
+        resolved_in_release = NONE,
+        revision = revision + 1,
+        entry_count = entry_count + 1,
+        updated_at = <datetime>$now, {COUNT}
+        WHERE revision = $group.revision RETURN AFTER);
+    IF array::len($updated) = 0 {{ THROW 'stale revision: the ticket changed since it was read' }};
+    CREATE type::record('entry', [$group.number, $group.position]) CONTENT {{
+        ticket_number: $group.number,
+        position: $group.position,
+        kind: 'regressed',
+        author: 'crash reporter',
+        body: $group.body,
+        change_from: $group.from,
+        change_to: 'verified',
+        created_at: <datetime>$now
+    }};
+    {RECORD_REPORTS}
+}};
+"#
+    )
+}
+
+/// New problems: a group, a ticket, its first entry, events and receipts.
+const CREATE_FRESH: &str = r#"
+FOR $group IN $fresh {
+    LET $number = $group.number;
+    CREATE type::record('crash_group', [$group.project, $group.fingerprint]) SET ticket_number = $number;
+    CREATE type::record('ticket', $number) CONTENT {
+        number: $number,
+        reference: string::concat('TCK-', <string>$number),
+        title: $group.title,
+        description: $group.description,
+        urgency: $group.urgency,
+        status: 'new',
+        channel: 'crash',
+        customer: $group.customer,
+        scope: 'internal',
+        environment: $group.environment,
+        occurred_at: <datetime>$now,
+        manner: 'reported automatically by the application',
+        queue_key: string::concat($group.queue_prefix, <string>($number + $number_offset)),
+        search_words: $group.search_words,
+        revision: 1,
+        entry_count: 1,
+        created_at: <datetime>$now,
+        updated_at: <datetime>$now,
+        project: $group.project,
+        fingerprint: $group.fingerprint,
+        occurrences: $group.count,
+        first_seen: <datetime>$now,
+        last_seen: <datetime>$now,
+        releases: $group.releases,
+        environments: $group.environments,
+        spike_window_start: <datetime>$now,
+        spike_window_count: $group.count
+    };
+    CREATE type::record('entry', [$number, 0]) CONTENT {
+        ticket_number: $number,
+        position: 0,
+        kind: 'created',
+        author: 'crash reporter',
+        body: $group.summary,
+        created_at: <datetime>$now
+    };
+    FOR $report IN $group.reports {
+        IF $report.offset <= $kept AND $report.payload != NONE {
+            CREATE type::record('crash_event', [$number, $report.offset]) CONTENT {
+                ticket_number: $number,
+                sequence: $report.offset,
+                event_id: $report.event_id,
+                received_at: <datetime>$now,
+                payload: $payloads[$report.payload]
+            };
+        };
+        CREATE type::record('crash_receipt', [$report.project, $report.event_id]) CONTENT {
+            ticket_number: $number,
+            received_at: <datetime>$now
+        };
+    };
+    UPSERT type::record('crash_hour', [$number, $hour]) SET
+        ticket_number = $number, hour = $hour, count = (count OR 0) + $group.count;
+};
+"#;
+
+const RETURN_RESULTS: &str = r#"
+RETURN {
+    windows: (SELECT number, occurrences, spike_window_count FROM array::map($known_numbers, |$number| type::record('ticket', $number)))
+};
+"#;
+
+/// The transaction storing a batch, with only the parts the batch needs (less to parse).
+pub(super) fn store_batch_query(counted: bool, reopened: bool, fresh: bool) -> String {
+    static COUNT_KNOWN: std::sync::LazyLock<String> = std::sync::LazyLock::new(count_known);
+    static REOPEN_KNOWN: std::sync::LazyLock<String> = std::sync::LazyLock::new(reopen_known);
+    let mut query = String::from("BEGIN TRANSACTION;\n");
+    if counted {
+        query.push_str(&COUNT_KNOWN);
+    }
+    if reopened {
+        query.push_str(&REOPEN_KNOWN);
+    }
+    if fresh {
+        query.push_str(CREATE_FRESH);
+    }
+    query.push_str(RETURN_RESULTS);
+    query.push_str("COMMIT TRANSACTION;\n");
+    query
+}

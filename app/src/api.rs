@@ -546,6 +546,23 @@ pub async fn create_project(name: String) -> Result<crate::projects::Project, Se
         .map_err(backend::failure)
 }
 
+/// A crash ticket's reports per hour over the charted days.
+#[server(prefix = "/rpc", endpoint = "crash_occurrences")]
+pub async fn crash_occurrences(
+    reference: String,
+) -> Result<crate::crash::OccurrenceHistory, ServerFnError> {
+    backend::principal()?;
+    let reference = backend::reference(&reference)?;
+    let since = time::OffsetDateTime::now_utc()
+        .unix_timestamp()
+        .div_euclid(3_600)
+        - crate::crash::CHARTED_DAYS * 24;
+    backend::help_desk()?
+        .crash_occurrences(reference, since)
+        .await
+        .map_err(backend::failure)
+}
+
 /// The most recent stored report of a crash ticket.
 #[server(prefix = "/rpc", endpoint = "latest_crash_event")]
 pub async fn latest_crash_event(

@@ -317,6 +317,52 @@ impl CrashEvent {
     }
 }
 
+/// How many reports a crash ticket received within one hour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HourCount {
+    /// The hour, counted in hours since the Unix epoch (UTC).
+    pub hour: i64,
+    /// Reports received within it.
+    pub count: u64,
+}
+
+/// A crash ticket's reports over time, as the ticket page charts them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OccurrenceHistory {
+    /// The hour the history ends with (the server's current hour), in hours since the epoch.
+    pub current_hour: i64,
+    /// Reports per hour, oldest first; hours without reports are left out.
+    pub hours: Vec<HourCount>,
+}
+
+/// How far back the ticket page charts reports, in days.
+pub const CHARTED_DAYS: i64 = 30;
+
+impl OccurrenceHistory {
+    /// Reports in each of the last `count` hours, oldest first, ending with the current hour.
+    pub fn last_hours(&self, count: usize) -> Vec<u64> {
+        self.buckets(count, 1)
+    }
+
+    /// Reports in each of the last `count` days (UTC), oldest first, ending with today.
+    pub fn last_days(&self, count: usize) -> Vec<u64> {
+        self.buckets(count, 24)
+    }
+
+    /// `count` buckets of `width` hours; buckets of a day begin at midnight UTC.
+    fn buckets(&self, count: usize, width: i64) -> Vec<u64> {
+        let mut buckets = vec![0; count];
+        let current = self.current_hour.div_euclid(width);
+        for hour in &self.hours {
+            let age = current - hour.hour.div_euclid(width);
+            if (0..count as i64).contains(&age) {
+                buckets[count - 1 - age as usize] += hour.count;
+            }
+        }
+        buckets
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -413,5 +459,39 @@ mod tests {
             CrashEvent::from_json(deep.as_bytes()),
             Err(EventError::TooManyFrames(MAX_FRAMES + 1))
         );
+    }
+
+    #[test]
+    fn reports_are_charted_by_hour_and_by_day_ending_now() {
+        // Hour 48 is midnight of the third day since the epoch.
+        let history = OccurrenceHistory {
+            current_hour: 49,
+            hours: vec![
+                HourCount { hour: 10, count: 7 },
+                HourCount { hour: 47, count: 2 },
+                HourCount { hour: 48, count: 3 },
+                HourCount { hour: 49, count: 4 },
+            ],
+        };
+        assert_eq!(history.last_hours(3), vec![2, 3, 4]);
+        assert_eq!(history.last_hours(1), vec![4]);
+        // Today (hours 48 and 49), yesterday (hour 47), the day before (hour 10).
+        assert_eq!(history.last_days(3), vec![7, 2, 7]);
+        assert_eq!(history.last_days(2), vec![2, 7]);
+    }
+
+    #[test]
+    fn reports_from_the_future_or_long_ago_are_left_out_of_the_chart() {
+        let history = OccurrenceHistory {
+            current_hour: 100,
+            hours: vec![
+                HourCount {
+                    hour: 101,
+                    count: 9,
+                },
+                HourCount { hour: 50, count: 5 },
+            ],
+        };
+        assert_eq!(history.last_hours(24), vec![0; 24]);
     }
 }

@@ -44,9 +44,15 @@ impl NewProject {
     }
 }
 
-/// How to point the official Sentry SDKs at a DSN: (language, code).
+/// How to point our `reporter` crate and the official Sentry SDKs at a DSN: (language, code).
 pub fn sdk_snippets(dsn: &str) -> Vec<(&'static str, String)> {
     vec![
+        (
+            "Rust (reporter crate)",
+            format!(
+                "let _guard = reporter::init(\n    reporter::Options::new()\n        .dsn(\"{dsn}\")\n        .release(reporter::release_name!()),\n);"
+            ),
+        ),
         (
             "Python",
             format!("import sentry_sdk\nsentry_sdk.init(dsn=\"{dsn}\")"),

@@ -100,6 +100,13 @@ pub trait HelpDesk: Send + Sync + 'static {
         &self,
         reference: TicketRef,
     ) -> Result<Option<crate::crash::StoredCrashEvent>, HelpDeskError>;
+    /// A crash ticket's reports per hour since `since_hour` (hours since the epoch), and the
+    /// current hour; empty for other tickets.
+    async fn crash_occurrences(
+        &self,
+        reference: TicketRef,
+        since_hour: i64,
+    ) -> Result<crate::crash::OccurrenceHistory, HelpDeskError>;
     /// Every project, oldest first.
     async fn projects(
         &self,

@@ -48,7 +48,12 @@ test('a crash report full of markup files an inert ticket', async ({ page, reque
   await expect(page.locator('.stack-trace .frame.library summary')).toHaveText('1 library frame');
   await expect(page.locator('.crash-facts')).toContainText('<i>eu</i>');
   await expect(page.locator('.breadcrumbs')).toContainText('GET /<u>cart</u>');
-  expect(await page.locator('main img, main script, main svg, main b, main i, main u, main a[href^="javascript"]').count()).toBe(0);
+  expect(await page.locator('main img, main script, main b, main i, main u, main a[href^="javascript"]').count()).toBe(0);
+  // The only pictures are the two charts of reports over time, each with the one report.
+  expect(await page.locator('main svg').count()).toBe(2);
+  await expect(page.locator('.occurrence-chart svg')).toHaveCount(2);
+  await expect(page.locator('.occurrence-chart .bars-total')).toHaveText(['1', '1']);
+  await expect(page.locator('.occurrence-chart .bar:not(.empty)')).toHaveCount(2);
   await page.locator('h1').hover();
   expect(dialogs).toBe(0);
   expect(errors).toEqual([]);

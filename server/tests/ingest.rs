@@ -687,3 +687,57 @@ async fn a_report_sent_twice_is_counted_once() {
         .await;
     assert_eq!(events["items"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_crash_ticket_counts_its_reports_per_hour() {
+    let app = spawn_app().await;
+    let (id, dsn) = project(&app, "Hourly").await;
+    let key = key_of(&dsn);
+    for _ in 0..3 {
+        let (status, _) = post_envelope(
+            &app,
+            id,
+            Some(&key),
+            envelope(&panic_event("shop::hourly")),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    let reference = crash_tickets(&app).await[0]["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let (status, history) = app
+        .get(&format!("/api/v1/tickets/{reference}/occurrences"))
+        .await;
+    assert_eq!(status, 200, "{history}");
+    let hours = history["hours"].as_array().unwrap();
+    let total: u64 = hours
+        .iter()
+        .map(|hour| hour["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 3);
+    for hour in hours {
+        assert!(
+            hour["start"].as_str().unwrap().ends_with(":00:00Z"),
+            "{hour}"
+        );
+    }
+
+    let (status, error) = app
+        .get(&format!("/api/v1/tickets/{reference}/occurrences?days=0"))
+        .await;
+    assert_eq!(status, 400, "{error}");
+    let phone = app.create_ticket("Printer on fire", "high").await;
+    let (status, history) = app
+        .get(&format!("/api/v1/tickets/{phone}/occurrences?days=7"))
+        .await;
+    assert_eq!(
+        (status, history["hours"].as_array().unwrap().len()),
+        (200, 0)
+    );
+    let (status, _) = app.get("/api/v1/tickets/TCK-999999/occurrences").await;
+    assert_eq!(status, 404);
+}

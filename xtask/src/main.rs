@@ -273,6 +273,10 @@ fn test() -> Result<()> {
         &mut tally,
     )?;
     run_tests(cargo().args(["test", "--package", "xtask"]), &mut tally)?;
+    run_tests(
+        cargo().args(["test", "--package", "reporter", "--features", "tracing"]),
+        &mut tally,
+    )?;
     // SurrealDB's own server, for the tests of the remote-database mode.
     status(cargo().args(["build", "--package", "surreal-for-tests"]))?;
     run_tests(

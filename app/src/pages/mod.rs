@@ -5,6 +5,7 @@ pub mod agents;
 pub mod crash_report;
 pub mod login;
 pub mod new_ticket;
+pub mod occurrence_chart;
 pub mod projects;
 pub mod queue;
 pub mod ticket;

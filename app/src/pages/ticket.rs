@@ -96,6 +96,7 @@ fn TicketView(detail: TicketDetail, actions: Actions, can_work: bool) -> impl In
                 <div class="ticket-main">
                     <Details ticket=ticket.clone() />
                     {ticket.crash.is_some().then(|| view! {
+                        <super::occurrence_chart::OccurrenceChart reference=reference.clone() />
                         <super::crash_report::CrashReport reference=reference.clone() />
                     })}
                     {can_work.then(|| view! { <EntryForm reference=reference.clone() actions /> })}

@@ -63,6 +63,11 @@ pub const RULES: &[Rule] = &[
     rule(Method::POST, "/api/v1/tickets/{reference}/entries", AGENT),
     rule(Method::GET, "/api/v1/tickets/{reference}/events", VIEWER),
     rule(
+        Method::GET,
+        "/api/v1/tickets/{reference}/occurrences",
+        VIEWER,
+    ),
+    rule(
         Method::POST,
         "/api/v1/tickets/{reference}/transitions",
         AGENT,
@@ -95,6 +100,7 @@ pub const RULES: &[Rule] = &[
     rule(Method::POST, "/rpc/queue_page", VIEWER),
     rule(Method::POST, "/rpc/load_ticket", VIEWER),
     rule(Method::POST, "/rpc/latest_crash_event", VIEWER),
+    rule(Method::POST, "/rpc/crash_occurrences", VIEWER),
     rule(Method::POST, "/rpc/create_ticket", AGENT),
     rule(Method::POST, "/rpc/add_entry", AGENT),
     rule(Method::POST, "/rpc/change_status", AGENT),

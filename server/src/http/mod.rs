@@ -56,6 +56,10 @@ pub fn router(state: ApiState) -> Router {
             post(tickets::transition),
         )
         .route("/tickets/{reference}/events", get(tickets::events))
+        .route(
+            "/tickets/{reference}/occurrences",
+            get(tickets::occurrences),
+        )
         .route("/me", get(agents::me))
         .route("/me/password", post(agents::change_password))
         .route("/agents", get(agents::list).post(agents::create))

@@ -62,6 +62,7 @@ impl Modify for Credentials {
         super::agents::create,
         super::agents::update,
         super::tickets::events,
+        super::tickets::occurrences,
         super::ingest::envelope,
         super::ingest::store,
         super::projects::list,
@@ -102,6 +103,8 @@ impl Modify for Credentials {
         CrashFacts,
         super::tickets::CrashEventView,
         super::tickets::CrashEventPage,
+        super::tickets::OccurrencesView,
+        super::tickets::HourView,
         Role
     ))
 )]

@@ -233,3 +233,87 @@ pub async fn events(
         .collect();
     Ok(Json(CrashEventPage { items, next_cursor }))
 }
+
+/// Reports of a crash ticket within one hour.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct HourView {
+    /// The hour's start, RFC 3339 (UTC).
+    pub start: String,
+    /// Reports received within it.
+    pub count: u64,
+}
+
+/// A crash ticket's reports per hour.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct OccurrencesView {
+    /// Oldest first; hours without reports are left out. Empty for tickets that are not crashes.
+    pub hours: Vec<HourView>,
+}
+
+/// Parameters of the occurrences endpoint.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OccurrencesQuery {
+    days: Option<String>,
+}
+
+/// The reports of a crash ticket per hour, over the last `days` days.
+#[utoipa::path(get, path = "/api/v1/tickets/{reference}/occurrences", tag = "tickets",
+    params(
+        ("reference" = String, Path, description = "e.g. TCK-42"),
+        ("days" = Option<u32>, Query, description = "How many days back, 1 to 90 (default 30)"),
+    ),
+    responses(
+        (status = 200, description = "Reports per hour", body = OccurrencesView),
+        (status = 400, description = "A parameter is invalid", body = super::error::ErrorBody),
+        (status = 404, description = "No such ticket", body = super::error::ErrorBody),
+    ))]
+pub async fn occurrences(
+    State(state): State<ApiState>,
+    Path(reference): Path<String>,
+    super::extract::ApiQuery(query): super::extract::ApiQuery<OccurrencesQuery>,
+) -> Result<Json<OccurrencesView>, ApiError> {
+    let reference: app::model::TicketRef = reference.parse().map_err(|_| {
+        ApiError::not_found(format!(
+            "no ticket {} exists",
+            reference.chars().take(40).collect::<String>()
+        ))
+    })?;
+    let days = match query.days.as_deref() {
+        None | Some("") => 30,
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|days| (1..=90).contains(days))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_query",
+                    "`days` must be a number from 1 to 90",
+                )
+            })?,
+    };
+    let current_hour = time::OffsetDateTime::now_utc()
+        .unix_timestamp()
+        .div_euclid(3_600);
+    let history = state
+        .help_desk
+        .crash_occurrences(reference, current_hour - days * 24 + 1)
+        .await?;
+    let hours = history
+        .hours
+        .into_iter()
+        .map(|hour| HourView {
+            start: time::OffsetDateTime::from_unix_timestamp(hour.hour * 3_600)
+                .ok()
+                .and_then(|start| {
+                    start
+                        .format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
+                .unwrap_or_default(),
+            count: hour.count,
+        })
+        .collect();
+    Ok(Json(OccurrencesView { hours }))
+}

@@ -288,6 +288,25 @@ impl Store {
     }
 }
 
+impl Store {
+    /// A ticket's reports per hour from `since_hour` (hours since the epoch) on, oldest first.
+    pub async fn crash_hours(
+        &self,
+        number: u64,
+        since_hour: i64,
+    ) -> Result<Vec<app::crash::HourCount>, StorageError> {
+        let mut response = self
+            .db()
+            .query("SELECT hour, count FROM crash_hour WHERE ticket_number = $number AND hour >= $since ORDER BY hour")
+            .bind(("number", number as i64))
+            .bind(("since", since_hour))
+            .await?
+            .check()?;
+        let rows: Vec<serde_json::Value> = response.take(0)?;
+        super::records::decode(rows)
+    }
+}
+
 impl StoredEvent {
     /// The wire form, with the payload parsed (`null` if it no longer parses).
     pub fn into_wire(self) -> app::crash::StoredCrashEvent {

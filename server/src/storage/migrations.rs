@@ -205,6 +205,7 @@ DEFINE TABLE OVERWRITE crash_hour SCHEMAFULL;
 DEFINE FIELD OVERWRITE ticket_number ON crash_hour TYPE int;
 DEFINE FIELD OVERWRITE hour ON crash_hour TYPE int;
 DEFINE FIELD OVERWRITE count ON crash_hour TYPE int ASSERT $value >= 0;
+DEFINE INDEX OVERWRITE crash_hour_ticket ON crash_hour FIELDS ticket_number, hour;
 "#,
         data: None,
     },

@@ -566,6 +566,21 @@ impl HelpDesk for Store {
             .map(super::StoredEvent::into_wire))
     }
 
+    async fn crash_occurrences(
+        &self,
+        reference: TicketRef,
+        since_hour: i64,
+    ) -> Result<app::crash::OccurrenceHistory, HelpDeskError> {
+        self.load(reference).await?;
+        let current_hour = time::OffsetDateTime::now_utc()
+            .unix_timestamp()
+            .div_euclid(3_600);
+        Ok(app::crash::OccurrenceHistory {
+            current_hour,
+            hours: self.crash_hours(reference.number(), since_hour).await?,
+        })
+    }
+
     async fn ready(&self) -> Result<(), HelpDeskError> {
         self.db()
             .query("RETURN 1")

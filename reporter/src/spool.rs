@@ -35,8 +35,17 @@ impl Drop for SendingLock {
 }
 
 impl Spool {
+    /// Opens (or creates) the spool directory; a new one is readable by its owner only, as
+    /// reports can hold personal data.
     pub fn open(directory: PathBuf, caps: Caps) -> io::Result<Spool> {
-        fs::create_dir_all(&directory)?;
+        let mut builder = fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder.create(&directory)?;
         Ok(Spool { directory, caps })
     }
 
@@ -172,6 +181,19 @@ mod tests {
         assert_eq!(fs::read(&first).unwrap(), b"first");
         spool.remove(&first);
         assert_eq!(spool.pending(), vec![second]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_spool_is_private_to_its_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let directory = tempfile::tempdir().unwrap();
+        let spool = Spool::open(directory.path().join("a/b"), caps()).unwrap();
+        let mode = fs::metadata(spool.directory())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
     }
 
     #[test]

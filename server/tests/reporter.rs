@@ -287,3 +287,23 @@ async fn a_crash_while_the_server_is_down_is_delivered_exactly_once_when_it_is_b
     assert_eq!(tickets.len(), 1);
     assert_eq!(tickets[0]["occurrences"], 1, "delivered exactly once");
 }
+
+#[tokio::test]
+async fn a_report_the_server_rate_limits_stays_in_the_spool_for_later() {
+    let app = support::spawn_app_with_ingest_limit(1).await;
+    let dsn = project(&app, "Shop").await;
+    let spool = tempfile::tempdir().unwrap();
+
+    run_shop(Panics::Unwind, &dsn, spool.path(), "index").await;
+    assert_eq!(spooled(spool.path()), 0);
+    let limited = run_shop(Panics::Unwind, &dsn, spool.path(), "config").await;
+    assert!(!limited.status.success());
+    assert_eq!(
+        spooled(spool.path()),
+        1,
+        "a report answered 429 is kept, not dropped: {}",
+        String::from_utf8_lossy(&limited.stderr)
+    );
+    let tickets = crash_tickets(&app).await;
+    assert_eq!(tickets.len(), 1, "only the first report got through");
+}

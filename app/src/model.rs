@@ -360,6 +360,9 @@ pub struct CrashFacts {
     pub releases: Vec<String>,
     /// Every environment that reported it.
     pub environments: Vec<String>,
+    /// How many distinct users (by email, id, user name or address) its reports named, exactly.
+    #[serde(default)]
+    pub affected_users: u64,
 }
 
 /// One entry of a ticket's timeline.

@@ -16,8 +16,11 @@ test('an admin creates a project and sees the DSN its reporter will use', async 
   await expect(row).toBeVisible();
   await expect(row.locator('code.dsn')).toHaveText(/^http:\/\/[0-9a-f]{32}@127\.0\.0\.1:\d+\/\d+$/);
   const dsn = await row.locator('code.dsn').textContent();
-  await row.getByText('Set up a Sentry SDK').click();
-  await expect(row.locator('.snippets pre').first()).toContainText(`sentry_sdk.init(dsn="${dsn}")`);
+  await row.getByText('Set up reporting').click();
+  // Our own crate first, then the official Sentry SDKs, each pointed at this DSN.
+  await expect(row.locator('.snippets .language').first()).toHaveText('Rust (reporter crate)');
+  await expect(row.locator('.snippets pre').first()).toContainText(`.dsn("${dsn}")`);
+  await expect(row.locator('.snippets pre').nth(1)).toContainText(`sentry_sdk.init(dsn="${dsn}")`);
   expect(errors).toEqual([]);
 });
 

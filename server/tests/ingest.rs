@@ -741,3 +741,58 @@ async fn a_crash_ticket_counts_its_reports_per_hour() {
     let (status, _) = app.get("/api/v1/tickets/TCK-999999/occurrences").await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn a_crash_ticket_counts_the_distinct_users_it_affects() {
+    let app = spawn_app().await;
+    let (id, dsn) = project(&app, "Users").await;
+    let key = key_of(&dsn);
+    let report_for = |user: Option<&str>| {
+        let mut event = panic_event("shop::users");
+        if let Some(user) = user {
+            event["user"] = json!({ "email": user });
+        }
+        envelope(&event)
+    };
+    // Sent at once, so that some share a batch; and one report names nobody.
+    let sent = tokio::join!(
+        post_envelope(
+            &app,
+            id,
+            Some(&key),
+            report_for(Some("ada@example.com")),
+            None
+        ),
+        post_envelope(
+            &app,
+            id,
+            Some(&key),
+            report_for(Some("bob@example.com")),
+            None
+        ),
+        post_envelope(
+            &app,
+            id,
+            Some(&key),
+            report_for(Some("ada@example.com")),
+            None
+        ),
+    );
+    assert_eq!((sent.0.0, sent.1.0, sent.2.0), (200, 200, 200));
+    let (status, _) = post_envelope(&app, id, Some(&key), report_for(None), None).await;
+    assert_eq!(status, 200);
+    let tickets = crash_tickets(&app).await;
+    assert_eq!(tickets.len(), 1);
+    assert_eq!(tickets[0]["occurrences"], 4);
+    assert_eq!(tickets[0]["affected_users"], 2);
+
+    for user in ["bob@example.com", "cy@example.com"] {
+        let (status, _) = post_envelope(&app, id, Some(&key), report_for(Some(user)), None).await;
+        assert_eq!(status, 200);
+    }
+    let tickets = crash_tickets(&app).await;
+    assert_eq!(
+        tickets[0]["affected_users"], 3,
+        "only a user not seen before counts"
+    );
+}

@@ -36,7 +36,7 @@ pub fn ProjectsPage() -> impl IntoView {
                                                 <td>
                                                     <code class="dsn">{project.dsn.clone()}</code>
                                                     <details class="snippets">
-                                                        <summary>"Set up a Sentry SDK"</summary>
+                                                        <summary>"Set up reporting (reporter crate or any Sentry SDK)"</summary>
                                                         {crate::projects::sdk_snippets(&project.dsn)
                                                             .into_iter()
                                                             .map(|(language, code)| view! {

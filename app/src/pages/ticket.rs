@@ -156,6 +156,8 @@ fn Details(ticket: Ticket) -> impl IntoView {
             {ticket.crash.map(|crash| view! {
                 <dt>"Occurrences"</dt>
                 <dd class="occurrences">{crash.occurrences}</dd>
+                <dt>"Affected users"</dt>
+                <dd class="affected-users">{crash.affected_users}</dd>
                 <dt>"First seen"</dt>
                 <dd>{timestamp(crash.first_seen)}</dd>
                 <dt>"Last seen"</dt>

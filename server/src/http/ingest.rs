@@ -196,6 +196,7 @@ async fn ingest_event(
         urgency: grouping.urgency,
         release: event.release.clone(),
         deployment: event.environment.clone(),
+        user: event.user.clone(),
         payload: String::from_utf8_lossy(payload).into_owned(),
     };
     state

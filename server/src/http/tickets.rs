@@ -184,13 +184,7 @@ pub async fn events(
     Path(reference): Path<String>,
     super::extract::ApiQuery(query): super::extract::ApiQuery<EventsQuery>,
 ) -> Result<Json<CrashEventPage>, ApiError> {
-    let not_found = || {
-        ApiError::not_found(format!(
-            "no ticket {} exists",
-            reference.chars().take(40).collect::<String>()
-        ))
-    };
-    let reference: app::model::TicketRef = reference.parse().map_err(|_| not_found())?;
+    let reference = self::reference(&reference)?;
     let bad = |field: &str, message: &str| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -273,12 +267,7 @@ pub async fn occurrences(
     Path(reference): Path<String>,
     super::extract::ApiQuery(query): super::extract::ApiQuery<OccurrencesQuery>,
 ) -> Result<Json<OccurrencesView>, ApiError> {
-    let reference: app::model::TicketRef = reference.parse().map_err(|_| {
-        ApiError::not_found(format!(
-            "no ticket {} exists",
-            reference.chars().take(40).collect::<String>()
-        ))
-    })?;
+    let reference = self::reference(&reference)?;
     let days = match query.days.as_deref() {
         None | Some("") => 30,
         Some(text) => text

@@ -39,6 +39,8 @@ pub struct CrashReport {
     pub release: Option<String>,
     /// The environment that reported it, if any.
     pub deployment: Option<String>,
+    /// The user it names (email, id, user name or address), if any.
+    pub user: Option<String>,
     /// The event as received (JSON), kept for inspection.
     pub payload: String,
 }

@@ -196,7 +196,7 @@ DEFINE FIELD OVERWRITE resolved_in_release ON ticket TYPE option<string>;
     },
     Migration {
         version: 10,
-        name: "receipts of crash reports, and their counts per hour",
+        name: "receipts of crash reports, their counts per hour, and the users they affect",
         statements: r#"
 DEFINE TABLE OVERWRITE crash_receipt SCHEMAFULL;
 DEFINE FIELD OVERWRITE ticket_number ON crash_receipt TYPE int;
@@ -206,6 +206,11 @@ DEFINE FIELD OVERWRITE ticket_number ON crash_hour TYPE int;
 DEFINE FIELD OVERWRITE hour ON crash_hour TYPE int;
 DEFINE FIELD OVERWRITE count ON crash_hour TYPE int ASSERT $value >= 0;
 DEFINE INDEX OVERWRITE crash_hour_ticket ON crash_hour FIELDS ticket_number, hour;
+DEFINE TABLE OVERWRITE crash_user SCHEMAFULL;
+DEFINE FIELD OVERWRITE ticket_number ON crash_user TYPE int;
+DEFINE FIELD OVERWRITE user ON crash_user TYPE string;
+DEFINE FIELD OVERWRITE first_seen ON crash_user TYPE datetime;
+DEFINE FIELD OVERWRITE affected_users ON ticket TYPE option<int>;
 "#,
         data: None,
     },

@@ -42,6 +42,8 @@ pub struct TicketRecord {
     #[serde(default)]
     pub occurrences: Option<u64>,
     #[serde(default)]
+    pub affected_users: Option<u64>,
+    #[serde(default)]
     pub first_seen: Option<String>,
     #[serde(default)]
     pub last_seen: Option<String>,
@@ -113,6 +115,7 @@ impl TicketRecord {
                     last_seen: parse_time(&last_seen)?,
                     releases: self.releases.unwrap_or_default(),
                     environments: self.environments.unwrap_or_default(),
+                    affected_users: self.affected_users.unwrap_or(0),
                 })
             }
             _ => None,

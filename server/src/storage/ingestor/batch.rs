@@ -206,6 +206,9 @@ pub(super) async fn store_once(
     // `stored_before`: how many reports the ticket had when read; later reports than the kept
     // number carry no payload (the query checks the count again, as it may have grown since).
     let mut payloads: Vec<&str> = Vec::new();
+    let users = |reports: &[&CrashReport]| {
+        distinct(reports.iter().filter_map(|report| report.user.clone()))
+    };
     let releases = |reports: &[&CrashReport]| {
         distinct(reports.iter().filter_map(|report| report.release.clone()))
     };
@@ -232,6 +235,7 @@ pub(super) async fn store_once(
             "older_than_fix": reopening.is_none() && matches!(ticket.status, Status::Resolved | Status::Closed),
             "releases": releases(group_reports),
             "environments": environments(group_reports),
+            "users": users(group_reports),
             "reports": bind_reports(group_reports, ticket.occurrences, &mut payloads),
         });
         if let Some(report) = reopening {
@@ -286,6 +290,7 @@ pub(super) async fn store_once(
                 "search_words": app::search::ticket_words(&first.title, &first.description, &first.customer),
                 "releases": releases(group_reports),
                 "environments": environments(group_reports),
+                "users": users(group_reports),
                 "summary": format!("Reported by a crash of project {project}"),
                 "reports": bind_reports(group_reports, 0, &mut payloads),
             })

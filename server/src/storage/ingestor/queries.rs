@@ -8,37 +8,48 @@ SELECT number, status, urgency, resolved_in_release, occurrences, revision, entr
 RETURN $groups;
 "#;
 
-/// The events and receipts of a known problem's reports, and its count for the hour; after
-/// `$updated` holds the updated ticket.
+/// The events, receipts and new users of a known problem's reports and its count for the hour,
+/// each written with one statement; after `$updated` holds the updated ticket.
 const RECORD_REPORTS: &str = r#"
-    FOR $report IN $group.reports {
-        LET $sequence = $updated[0].occurrences - $group.count + $report.offset;
-        IF $sequence <= $kept AND $report.payload != NONE {
-            CREATE type::record('crash_event', [$group.number, $sequence]) CONTENT {
-                ticket_number: $group.number,
-                sequence: $sequence,
-                event_id: $report.event_id,
-                received_at: <datetime>$now,
-                payload: $payloads[$report.payload]
-            };
-        };
-        CREATE type::record('crash_receipt', [$report.project, $report.event_id]) CONTENT {
-            ticket_number: $group.number,
-            received_at: <datetime>$now
-        };
-    };
+    LET $before = $updated[0].occurrences - $group.count;
+    LET $kept_reports = array::filter($group.reports, |$report| $report.payload != NONE AND $before + $report.offset <= $kept);
+    INSERT INTO crash_event array::map($kept_reports, |$report| {
+        id: type::record('crash_event', [$group.number, $before + $report.offset]),
+        ticket_number: $group.number,
+        sequence: $before + $report.offset,
+        event_id: $report.event_id,
+        received_at: <datetime>$now,
+        payload: $payloads[$report.payload]
+    });
+    INSERT INTO crash_receipt array::map($group.reports, |$report| {
+        id: type::record('crash_receipt', [$report.project, $report.event_id]),
+        ticket_number: $group.number,
+        received_at: <datetime>$now
+    });
     UPSERT type::record('crash_hour', [$group.number, $hour]) SET
         ticket_number = $group.number, hour = $hour, count = (count OR 0) + $group.count;
+    INSERT INTO crash_user array::map($new_users, |$user| {
+        id: type::record('crash_user', [$group.number, $user]),
+        ticket_number: $group.number,
+        user: $user,
+        first_seen: <datetime>$now
+    });
 "#;
 
-/// The counts and spike window of a ticket, as every report updates them.
+/// The users of a known problem's reports that it has not affected before.
+const NEW_USERS: &str = r#"
+    LET $new_users = array::filter($group.users, |$user| !record::exists(type::record('crash_user', [$group.number, $user])));
+"#;
+
+/// The counts and spike window of a ticket, as every report updates them (after `NEW_USERS`).
 const COUNT: &str = r#"
     occurrences = (occurrences OR 0) + $group.count,
     last_seen = <datetime>$now,
     releases = array::union(releases OR [], $group.releases),
     environments = array::union(environments OR [], $group.environments),
     spike_window_count = IF spike_window_start = NONE OR spike_window_start < <datetime>$window_floor THEN $group.count ELSE (spike_window_count OR 0) + $group.count END,
-    spike_window_start = IF spike_window_start = NONE OR spike_window_start < <datetime>$window_floor THEN <datetime>$now ELSE spike_window_start END
+    spike_window_start = IF spike_window_start = NONE OR spike_window_start < <datetime>$window_floor THEN <datetime>$now ELSE spike_window_start END,
+    affected_users = (affected_users OR 0) + array::len($new_users)
 "#;
 
 /// Reports of known problems whose tickets stay as they are. A ticket resolved since it was read
@@ -47,6 +58,7 @@ fn count_known() -> String {
     format!(
         r#"
 FOR $group IN $counted {{
+    {NEW_USERS}
     LET $updated = (UPDATE type::record('ticket', $group.number) SET {COUNT}
         WHERE status NOT IN ['resolved', 'closed'] OR $group.older_than_fix RETURN AFTER);
     IF array::len($updated) = 0 {{ THROW 'stale revision: the ticket was resolved since it was read' }};
@@ -61,6 +73,7 @@ fn reopen_known() -> String {
     format!(
         r#"
 FOR $group IN $reopened {{
+    {NEW_USERS}
     LET $updated = (UPDATE type::record('ticket', $group.number) SET
         status = 'verified',
         queue_key = $group.queue_key,
@@ -119,8 +132,15 @@ FOR $group IN $fresh {
         releases: $group.releases,
         environments: $group.environments,
         spike_window_start: <datetime>$now,
-        spike_window_count: $group.count
+        spike_window_count: $group.count,
+        affected_users: array::len($group.users)
     };
+    INSERT INTO crash_user array::map($group.users, |$user| {
+        id: type::record('crash_user', [$number, $user]),
+        ticket_number: $number,
+        user: $user,
+        first_seen: <datetime>$now
+    });
     CREATE type::record('entry', [$number, 0]) CONTENT {
         ticket_number: $number,
         position: 0,
@@ -129,21 +149,20 @@ FOR $group IN $fresh {
         body: $group.summary,
         created_at: <datetime>$now
     };
-    FOR $report IN $group.reports {
-        IF $report.offset <= $kept AND $report.payload != NONE {
-            CREATE type::record('crash_event', [$number, $report.offset]) CONTENT {
-                ticket_number: $number,
-                sequence: $report.offset,
-                event_id: $report.event_id,
-                received_at: <datetime>$now,
-                payload: $payloads[$report.payload]
-            };
-        };
-        CREATE type::record('crash_receipt', [$report.project, $report.event_id]) CONTENT {
-            ticket_number: $number,
-            received_at: <datetime>$now
-        };
-    };
+    LET $kept_reports = array::filter($group.reports, |$report| $report.payload != NONE AND $report.offset <= $kept);
+    INSERT INTO crash_event array::map($kept_reports, |$report| {
+        id: type::record('crash_event', [$number, $report.offset]),
+        ticket_number: $number,
+        sequence: $report.offset,
+        event_id: $report.event_id,
+        received_at: <datetime>$now,
+        payload: $payloads[$report.payload]
+    });
+    INSERT INTO crash_receipt array::map($group.reports, |$report| {
+        id: type::record('crash_receipt', [$report.project, $report.event_id]),
+        ticket_number: $number,
+        received_at: <datetime>$now
+    });
     UPSERT type::record('crash_hour', [$number, $hour]) SET
         ticket_number = $number, hour = $hour, count = (count OR 0) + $group.count;
 };

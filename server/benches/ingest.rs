@@ -6,7 +6,7 @@
 //! of ~100 known problems, a few are new problems. Figures are printed, never asserted: see
 //! README "Performance".
 //!
-//! `cargo bench -p server --bench ingest -- [--events N] [--clients N] [--problems N] [--database URL]`
+//! `cargo bench -p server --bench ingest -- [--events N] [--clients N] [--problems N] [--users N] [--database URL]`
 
 use serde_json::json;
 use server::auth::{AuthService, AuthSettings};
@@ -20,6 +20,7 @@ struct Options {
     events: usize,
     clients: usize,
     problems: usize,
+    users: usize,
     database: Option<String>,
 }
 
@@ -28,6 +29,7 @@ fn options() -> Options {
         events: 20_000,
         clients: 8,
         problems: 100,
+        users: 500,
         database: None,
     };
     let mut arguments = std::env::args().skip(1);
@@ -37,6 +39,7 @@ fn options() -> Options {
             "--events" => options.events = value().parse().expect("a number of events"),
             "--clients" => options.clients = value().parse().expect("a number of clients"),
             "--problems" => options.problems = value().parse().expect("a number of problems"),
+            "--users" => options.users = value().parse().expect("a number of users"),
             "--database" => options.database = Some(value()),
             _ => {} // cargo passes --bench
         }
@@ -52,16 +55,16 @@ fn peak_memory_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-/// Report `index`: 95 in 100 repeat a known problem, the others are new ones.
-fn envelope(index: usize, problems: usize) -> Vec<u8> {
+/// Report `index`: 95 in 100 repeat a known problem, the others are new ones; each names one of
+/// `users` users (none when `users` is 0).
+fn envelope(index: usize, problems: usize, users: usize) -> Vec<u8> {
     let problem = if index % 20 == 7 {
         format!("new_{index}")
     } else {
         format!("known_{}", index % problems)
     };
-    let event = json!({
+    let mut event = json!({
         "level": "error", "platform": "rust", "release": "bench@1.0.0", "environment": "production",
-        "user": { "id": format!("user-{}", index % 500) },
         "tags": { "worker": index % 8 },
         "exception": { "values": [{
             "type": "BenchError", "value": format!("failure number {index}"),
@@ -73,6 +76,9 @@ fn envelope(index: usize, problems: usize) -> Vec<u8> {
         }]},
         "breadcrumbs": { "values": [{ "category": "http", "message": "GET /cart" }] }
     });
+    if users > 0 {
+        event["user"] = json!({ "id": format!("user-{}", index % users) });
+    }
     let payload = serde_json::to_vec(&event).unwrap();
     let mut body = format!(
         "{{\"event_id\":\"{index:032x}\"}}\n{{\"type\":\"event\",\"length\":{}}}\n",
@@ -144,7 +150,7 @@ async fn main() {
         .map(|_| {
             let next = next.clone();
             let endpoint = url_of_endpoint.clone();
-            let (total, problems) = (options.events, options.problems);
+            let (total, problems, users) = (options.events, options.problems, options.users);
             tokio::spawn(async move {
                 let client = reqwest::Client::new();
                 let mut latencies = Vec::new();
@@ -153,7 +159,7 @@ async fn main() {
                     if index >= total {
                         break latencies;
                     }
-                    let body = envelope(index, problems);
+                    let body = envelope(index, problems, users);
                     let sent = Instant::now();
                     let response = client
                         .post(&endpoint)

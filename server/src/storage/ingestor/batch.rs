@@ -141,6 +141,7 @@ pub(super) async fn store_once(
     reports: &[&CrashReport],
     state: &State,
     spike: SpikeRule,
+    known_users: &std::collections::HashSet<(u64, String)>,
 ) -> Result<Stored, surrealdb::Error> {
     let now = OffsetDateTime::now_utc();
     let window = time::Duration::try_from(spike.window).unwrap_or(time::Duration::MINUTE);
@@ -220,6 +221,8 @@ pub(super) async fn store_once(
         )
     };
 
+    // Every (ticket, user) pair of the batch, for the writer to remember once stored.
+    let mut users_seen: Vec<(u64, String)> = Vec::new();
     let mut counted = Vec::new();
     let mut reopened = Vec::new();
     for (number, group_reports) in &known {
@@ -235,7 +238,16 @@ pub(super) async fn store_once(
             "older_than_fix": reopening.is_none() && matches!(ticket.status, Status::Resolved | Status::Closed),
             "releases": releases(group_reports),
             "environments": environments(group_reports),
-            "users": users(group_reports),
+            // Users this ticket is known to have affected need no check.
+            "users": users(group_reports)
+                .into_iter()
+                .filter(|user| {
+                    let pair = (*number, user.clone());
+                    let known = known_users.contains(&pair);
+                    users_seen.push(pair);
+                    !known
+                })
+                .collect::<Vec<_>>(),
             "reports": bind_reports(group_reports, ticket.occurrences, &mut payloads),
         });
         if let Some(report) = reopening {
@@ -357,7 +369,11 @@ pub(super) async fn store_once(
         occurrences.insert(*number, group_reports.len() as u64);
     }
     let known_numbers: Vec<u64> = known.iter().map(|(number, _)| *number).collect();
+    for (((_, _), group_reports), number) in fresh.iter().zip(&fresh_numbers) {
+        users_seen.extend(users(group_reports).into_iter().map(|user| (*number, user)));
+    }
     let mut stored = finish(destinations, &known_numbers, &fresh_numbers, spiked)?;
+    stored.users_seen = users_seen;
     stored.created = created;
     stored.occurrences = occurrences;
     Ok(stored)
@@ -419,6 +435,7 @@ fn finish(
         spiked,
         created: HashMap::new(),
         occurrences: HashMap::new(),
+        users_seen: Vec::new(),
     })
 }
 

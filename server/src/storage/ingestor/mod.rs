@@ -157,6 +157,8 @@ pub(super) struct Stored {
     pub(super) created: HashMap<(u64, String), u64>,
     /// How many reports the batch's tickets have now.
     pub(super) occurrences: HashMap<u64, u64>,
+    /// The (ticket, user) pairs of the batch, all recorded now.
+    pub(super) users_seen: Vec<(u64, String)>,
 }
 
 /// What a writer remembers of the problems it stored, so that most batches need no read: the
@@ -165,10 +167,13 @@ pub(super) struct Stored {
 struct Memory {
     tickets: HashMap<(u64, String), u64>,
     occurrences: HashMap<u64, u64>,
+    /// (ticket, user) pairs known to be recorded; a pair is never removed from the database, so
+    /// one remembered here needs no check.
+    users: std::collections::HashSet<(u64, String)>,
 }
 
 impl Memory {
-    /// Past this many problems, the memory starts over.
+    /// Past this many problems, or (ticket, user) pairs, the memory starts over.
     const CAPACITY: usize = 100_000;
 
     fn learn(&mut self, project: u64, fingerprint: String, ticket: u64) {
@@ -225,7 +230,7 @@ async fn store_with_retries(
                 for ((project, fingerprint), number) in &state.groups {
                     memory.learn(*project, fingerprint.clone(), *number);
                 }
-                store_once(store, reports, &state, spike).await
+                store_once(store, reports, &state, spike, &memory.users).await
             }
             Err(error) => Err(error),
         };
@@ -235,6 +240,10 @@ async fn store_with_retries(
                     memory.learn(key.0, key.1.clone(), *number);
                 }
                 memory.occurrences.extend(stored.occurrences.iter());
+                if memory.users.len() + stored.users_seen.len() > Memory::CAPACITY {
+                    memory.users.clear();
+                }
+                memory.users.extend(stored.users_seen.iter().cloned());
                 return Ok(stored);
             }
             Err(error)

@@ -42,6 +42,7 @@ test('a crash report full of markup files an inert ticket', async ({ page, reque
   await expect(page.locator('dl.details')).toContainText('<svg onload=alert(3)>');
   await expect(page.locator('dl.details')).toContainText('<b onmouseover=alert(5)>mallory</b>');
   await expect(page.locator('dl.details dd.occurrences')).toHaveText('1');
+  await expect(page.locator('dl.details dd.affected-users')).toHaveText('1');
   // The crash report itself: the chain, the application's frame first-class, library frames folded.
   await expect(page.locator('.error-chain')).toContainText('<script>alert(2)</script>');
   await expect(page.locator('.stack-trace .frame.in-app')).toContainText('<svg onload=alert(3)> javascript:alert(4):1');

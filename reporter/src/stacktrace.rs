@@ -109,11 +109,33 @@ const CAPTURE_CODE: &[&str] = &[
     "reporter::tracing_layer::",
 ];
 
-fn is_capture_code(function: &str) -> bool {
-    let function = function.trim_start_matches('<');
-    CAPTURE_CODE
+/// This crate's sources, as its debug information names them.
+const OWN_SOURCES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/");
+
+/// The files of this crate whose every function is capturing code.
+const CAPTURE_FILES: &[&str] = &["lib.rs", "client.rs", "panic.rs", "tracing_layer.rs"];
+
+/// Whether a frame is the reporter capturing: by its name, or, as names read from line-tables-only
+/// debug information have no path (`error_event`, not `reporter::client::Client::error_event`),
+/// by its source file.
+fn is_capture_code(frame: &Frame) -> bool {
+    let function = frame.function.as_deref().unwrap_or_default();
+    let by_name = CAPTURE_CODE
         .iter()
-        .any(|prefix| function.starts_with(prefix))
+        .any(|prefix| function.trim_start_matches('<').starts_with(prefix));
+    let by_file = frame
+        .abs_path
+        .as_deref()
+        .and_then(|path| {
+            path.replace('\\', "/")
+                .strip_prefix(OWN_SOURCES)
+                .map(str::to_string)
+        })
+        .is_some_and(|file| {
+            CAPTURE_FILES.contains(&file.as_str())
+                || (file == "stacktrace.rs" && function.ends_with("capture"))
+        });
+    by_name || by_file
 }
 
 /// What is worth reading of a source path: from `src/`, `library/` or the crate directory of a
@@ -172,9 +194,7 @@ pub(crate) fn trim(mut innermost_first: Vec<Frame>) -> Vec<Frame> {
     let last_machinery = innermost_first
         .iter()
         .rposition(|frame| is_machinery(&function(frame)));
-    let last_capture = innermost_first
-        .iter()
-        .rposition(|frame| is_capture_code(&function(frame)));
+    let last_capture = innermost_first.iter().rposition(is_capture_code);
     let cut = match (last_machinery, last_capture) {
         (Some(machinery), _) => machinery + 1,
         (None, Some(capture)) => capture + 1,
@@ -239,6 +259,32 @@ mod tests {
                 "shop::cart::total"
             ]
         );
+    }
+
+    #[test]
+    fn capture_frames_without_a_path_in_their_name_are_known_by_their_file() {
+        let own = |function: &str, file: &str| Frame {
+            function: Some(function.to_string()),
+            abs_path: Some(format!("{OWN_SOURCES}{file}")),
+            ..Frame::default()
+        };
+        let innermost_first = vec![
+            frame("backtrace::backtrace::trace"),
+            own("capture", "stacktrace.rs"),
+            own("error_event", "client.rs"),
+            own("capture_error", "lib.rs"),
+            frame("shop::main"),
+        ];
+        let functions: Vec<String> = trim(innermost_first)
+            .into_iter()
+            .map(|frame| frame.function.unwrap())
+            .collect();
+        assert_eq!(functions, ["shop::main"]);
+        // A test in stacktrace.rs that calls `capture` is not capture code itself.
+        assert!(!is_capture_code(&own(
+            "a_test_of_capturing",
+            "stacktrace.rs"
+        )));
     }
 
     #[test]

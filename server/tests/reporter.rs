@@ -230,6 +230,17 @@ async fn errors_and_tracing_events_become_tickets_with_their_causes_and_breadcru
     assert_eq!(chain.len(), 2, "{chain:?}");
     assert_eq!(chain[0].0, "NotFound", "the cause comes first");
     assert_eq!(chain[1], ("StockError", "cannot read the stock levels"));
+    // The stack is the caller's: it ends in the example's `main`, without the reporter's frames.
+    let frames = frames_of(&stored[0]);
+    let innermost = frames.last().expect("the error has a stack");
+    assert!(function(innermost).contains("main"), "{frames:#?}");
+    assert!(
+        frames.iter().all(|frame| !frame["abs_path"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("reporter/src/")),
+        "{frames:#?}"
+    );
 
     run_shop(Panics::Unwind, &dsn, spool.path(), "log").await;
     let tickets = crash_tickets(&app).await;

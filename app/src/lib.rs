@@ -98,10 +98,22 @@ fn AgentMenu(agent: accounts::CurrentAgent) -> impl IntoView {
     use crate::model::Role;
     let sign_out = ServerAction::<SignOut>::new();
     let role = agent.role;
+    // The queue and "Mine" share a path; which one is current depends on the query.
+    let location = leptos_router::hooks::use_location();
+    let on_queue = move || location.pathname.with(|path| path == "/");
+    let mine = move || {
+        location
+            .query
+            .with(|query| query.get("assignee").as_deref() == Some("me"))
+    };
     view! {
         <nav>
-            <A href="/" attr:accesskey="q">"Queue"</A>
-            <A href="/?assignee=me" attr:accesskey="m">"Mine"</A>
+            <a href="/" accesskey="q" aria-current=move || (on_queue() && !mine()).then_some("page")>
+                "Queue"
+            </a>
+            <a href="/?assignee=me" accesskey="m" aria-current=move || (on_queue() && mine()).then_some("page")>
+                "Mine"
+            </a>
             <A href="/projects">"Projects"</A>
             {role.allows(Role::Admin).then(|| view! { <A href="/agents">"Agents"</A> })}
             <A href="/account">"Account"</A>

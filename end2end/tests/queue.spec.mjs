@@ -68,3 +68,16 @@ test('text a customer typed is shown as text, never run', async ({ page, request
   expect(await page.locator('main img, main script, main b').count()).toBe(0);
   expect(dialogs).toBe(0);
 });
+
+test('the top bar marks the queue or "Mine" as the current page, never both', async ({ page }) => {
+  const errors = watchForErrors(page);
+  await open(page, '/');
+  const current = page.locator('.topbar nav a[aria-current="page"]');
+  await expect(current).toHaveText(['Queue']);
+  await page.getByRole('link', { name: 'Mine' }).click();
+  await expect(page).toHaveURL(/assignee=me/);
+  await expect(current).toHaveText(['Mine']);
+  await page.getByRole('link', { name: 'Queue' }).click();
+  await expect(current).toHaveText(['Queue']);
+  expect(errors).toEqual([]);
+});

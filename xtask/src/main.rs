@@ -23,6 +23,7 @@ fn main() {
         "run" => run(rest),
         "test" => test(),
         "e2e" => end_to_end(),
+        "screenshots" => screenshots(),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(())
@@ -44,7 +45,8 @@ fn print_help() {
          run [-- SERVER ARGS]  build the site and the server, then serve on http://127.0.0.1:3000\n\
          test                  every test: unit, integration and browser (installs what is missing)\n\
          site [--dev]          build the wasm bundle, stylesheet and public files into target/site\n\
-         e2e                   build the site and the server, then run the browser tests only"
+         e2e                   build the site and the server, then run the browser tests only\n\
+         screenshots           build everything, then refresh the pictures in docs/ from a fresh server"
     );
 }
 
@@ -336,6 +338,12 @@ fn playwright() -> Command {
 fn end_to_end() -> Result<()> {
     prepare_end_to_end()?;
     status(&mut playwright())
+}
+
+/// Builds the site and server, then photographs a freshly filled dashboard into docs/.
+fn screenshots() -> Result<()> {
+    prepare_end_to_end()?;
+    status(playwright().args(["--config", "screenshots.config.mjs"]))
 }
 
 #[cfg(test)]

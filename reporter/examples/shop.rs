@@ -9,6 +9,8 @@
 //! cargo run -p reporter --features tracing --example shop -- error   # an error with its causes
 //! cargo run -p reporter --features tracing --example shop -- log     # a tracing `error!` event
 //! cargo run -p reporter --features tracing --example shop -- send    # sends what earlier runs left
+//! cargo run -p reporter --features tracing --example shop -- late    # a warning, then waits (up to
+//!                                                                    # 30 s) until it has been sent
 //! ```
 
 use std::time::Duration;
@@ -54,8 +56,25 @@ fn read_stock() -> Result<String, StockError> {
     std::fs::read_to_string("/nonexistent/shop/stock.csv").map_err(|source| StockError { source })
 }
 
+/// Whether no report waits in the spool.
+fn spool_is_empty(directory: Option<&std::path::Path>) -> bool {
+    let Some(directory) = directory else {
+        return true;
+    };
+    std::fs::read_dir(directory)
+        .map(|entries| {
+            !entries.flatten().any(|entry| {
+                entry
+                    .path()
+                    .extension()
+                    .is_some_and(|extension| extension == "envelope")
+            })
+        })
+        .unwrap_or(true)
+}
+
 fn main() {
-    let _guard = reporter::init(
+    let guard = reporter::init(
         reporter::Options::new()
             .release(reporter::release_name!())
             .environment("example")
@@ -83,6 +102,18 @@ fn main() {
         }
         "log" => tracing::error!(order = 42, "payment declined by the bank"),
         "send" => {}
-        other => eprintln!("unknown failure `{other}`: index, config, error, log or send"),
+        "late" => {
+            reporter::capture_message("the stock sync is late", reporter::Level::Warning);
+            // Left to the sender's own retries (no flush): wait until the spool is empty.
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            while !spool_is_empty(guard.spool_directory()) {
+                if std::time::Instant::now() > deadline {
+                    eprintln!("the warning was not sent within 30 s");
+                    std::process::exit(3);
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        other => eprintln!("unknown failure `{other}`: index, config, error, log, send or late"),
     }
 }

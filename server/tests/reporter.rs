@@ -318,3 +318,39 @@ async fn a_report_the_server_rate_limits_stays_in_the_spool_for_later() {
     let tickets = crash_tickets(&app).await;
     assert_eq!(tickets.len(), 1, "only the first report got through");
 }
+
+#[tokio::test]
+async fn a_running_program_retries_until_the_server_is_back() {
+    let mut app = spawn_app().await;
+    let dsn = project(&app, "Shop").await;
+    let spool = tempfile::tempdir().unwrap();
+    app.stop().await;
+
+    // The program reports, fails to send, and waits on its sender's own backoff.
+    let (unwind, _) = shop_binaries();
+    let mut command = Command::new(unwind);
+    command
+        .arg("late")
+        .env("REPORTER_DSN", &dsn)
+        .env("REPORTER_SPOOL_DIR", spool.path())
+        .env_remove("SENTRY_DSN");
+    let running = tokio::task::spawn_blocking(move || command.output().expect("the shop runs"));
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    assert!(
+        !running.is_finished(),
+        "the program waits while the server is down"
+    );
+    app.resume().await;
+
+    let output = running.await.unwrap();
+    assert!(
+        output.status.success(),
+        "the warning was sent once the server was back: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let tickets = crash_tickets(&app).await;
+    assert_eq!(tickets.len(), 1, "{tickets:#?}");
+    assert_eq!(tickets[0]["urgency"], "low", "a warning");
+    assert_eq!(tickets[0]["occurrences"], 1);
+    assert_eq!(spooled(spool.path()), 0);
+}

@@ -38,6 +38,14 @@ fn frame_line(frame: &Frame) -> String {
     }
 }
 
+/// When the server received a report, as every time is shown (`2026-11-28 15:55 UTC`); the stored
+/// text itself if it does not parse.
+fn received_time(stored: &str) -> String {
+    time::OffsetDateTime::parse(stored, &time::format_description::well_known::Rfc3339)
+        .map(crate::format::timestamp)
+        .unwrap_or_else(|_| stored.to_string())
+}
+
 #[component]
 fn ReportView(report: CrashEvent, received_at: String) -> impl IntoView {
     // The chain as people read it: the error first, then what caused it.
@@ -65,7 +73,7 @@ fn ReportView(report: CrashEvent, received_at: String) -> impl IntoView {
         }
     }
     let facts: Vec<(&'static str, String)> = [
-        ("Received", Some(received_at)),
+        ("Received", Some(received_time(&received_at))),
         ("Release", report.release.clone()),
         ("Environment", report.environment.clone()),
         ("Platform", report.platform.clone()),
@@ -122,5 +130,19 @@ fn ReportView(report: CrashEvent, received_at: String) -> impl IntoView {
                     .collect_view()}
             </ol>
         })}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::received_time;
+
+    #[test]
+    fn received_times_read_like_every_other_time() {
+        assert_eq!(
+            received_time("2026-11-28T15:55:35.089537150Z"),
+            "2026-11-28 15:55 UTC"
+        );
+        assert_eq!(received_time("yesterday"), "yesterday");
     }
 }

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod api;
 pub mod components;
 pub mod crash;
+pub mod customers;
 pub mod format;
 pub mod model;
 pub mod pages;

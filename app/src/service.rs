@@ -107,6 +107,26 @@ pub trait HelpDesk: Send + Sync + 'static {
         reference: TicketRef,
         since_hour: i64,
     ) -> Result<crate::crash::OccurrenceHistory, HelpDeskError>;
+    /// Creates a customer.
+    async fn create_customer(
+        &self,
+        draft: crate::customers::CustomerDraft,
+    ) -> Result<crate::customers::Customer, HelpDeskError>;
+    /// A customer by id.
+    async fn customer(&self, id: u64) -> Result<crate::customers::Customer, HelpDeskError>;
+    /// Changes the fields a patch names.
+    async fn update_customer(
+        &self,
+        id: u64,
+        patch: crate::customers::CustomerPatch,
+    ) -> Result<crate::customers::Customer, HelpDeskError>;
+    /// A page of customers by name after `cursor`, only those matching `query` when given.
+    async fn customers(
+        &self,
+        query: Option<&str>,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<crate::customers::CustomerPage, HelpDeskError>;
     /// Every project, oldest first.
     async fn projects(
         &self,

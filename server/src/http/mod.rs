@@ -1,6 +1,7 @@
 //! The REST API (JSON, for integrations) and the operational endpoints.
 
 mod agents;
+mod customers;
 mod error;
 mod extract;
 pub mod headers;
@@ -65,6 +66,11 @@ pub fn router(state: ApiState) -> Router {
         .route("/agents", get(agents::list).post(agents::create))
         .route("/agents/{id}", patch(agents::update))
         .route("/projects", get(projects::list).post(projects::create))
+        .route("/customers", get(customers::list).post(customers::create))
+        .route(
+            "/customers/{id}",
+            get(customers::get).patch(customers::update),
+        )
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", delete(tokens::revoke))
         .route("/openapi.json", get(openapi::document))

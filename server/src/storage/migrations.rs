@@ -214,6 +214,31 @@ DEFINE FIELD OVERWRITE affected_users ON ticket TYPE option<int>;
 "#,
         data: None,
     },
+    Migration {
+        version: 11,
+        name: "customers",
+        statements: r#"
+DEFINE TABLE OVERWRITE customer SCHEMAFULL;
+DEFINE FIELD OVERWRITE number ON customer TYPE int;
+DEFINE FIELD OVERWRITE name ON customer TYPE string;
+DEFINE FIELD OVERWRITE notes ON customer TYPE string;
+DEFINE FIELD OVERWRITE contacts ON customer TYPE array<object>;
+DEFINE FIELD OVERWRITE contacts[*].name ON customer TYPE string;
+DEFINE FIELD OVERWRITE contacts[*].email ON customer TYPE option<string>;
+DEFINE FIELD OVERWRITE contacts[*].phone ON customer TYPE option<string>;
+DEFINE FIELD OVERWRITE environment ON customer TYPE string;
+DEFINE FIELD OVERWRITE properties ON customer TYPE array<object>;
+DEFINE FIELD OVERWRITE properties[*].key ON customer TYPE string;
+DEFINE FIELD OVERWRITE properties[*].value ON customer TYPE string;
+DEFINE FIELD OVERWRITE search_words ON customer TYPE array<string>;
+DEFINE FIELD OVERWRITE name_key ON customer TYPE string;
+DEFINE FIELD OVERWRITE created_at ON customer TYPE datetime;
+DEFINE FIELD OVERWRITE updated_at ON customer TYPE datetime;
+DEFINE INDEX OVERWRITE customer_order ON customer FIELDS name_key UNIQUE;
+DEFINE INDEX OVERWRITE customer_words ON customer FIELDS search_words.*, name_key;
+"#,
+        data: None,
+    },
 ];
 
 /// Applies every migration newer than the database's version.

@@ -8,6 +8,7 @@
 mod accounts;
 mod crashes;
 mod creator;
+mod customers;
 mod ingestor;
 mod migrations;
 mod projects;

@@ -581,6 +581,54 @@ impl HelpDesk for Store {
         })
     }
 
+    async fn create_customer(
+        &self,
+        draft: app::customers::CustomerDraft,
+    ) -> Result<app::customers::Customer, HelpDeskError> {
+        let number = self.insert_customer(&draft).await?;
+        self.customer(number).await
+    }
+
+    async fn customer(&self, id: u64) -> Result<app::customers::Customer, HelpDeskError> {
+        self.load_customer(id)
+            .await?
+            .ok_or_else(|| HelpDeskError::Missing {
+                kind: "customer",
+                id: id.to_string(),
+            })
+    }
+
+    async fn update_customer(
+        &self,
+        id: u64,
+        patch: app::customers::CustomerPatch,
+    ) -> Result<app::customers::Customer, HelpDeskError> {
+        let current = self.customer(id).await?;
+        let draft = patch.apply(&current)?;
+        if !self.replace_customer(id, &draft).await? {
+            return Err(HelpDeskError::Missing {
+                kind: "customer",
+                id: id.to_string(),
+            });
+        }
+        self.customer(id).await
+    }
+
+    async fn customers(
+        &self,
+        query: Option<&str>,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<app::customers::CustomerPage, HelpDeskError> {
+        let words = match query.map(str::trim).filter(|query| !query.is_empty()) {
+            Some(query) => app::customers::search_words(query)?,
+            None => Vec::new(),
+        };
+        Ok(self
+            .list_customers(&words, cursor.unwrap_or(""), limit)
+            .await?)
+    }
+
     async fn ready(&self) -> Result<(), HelpDeskError> {
         self.db()
             .query("RETURN 1")

@@ -1,0 +1,385 @@
+//! Customers: the organisations (or people) who call, their contacts, and the environment they
+//! run, so that an agent taking a call sees who it is and what they have.
+
+use crate::accounts::checked_email;
+use crate::model::{MAX_TEXT_CHARS, MAX_TITLE_CHARS};
+use crate::requests::{FieldError, checked_text};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// The most contacts one customer has.
+pub const MAX_CONTACTS: usize = 50;
+/// The most environment properties one customer has.
+pub const MAX_PROPERTIES: usize = 50;
+const MAX_PHONE_CHARS: usize = 40;
+const MAX_KEY_CHARS: usize = 100;
+const MAX_VALUE_CHARS: usize = 500;
+/// Words shorter than this are not findable by their beginning.
+const MIN_PREFIX_CHARS: usize = 2;
+/// Longer words are findable by their first this many characters, and by the whole word.
+const MAX_PREFIX_CHARS: usize = 20;
+
+/// A person at a customer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// Their name.
+    pub name: String,
+    /// Their email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Their phone number, as they give it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+/// One fact of a customer's environment, such as `os` = `Windows 11 23H2`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Property {
+    /// What it is about: a product, a version, an operating system…
+    pub key: String,
+    /// Its value.
+    pub value: String,
+}
+
+/// A customer, as the API answers it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Customer {
+    /// Its number.
+    pub id: u64,
+    /// The organisation's (or person's) name.
+    pub name: String,
+    /// Anything agents should know.
+    pub notes: String,
+    /// The people there.
+    pub contacts: Vec<Contact>,
+    /// What they run, in words: deployment notes and the like.
+    pub environment: String,
+    /// What they run, as key/values.
+    pub properties: Vec<Property>,
+    /// When it was created.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub created_at: OffsetDateTime,
+    /// When it last changed.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A page of customers, by name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CustomerPage {
+    /// In order of name.
+    pub items: Vec<Customer>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// What a client sends to create a customer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewCustomer {
+    /// Required.
+    pub name: String,
+    /// Optional.
+    #[serde(default)]
+    pub notes: String,
+    /// Optional, at most 50.
+    #[serde(default)]
+    pub contacts: Vec<Contact>,
+    /// Optional.
+    #[serde(default)]
+    pub environment: String,
+    /// Optional, at most 50, keys distinct.
+    #[serde(default)]
+    pub properties: Vec<Property>,
+}
+
+/// What a client sends to change a customer: only the fields present change.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CustomerPatch {
+    /// A new name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New notes.
+    #[serde(default)]
+    pub notes: Option<String>,
+    /// The new list of contacts (replacing the old).
+    #[serde(default)]
+    pub contacts: Option<Vec<Contact>>,
+    /// A new environment text.
+    #[serde(default)]
+    pub environment: Option<String>,
+    /// The new list of properties (replacing the old).
+    #[serde(default)]
+    pub properties: Option<Vec<Property>>,
+}
+
+/// A checked customer, ready to be stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CustomerDraft {
+    /// Trimmed, not empty.
+    pub name: String,
+    /// Trimmed.
+    pub notes: String,
+    /// Checked.
+    pub contacts: Vec<Contact>,
+    /// Trimmed.
+    pub environment: String,
+    /// Checked, keys distinct.
+    pub properties: Vec<Property>,
+}
+
+fn checked_contacts(contacts: Vec<Contact>) -> Result<Vec<Contact>, FieldError> {
+    if contacts.len() > MAX_CONTACTS {
+        return Err(FieldError::new(
+            "contacts",
+            format!(
+                "has {} entries; the limit is {MAX_CONTACTS}",
+                contacts.len()
+            ),
+        ));
+    }
+    contacts
+        .into_iter()
+        .enumerate()
+        .map(|(index, contact)| {
+            let field = |name: &str| format!("contacts[{index}].{name}");
+            let name = checked_text(&field("name"), &contact.name, MAX_TITLE_CHARS, true)?;
+            let email = match contact.email.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(email) => Some(checked_email(email).map_err(|error| FieldError {
+                    field: field("email"),
+                    ..error
+                })?),
+            };
+            let phone = match contact.phone.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(phone) => {
+                    let phone = checked_text(&field("phone"), phone, MAX_PHONE_CHARS, true)?;
+                    let plausible = phone.chars().any(|c| c.is_ascii_digit())
+                        && phone
+                            .chars()
+                            .all(|c| c.is_ascii_digit() || " +-()./x".contains(c));
+                    if !plausible {
+                        return Err(FieldError::new(
+                            &field("phone"),
+                            "is not a phone number (digits, spaces and + - ( ) . / x)",
+                        ));
+                    }
+                    Some(phone)
+                }
+            };
+            Ok(Contact { name, email, phone })
+        })
+        .collect()
+}
+
+fn checked_properties(properties: Vec<Property>) -> Result<Vec<Property>, FieldError> {
+    if properties.len() > MAX_PROPERTIES {
+        return Err(FieldError::new(
+            "properties",
+            format!(
+                "has {} entries; the limit is {MAX_PROPERTIES}",
+                properties.len()
+            ),
+        ));
+    }
+    let mut checked: Vec<Property> = Vec::with_capacity(properties.len());
+    for (index, property) in properties.into_iter().enumerate() {
+        let key = checked_text(
+            &format!("properties[{index}].key"),
+            &property.key,
+            MAX_KEY_CHARS,
+            true,
+        )?;
+        if checked
+            .iter()
+            .any(|other| other.key.eq_ignore_ascii_case(&key))
+        {
+            return Err(FieldError::new(
+                &format!("properties[{index}].key"),
+                format!("`{key}` is given twice"),
+            ));
+        }
+        let value = checked_text(
+            &format!("properties[{index}].value"),
+            &property.value,
+            MAX_VALUE_CHARS,
+            false,
+        )?;
+        checked.push(Property { key, value });
+    }
+    Ok(checked)
+}
+
+impl NewCustomer {
+    /// Checks every field; errors name the field (`contacts[1].email`).
+    pub fn parse(self) -> Result<CustomerDraft, FieldError> {
+        Ok(CustomerDraft {
+            name: checked_text("name", &self.name, MAX_TITLE_CHARS, true)?,
+            notes: checked_text("notes", &self.notes, MAX_TEXT_CHARS, false)?,
+            contacts: checked_contacts(self.contacts)?,
+            environment: checked_text("environment", &self.environment, MAX_TEXT_CHARS, false)?,
+            properties: checked_properties(self.properties)?,
+        })
+    }
+}
+
+impl CustomerPatch {
+    /// The customer as it would be after the patch, checked.
+    pub fn apply(self, current: &Customer) -> Result<CustomerDraft, FieldError> {
+        if self == CustomerPatch::default() {
+            return Err(FieldError::new("body", "names no field to change"));
+        }
+        NewCustomer {
+            name: self.name.unwrap_or_else(|| current.name.clone()),
+            notes: self.notes.unwrap_or_else(|| current.notes.clone()),
+            contacts: self.contacts.unwrap_or_else(|| current.contacts.clone()),
+            environment: self
+                .environment
+                .unwrap_or_else(|| current.environment.clone()),
+            properties: self
+                .properties
+                .unwrap_or_else(|| current.properties.clone()),
+        }
+        .parse()
+    }
+}
+
+/// The words a customer is found by, each also by its beginning (two characters on), so that a
+/// search as you type finds `Margaret` from `mar`: the name, and the contacts' names, emails and
+/// phone numbers (digits only).
+pub fn customer_words(draft: &CustomerDraft) -> Vec<String> {
+    let mut text = draft.name.clone();
+    for contact in &draft.contacts {
+        text.push(' ');
+        text.push_str(&contact.name);
+        if let Some(email) = &contact.email {
+            text.push(' ');
+            text.push_str(email);
+        }
+        if let Some(phone) = &contact.phone {
+            text.push(' ');
+            text.extend(phone.chars().filter(char::is_ascii_digit));
+        }
+    }
+    let mut found: Vec<String> = Vec::new();
+    for word in crate::search::words(&text) {
+        let characters: Vec<char> = word.chars().collect();
+        for length in MIN_PREFIX_CHARS..=characters.len().min(MAX_PREFIX_CHARS) {
+            let prefix: String = characters[..length].iter().collect();
+            if !found.contains(&prefix) {
+                found.push(prefix);
+            }
+        }
+        if !found.contains(&word) {
+            found.push(word);
+        }
+    }
+    found
+}
+
+/// The words of a customer search: each is matched against the beginnings of the customers'
+/// words, so it is cut to the longest beginning stored.
+pub fn search_words(query: &str) -> Result<Vec<String>, FieldError> {
+    let words: Vec<String> = crate::search::words(query)
+        .into_iter()
+        .map(|word| word.chars().take(MAX_PREFIX_CHARS).collect())
+        .collect();
+    if words.is_empty() {
+        return Err(FieldError::new("q", "has no letters or digits"));
+    }
+    if words.len() > crate::search::MAX_QUERY_WORDS {
+        return Err(FieldError::new(
+            "q",
+            format!(
+                "has {} words; the limit is {}",
+                words.len(),
+                crate::search::MAX_QUERY_WORDS
+            ),
+        ));
+    }
+    Ok(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grace() -> NewCustomer {
+        NewCustomer {
+            name: "  Navy Payroll ".into(),
+            contacts: vec![Contact {
+                name: "Grace Hopper".into(),
+                email: Some("Grace@Navy.example".into()),
+                phone: Some("+1 (555) 010-4477".into()),
+            }],
+            properties: vec![Property {
+                key: "os".into(),
+                value: "Windows Server 2022".into(),
+            }],
+            ..NewCustomer::default()
+        }
+    }
+
+    #[test]
+    fn a_customer_is_trimmed_and_its_contacts_checked() {
+        let draft = grace().parse().unwrap();
+        assert_eq!(draft.name, "Navy Payroll");
+        assert_eq!(
+            draft.contacts[0].email.as_deref(),
+            Some("grace@navy.example")
+        );
+    }
+
+    #[test]
+    fn bad_fields_are_named_with_their_place() {
+        let mut bad = grace();
+        bad.contacts.push(Contact {
+            name: "Someone".into(),
+            email: Some("not an email".into()),
+            phone: None,
+        });
+        assert_eq!(bad.parse().unwrap_err().field, "contacts[1].email");
+        let mut bad = grace();
+        bad.contacts[0].phone = Some("call me maybe".into());
+        assert_eq!(bad.parse().unwrap_err().field, "contacts[0].phone");
+        let mut bad = grace();
+        bad.properties.push(Property {
+            key: "OS".into(),
+            value: "Linux".into(),
+        });
+        assert_eq!(bad.parse().unwrap_err().field, "properties[1].key");
+        assert_eq!(NewCustomer::default().parse().unwrap_err().field, "name");
+    }
+
+    #[test]
+    fn a_customer_is_found_by_the_beginnings_of_its_words_and_phone_digits() {
+        let words = customer_words(&grace().parse().unwrap());
+        for word in [
+            "na",
+            "navy",
+            "payr",
+            "payroll",
+            "grace",
+            "hop",
+            "15550104477",
+            "1555",
+        ] {
+            assert!(words.contains(&word.to_string()), "{word}: {words:?}");
+        }
+        assert!(!words.contains(&"n".to_string()));
+        assert_eq!(search_words("  Mar HOP ").unwrap(), ["mar", "hop"]);
+        assert_eq!(search_words("--").unwrap_err().field, "q");
+    }
+}

@@ -1,0 +1,130 @@
+//! The `/api/v1/customers` resource: who calls, their contacts and what they run.
+
+use super::ApiState;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, ApiQuery, Caller};
+use app::customers::{Customer, CustomerPage, CustomerPatch, NewCustomer};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+
+/// Paging and search parameters of the list.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerQuery {
+    q: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+fn bad_query(message: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+        message.to_string(),
+    )
+}
+
+fn customer_id(text: &str) -> Result<u64, ApiError> {
+    text.parse::<u64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no customer {} exists",
+                text.chars().take(40).collect::<String>()
+            ))
+        })
+}
+
+/// Customers by name; `q` finds them by the beginnings of the words of their name and contacts
+/// (names, emails, phone digits), as a search box does while someone types.
+#[utoipa::path(get, path = "/api/v1/customers", tag = "customers",
+    params(
+        ("q" = Option<String>, Query, description = "Words, each matched against the beginnings of a customer's words"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to 100 (default 20)"),
+    ),
+    responses(
+        (status = 200, description = "A page of customers", body = CustomerPage),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody),
+    ))]
+pub async fn list(
+    State(state): State<ApiState>,
+    ApiQuery(query): ApiQuery<CustomerQuery>,
+) -> Result<Json<CustomerPage>, ApiError> {
+    let limit = match query.limit.as_deref() {
+        None | Some("") => 20,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|limit| (1..=100).contains(limit))
+            .ok_or_else(|| bad_query("`limit` must be a number from 1 to 100"))?,
+    };
+    if let Some(text) = query.q.as_deref().filter(|text| !text.trim().is_empty()) {
+        app::customers::search_words(text)
+            .map_err(|error| bad_query(&format!("`q` {}", error.message)))?;
+    }
+    let cursor = query.cursor.as_deref().filter(|cursor| !cursor.is_empty());
+    if cursor.is_some_and(|cursor| cursor.chars().count() > 400) {
+        return Err(bad_query("`cursor` is not a cursor this server gave out"));
+    }
+    let page = state
+        .help_desk
+        .customers(query.q.as_deref(), cursor, limit)
+        .await?;
+    Ok(Json(page))
+}
+
+/// Creates a customer (agents and admins).
+#[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = NewCustomer,
+    responses(
+        (status = 201, description = "The customer", body = Customer),
+        (status = 422, description = "A field is invalid; `field` names it (`contacts[1].email`)", body = ErrorBody),
+    ))]
+pub async fn create(
+    State(state): State<ApiState>,
+    Caller(caller): Caller,
+    ApiJson(request): ApiJson<NewCustomer>,
+) -> Result<(StatusCode, Json<Customer>), ApiError> {
+    let customer = state.help_desk.create_customer(request.parse()?).await?;
+    tracing::info!(actor = %caller.email, customer = customer.id, "customer created");
+    Ok((StatusCode::CREATED, Json(customer)))
+}
+
+/// One customer.
+#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers",
+    params(("id" = u64, Path, description = "The customer's id")),
+    responses(
+        (status = 200, description = "The customer", body = Customer),
+        (status = 404, description = "No such customer", body = ErrorBody),
+    ))]
+pub async fn get(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+) -> Result<Json<Customer>, ApiError> {
+    Ok(Json(state.help_desk.customer(customer_id(&id)?).await?))
+}
+
+/// Changes the fields present (agents and admins); lists given replace the old ones.
+#[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "customers",
+    params(("id" = u64, Path, description = "The customer's id")),
+    request_body = CustomerPatch,
+    responses(
+        (status = 200, description = "The customer as it is now", body = Customer),
+        (status = 404, description = "No such customer", body = ErrorBody),
+        (status = 422, description = "A field is invalid, or none is given", body = ErrorBody),
+    ))]
+pub async fn update(
+    State(state): State<ApiState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<CustomerPatch>,
+) -> Result<Json<Customer>, ApiError> {
+    let customer = state
+        .help_desk
+        .update_customer(customer_id(&id)?, patch)
+        .await?;
+    tracing::info!(actor = %caller.email, customer = customer.id, "customer changed");
+    Ok(Json(customer))
+}

@@ -1,0 +1,202 @@
+//! Customers in SurrealDB: numbered from their own sequence, listed by name, found by the
+//! beginnings of their words.
+
+use super::records::{decode, parse_time};
+use super::{MAX_ATTEMPTS, StorageError, Store, back_off, is_conflict, transaction_outcome};
+use app::customers::{Contact, Customer, CustomerDraft, CustomerPage, Property, customer_words};
+use serde::Deserialize;
+
+/// A row of the `customer` table.
+#[derive(Clone, Debug, Deserialize)]
+struct CustomerRecord {
+    number: u64,
+    name: String,
+    notes: String,
+    contacts: Vec<Contact>,
+    environment: String,
+    properties: Vec<Property>,
+    name_key: String,
+    created_at: String,
+    updated_at: String,
+}
+
+impl CustomerRecord {
+    fn into_customer(self) -> Result<Customer, StorageError> {
+        Ok(Customer {
+            id: self.number,
+            name: self.name,
+            notes: self.notes,
+            contacts: self.contacts,
+            environment: self.environment,
+            properties: self.properties,
+            created_at: parse_time(&self.created_at)?,
+            updated_at: parse_time(&self.updated_at)?,
+        })
+    }
+}
+
+/// The order of the list, and its cursor: the name in lower case, then the number, so that equal
+/// names keep a stable order.
+fn name_key(name: &str, number: u64) -> String {
+    format!("{}\u{1f}{number:020}", name.to_lowercase())
+}
+
+const FIELDS: &str = "number, name, notes, contacts, environment, properties, name_key, <string>created_at AS created_at, <string>updated_at AS updated_at";
+
+const NEXT_NUMBER: &str =
+    "UPSERT ONLY sequence:customer SET value = (value OR 0) + 1 RETURN VALUE value";
+
+const CREATE_CUSTOMER: &str = r#"
+CREATE type::record('customer', $number) CONTENT {
+    number: $number,
+    name: $draft.name,
+    notes: $draft.notes,
+    contacts: $draft.contacts,
+    environment: $draft.environment,
+    properties: $draft.properties,
+    search_words: $search_words,
+    name_key: $name_key,
+    created_at: time::now(),
+    updated_at: time::now()
+};
+"#;
+
+const UPDATE_CUSTOMER: &str = r#"
+UPDATE type::record('customer', $number) SET
+    name = $draft.name,
+    notes = $draft.notes,
+    contacts = $draft.contacts,
+    environment = $draft.environment,
+    properties = $draft.properties,
+    search_words = $search_words,
+    name_key = $name_key,
+    updated_at = time::now()
+WHERE number = $number;
+"#;
+
+impl Store {
+    /// Creates a customer; answers its number. The number is taken first, so a customer that
+    /// fails to be created leaves a gap, never a duplicate.
+    pub async fn insert_customer(&self, draft: &CustomerDraft) -> Result<u64, StorageError> {
+        let mut attempt = 0;
+        let number = loop {
+            attempt += 1;
+            let result = self
+                .db()
+                .query(NEXT_NUMBER)
+                .await
+                .and_then(|mut response| response.take::<Option<i64>>(0));
+            match result {
+                Ok(Some(number)) if number > 0 => break number as u64,
+                Ok(other) => {
+                    return Err(StorageError::Corrupt(format!(
+                        "the customer sequence answered {other:?}"
+                    )));
+                }
+                Err(error) if is_conflict(&error) && attempt < MAX_ATTEMPTS => {
+                    back_off(attempt).await
+                }
+                Err(error) => return Err(error.into()),
+            }
+        };
+        self.db()
+            .query(CREATE_CUSTOMER)
+            .bind(("number", number as i64))
+            .bind(("draft", serde_json::to_value(draft).unwrap_or_default()))
+            .bind(("search_words", customer_words(draft)))
+            .bind(("name_key", name_key(&draft.name, number)))
+            .await
+            .and_then(transaction_outcome)?;
+        Ok(number)
+    }
+
+    /// A customer by number.
+    pub async fn load_customer(&self, number: u64) -> Result<Option<Customer>, StorageError> {
+        let mut response = self
+            .db()
+            .query(format!(
+                "SELECT {FIELDS} FROM type::record('customer', $number)"
+            ))
+            .bind(("number", number as i64))
+            .await?
+            .check()?;
+        let rows: Vec<serde_json::Value> = response.take(0)?;
+        decode::<CustomerRecord>(rows)?
+            .pop()
+            .map(CustomerRecord::into_customer)
+            .transpose()
+    }
+
+    /// Replaces a customer's fields; answers whether it exists.
+    pub async fn replace_customer(
+        &self,
+        number: u64,
+        draft: &CustomerDraft,
+    ) -> Result<bool, StorageError> {
+        let mut response = self
+            .db()
+            .query(UPDATE_CUSTOMER)
+            .bind(("number", number as i64))
+            .bind(("draft", serde_json::to_value(draft).unwrap_or_default()))
+            .bind(("search_words", customer_words(draft)))
+            .bind(("name_key", name_key(&draft.name, number)))
+            .await?
+            .check()?;
+        let rows: Vec<serde_json::Value> = response.take(0)?;
+        Ok(!rows.is_empty())
+    }
+
+    /// A page of customers by name after `after` (a cursor), optionally only those with every
+    /// word of `words` among the beginnings of their words.
+    pub async fn list_customers(
+        &self,
+        words: &[String],
+        after: &str,
+        limit: usize,
+    ) -> Result<CustomerPage, StorageError> {
+        let query = if words.is_empty() {
+            format!(
+                "SELECT {FIELDS} FROM customer WHERE name_key > $after ORDER BY name_key LIMIT $limit"
+            )
+        } else {
+            // The first word walks the (word, name) index; the others are checked on its rows.
+            format!(
+                "SELECT {FIELDS} FROM customer WHERE search_words CONTAINS $first AND name_key > $after AND search_words CONTAINSALL $words ORDER BY name_key LIMIT $limit"
+            )
+        };
+        let mut response = self
+            .db()
+            .query(query)
+            .bind(("after", after.to_string()))
+            .bind(("limit", (limit + 1) as i64))
+            .bind(("first", words.first().cloned().unwrap_or_default()))
+            .bind(("words", words.to_vec()))
+            .await?
+            .check()?;
+        let rows: Vec<serde_json::Value> = response.take(0)?;
+        let mut records = decode::<CustomerRecord>(rows)?;
+        let next_cursor = if records.len() > limit {
+            records.truncate(limit);
+            records.last().map(|record| record.name_key.clone())
+        } else {
+            None
+        };
+        let items = records
+            .into_iter()
+            .map(CustomerRecord::into_customer)
+            .collect::<Result<_, _>>()?;
+        Ok(CustomerPage { items, next_cursor })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_key;
+
+    #[test]
+    fn names_sort_without_case_and_equal_names_by_number() {
+        assert!(name_key("acme", 2) < name_key("Beta", 1));
+        assert!(name_key("Acme", 2) < name_key("acme", 10));
+        assert!(name_key("Acme", 9) < name_key("Acme Corp", 1));
+    }
+}

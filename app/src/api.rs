@@ -546,6 +546,79 @@ pub async fn create_project(name: String) -> Result<crate::projects::Project, Se
         .map_err(backend::failure)
 }
 
+/// A page of customers by name; `q` finds them as someone types.
+#[server(prefix = "/rpc", endpoint = "search_customers")]
+pub async fn search_customers(
+    q: String,
+    cursor: String,
+) -> Result<crate::customers::CustomerPage, ServerFnError> {
+    backend::principal()?;
+    let query = Some(q.as_str()).filter(|query| !query.trim().is_empty());
+    let cursor = Some(cursor.as_str()).filter(|cursor| !cursor.is_empty());
+    backend::help_desk()?
+        .customers(query, cursor, 50)
+        .await
+        .map_err(backend::failure)
+}
+
+/// One customer.
+#[server(prefix = "/rpc", endpoint = "load_customer")]
+pub async fn load_customer(id: String) -> Result<crate::customers::Customer, ServerFnError> {
+    backend::principal()?;
+    let id = id.trim().parse::<u64>().map_err(|_| {
+        backend::failure(crate::service::HelpDeskError::Missing {
+            kind: "customer",
+            id: id.chars().take(40).collect(),
+        })
+    })?;
+    backend::help_desk()?
+        .customer(id)
+        .await
+        .map_err(backend::failure)
+}
+
+/// Creates a customer with its first contact (agents); more contacts and key/values through the
+/// API.
+#[server(prefix = "/rpc", endpoint = "create_customer")]
+pub async fn create_customer(
+    name: String,
+    contact_name: String,
+    contact_email: String,
+    contact_phone: String,
+    environment: String,
+    notes: String,
+) -> Result<crate::customers::Customer, ServerFnError> {
+    use crate::customers::{Contact, NewCustomer};
+    backend::principal()?;
+    let contacts = if contact_name.trim().is_empty()
+        && contact_email.trim().is_empty()
+        && contact_phone.trim().is_empty()
+    {
+        Vec::new()
+    } else {
+        vec![Contact {
+            name: contact_name,
+            email: Some(contact_email),
+            phone: Some(contact_phone),
+        }]
+    };
+    let draft = NewCustomer {
+        name,
+        notes,
+        contacts,
+        environment,
+        properties: Vec::new(),
+    }
+    .parse()
+    .map_err(backend::failure)?;
+    let customer = backend::help_desk()?
+        .create_customer(draft)
+        .await
+        .map_err(backend::failure)?;
+    leptos_axum::redirect(&format!("/customers/{}", customer.id));
+    Ok(customer)
+}
+
 /// A crash ticket's reports per hour over the charted days.
 #[server(prefix = "/rpc", endpoint = "crash_occurrences")]
 pub async fn crash_occurrences(

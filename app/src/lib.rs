@@ -69,6 +69,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/agents") view=pages::agents::AgentsPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/projects") view=pages::projects::ProjectsPage ssr=SsrMode::Async />
+                    <Route path=path!("/customers") view=pages::customers::CustomersPage ssr=SsrMode::Async />
+                    <Route path=path!("/customers/:id") view=pages::customers::CustomerPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -115,6 +117,7 @@ fn AgentMenu(agent: accounts::CurrentAgent) -> impl IntoView {
             <a href="/?assignee=me" accesskey="m" aria-current=move || (on_queue() && mine()).then_some("page")>
                 "Mine"
             </a>
+            <A href="/customers" attr:accesskey="c">"Customers"</A>
             <A href="/projects">"Projects"</A>
             {role.allows(Role::Admin).then(|| view! { <A href="/agents">"Agents"</A> })}
             <A href="/account">"Account"</A>

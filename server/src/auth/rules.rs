@@ -95,6 +95,8 @@ pub const RULES: &[Rule] = &[
     rule(Method::GET, "/agents", ADMIN),
     rule(Method::GET, "/account", VIEWER),
     rule(Method::GET, "/projects", VIEWER),
+    rule(Method::GET, "/customers", VIEWER),
+    rule(Method::GET, "/customers/{id}", VIEWER),
     // Server functions.
     rule(Method::POST, "/rpc/sign_in", Access::Public),
     rule(Method::POST, "/rpc/first_run", Access::Public),
@@ -117,6 +119,9 @@ pub const RULES: &[Rule] = &[
     rule(Method::POST, "/rpc/revoke_token", VIEWER),
     rule(Method::POST, "/rpc/change_password", VIEWER),
     rule(Method::POST, "/rpc/list_projects", VIEWER),
+    rule(Method::POST, "/rpc/search_customers", VIEWER),
+    rule(Method::POST, "/rpc/load_customer", VIEWER),
+    rule(Method::POST, "/rpc/create_customer", AGENT),
     rule(Method::POST, "/rpc/create_project", ADMIN),
 ];
 

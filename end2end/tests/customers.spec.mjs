@@ -1,0 +1,43 @@
+// An agent records a new caller as a customer, then finds them again as they type.
+import { test, expect } from '@playwright/test';
+import { open, watchForErrors } from './helpers.mjs';
+
+test('an agent creates a customer and finds it again while typing', async ({ page }) => {
+  const errors = watchForErrors(page);
+  const name = `Navy Payroll ${Date.now()}`;
+  await open(page, '/customers');
+  const form = page.locator('section.new-customer');
+  await form.getByLabel('Name').fill(name);
+  await form.getByLabel('Contact').fill('Grace Hopper');
+  await form.getByLabel('Email').fill('grace@navy.example');
+  await form.getByLabel('Phone').fill('+1 555 010 4477');
+  await form.getByLabel('Environment').fill('Payroll 5.2 on Windows Server 2022');
+  await form.getByRole('button', { name: 'Create customer' }).click();
+
+  await expect(page).toHaveURL(/\/customers\/\d+$/);
+  await expect(page.getByRole('heading', { name })).toBeVisible();
+  await expect(page.locator('table.contacts')).toContainText('grace@navy.example');
+  await expect(page.locator('dd.environment')).toHaveText('Payroll 5.2 on Windows Server 2022');
+
+  await page.getByRole('link', { name: 'Customers' }).click();
+  const search = page.getByLabel('Find a customer');
+  await search.pressSequentially('gra hop');
+  await expect(page).toHaveURL(/q=gra(%20|\+)hop/);
+  await expect(page.locator('table.customer-list')).toContainText(name);
+  await expect(page.locator('table.customer-list')).toContainText('Grace Hopper (grace@navy.example, +1 555 010 4477)');
+  await search.fill('nobody by this name');
+  await expect(page.locator('section.customers .empty')).toHaveText('No customer matches.');
+  expect(errors).toEqual([]);
+});
+
+test('a customer form with a bad email says which field is wrong', async ({ page }) => {
+  await open(page, '/customers');
+  const form = page.locator('section.new-customer');
+  await form.getByLabel('Name').fill('Broken Ltd');
+  await form.getByLabel('Contact').fill('Someone');
+  await form.getByLabel('Email').evaluate((input) => { input.type = 'text'; });
+  await form.getByLabel('Email').fill('not an email');
+  await form.getByRole('button', { name: 'Create customer' }).click();
+  await expect(form.locator('.notice, .error')).toContainText('contacts[0].email');
+  await expect(page).toHaveURL(/\/customers$/);
+});

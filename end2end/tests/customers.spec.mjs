@@ -1,5 +1,6 @@
 // An agent records a new caller as a customer, then finds them again as they type.
 import { test, expect } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 import { open, watchForErrors } from './helpers.mjs';
 
 test('an agent creates a customer and finds it again while typing', async ({ page }) => {
@@ -40,4 +41,30 @@ test('a customer form with a bad email says which field is wrong', async ({ page
   await form.getByRole('button', { name: 'Create customer' }).click();
   await expect(form.locator('.notice, .error')).toContainText('contacts[0].email');
   await expect(page).toHaveURL(/\/customers$/);
+});
+
+test('the new-ticket form finds a known customer and fills in their environment', async ({ page, request }) => {
+  const errors = watchForErrors(page);
+  const token = readFileSync('.auth/token.txt', 'utf8').trim();
+  const name = `Analytical Engines ${Date.now()}`;
+  const created = await request.post('/api/v1/customers', {
+    headers: { authorization: `Bearer ${token}` },
+    data: {
+      name,
+      contacts: [{ name: 'Ada Lovelace', email: 'ada@engines.example' }],
+      environment: 'Engine firmware 1843',
+      properties: [{ key: 'os', value: 'Difference OS 2' }],
+    },
+  });
+  expect(created.status()).toBe(201);
+
+  await open(page, '/tickets/new');
+  await page.getByLabel('Customer or employee').pressSequentially('ada lov');
+  const suggestion = page.locator('.customer-suggestions button', { hasText: name });
+  await expect(suggestion).toBeVisible();
+  await suggestion.click();
+  await expect(page.getByLabel('Customer or employee')).toHaveValue(`Ada Lovelace, ${name}`);
+  await expect(page.getByLabel('Environment')).toHaveValue('Engine firmware 1843\nos: Difference OS 2');
+  await expect(page.locator('.customer-suggestions')).toHaveCount(0);
+  expect(errors).toEqual([]);
 });

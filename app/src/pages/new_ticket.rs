@@ -1,7 +1,8 @@
 //! The new-ticket form, laid out for an agent who has a caller on the line.
 
-use crate::api::CreateTicket;
+use crate::api::{CreateTicket, search_customers};
 use crate::components::{ErrorNotice, error_message};
+use crate::customers::Customer;
 use crate::model::{Channel, Scope, Urgency};
 use leptos::prelude::*;
 
@@ -16,6 +17,30 @@ pub fn NewTicketPage() -> impl IntoView {
             .and_then(|result| result.err())
             .map(|error| view! { <ErrorNotice message=error_message(&error) /> })
     };
+    // The customer field finds known customers as the agent types; picking one fills the field
+    // and, when it is still empty, the environment.
+    let customer = RwSignal::new(String::new());
+    let environment = RwSignal::new(String::new());
+    let picked = RwSignal::new(false);
+    let matches = Resource::new(
+        move || customer.get(),
+        |typed| async move {
+            if typed.trim().chars().count() < 2 {
+                return Vec::new();
+            }
+            search_customers(typed, String::new())
+                .await
+                .map(|page| page.items.into_iter().take(5).collect())
+                .unwrap_or_default()
+        },
+    );
+    let pick = move |chosen: Customer| {
+        customer.set(caller_line(&chosen));
+        if environment.get_untracked().trim().is_empty() {
+            environment.set(environment_text(&chosen));
+        }
+        picked.set(true);
+    };
     view! {
         <section class="new-ticket">
             <h1>"New ticket"</h1>
@@ -23,8 +48,36 @@ pub fn NewTicketPage() -> impl IntoView {
                 <div class="grid">
                     <label class="wide">
                         "Customer or employee"
-                        <input name="customer" required autofocus autocomplete="off" placeholder="Name, company, phone or email" />
+                        <input
+                            name="customer"
+                            required
+                            autofocus
+                            autocomplete="off"
+                            placeholder="Name, company, phone or email"
+                            prop:value=customer
+                            on:input=move |event| {
+                                picked.set(false);
+                                customer.set(event_target_value(&event));
+                            }
+                        />
                     </label>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let found: Vec<Customer> = matches.await;
+                            (!picked.get() && !found.is_empty()).then(|| view! {
+                                <ul class="customer-suggestions wide" aria-label="Known customers">
+                                    {found.into_iter().map(|known| {
+                                        let label = format!("{} · {}", known.name, caller_line(&known));
+                                        view! {
+                                            <li>
+                                                <button type="button" on:click=move |_| pick(known.clone())>{label}</button>
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            })
+                        })}
+                    </Transition>
                     <label>
                         "Reported by"
                         <select name="scope">
@@ -71,7 +124,13 @@ pub fn NewTicketPage() -> impl IntoView {
                     </label>
                     <label class="wide">
                         "Environment"
-                        <textarea name="environment" rows="2" placeholder="System, versions, configuration"></textarea>
+                        <textarea
+                            name="environment"
+                            rows="2"
+                            placeholder="System, versions, configuration"
+                            prop:value=environment
+                            on:input=move |event| environment.set(event_target_value(&event))
+                        ></textarea>
                     </label>
                     <label>
                         "When it happened (UTC)"
@@ -89,4 +148,28 @@ pub fn NewTicketPage() -> impl IntoView {
             </ActionForm>
         </section>
     }
+}
+
+/// How a picked customer fills the customer field: `Grace Hopper, Navy Payroll` (the first
+/// contact and the organisation), or the organisation alone.
+fn caller_line(customer: &Customer) -> String {
+    match customer.contacts.first() {
+        Some(contact) => format!("{}, {}", contact.name, customer.name),
+        None => customer.name.clone(),
+    }
+}
+
+/// How a picked customer fills the environment: its text, then its key/values one per line.
+fn environment_text(customer: &Customer) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    if !customer.environment.is_empty() {
+        lines.push(customer.environment.clone());
+    }
+    lines.extend(
+        customer
+            .properties
+            .iter()
+            .map(|property| format!("{}: {}", property.key, property.value)),
+    );
+    lines.join("\n")
 }

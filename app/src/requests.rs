@@ -479,23 +479,11 @@ impl RawQueueQuery {
             },
         };
         let text = checked_text("q", self.q.as_deref().unwrap_or(""), MAX_SHORT_CHARS, false)?;
-        let words = crate::search::words(&text);
-        if !text.is_empty() && words.is_empty() {
-            return Err(FieldError::new(
-                "q",
-                "has no letters or digits to search for",
-            ));
-        }
-        if words.len() > crate::search::MAX_QUERY_WORDS {
-            return Err(FieldError::new(
-                "q",
-                format!(
-                    "has {} words; the limit is {}",
-                    words.len(),
-                    crate::search::MAX_QUERY_WORDS
-                ),
-            ));
-        }
+        let words = if text.is_empty() {
+            Vec::new()
+        } else {
+            crate::search::query_words(&text)?
+        };
         let cursor = match self.cursor.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(cursor) if crate::queue::is_valid_cursor(cursor) => Some(cursor.to_string()),

@@ -12,6 +12,26 @@ pub const MAX_WORD_CHARS: usize = 64;
 /// The most words one query may hold.
 pub const MAX_QUERY_WORDS: usize = 8;
 
+/// The words of a search query: at least one, at most [`MAX_QUERY_WORDS`]; otherwise an error
+/// naming `q`.
+pub fn query_words(text: &str) -> Result<Vec<String>, crate::requests::FieldError> {
+    use crate::requests::FieldError;
+    let words = words(text);
+    if words.is_empty() {
+        return Err(FieldError::new(
+            "q",
+            "has no letters or digits to search for",
+        ));
+    }
+    if words.len() > MAX_QUERY_WORDS {
+        return Err(FieldError::new(
+            "q",
+            format!("has {} words; the limit is {MAX_QUERY_WORDS}", words.len()),
+        ));
+    }
+    Ok(words)
+}
+
 /// The distinct lower-case words of `text`, in first-seen order.
 pub fn words(text: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();

@@ -53,18 +53,7 @@ pub async fn list(
     State(state): State<ApiState>,
     ApiQuery(query): ApiQuery<CustomerQuery>,
 ) -> Result<Json<CustomerPage>, ApiError> {
-    let limit = match query.limit.as_deref() {
-        None | Some("") => 20,
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|limit| (1..=100).contains(limit))
-            .ok_or_else(|| bad_query("`limit` must be a number from 1 to 100"))?,
-    };
-    if let Some(text) = query.q.as_deref().filter(|text| !text.trim().is_empty()) {
-        app::customers::search_words(text)
-            .map_err(|error| bad_query(&format!("`q` {}", error.message)))?;
-    }
+    let limit = super::extract::page_limit(query.limit.as_deref())?;
     let cursor = query.cursor.as_deref().filter(|cursor| !cursor.is_empty());
     if cursor.is_some_and(|cursor| cursor.chars().count() > 400) {
         return Err(bad_query("`cursor` is not a cursor this server gave out"));
@@ -72,7 +61,14 @@ pub async fn list(
     let page = state
         .help_desk
         .customers(query.q.as_deref(), cursor, limit)
-        .await?;
+        .await
+        .map_err(|error| match error {
+            // The only field of a listing is its query parameters: a bad `q` is a bad request.
+            app::service::HelpDeskError::Invalid(field) => {
+                ApiError::from(field).with_status(StatusCode::BAD_REQUEST)
+            }
+            other => ApiError::from(other),
+        })?;
     Ok(Json(page))
 }
 

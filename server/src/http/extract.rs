@@ -31,3 +31,21 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .ok_or_else(|| app::service::HelpDeskError::Unauthenticated("sign in first").into())
     }
 }
+
+/// The `limit` of a paged listing: 1 to 100, 20 when absent; otherwise a 400 naming `limit`.
+pub fn page_limit(text: Option<&str>) -> Result<usize, ApiError> {
+    match text {
+        None | Some("") => Ok(20),
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|limit| (1..=100).contains(limit))
+            .ok_or_else(|| {
+                ApiError::new(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    "invalid_query",
+                    "`limit` must be a number from 1 to 100",
+                )
+            }),
+    }
+}

@@ -192,14 +192,7 @@ pub async fn events(
             format!("`{field}` {message}"),
         )
     };
-    let limit = match query.limit.as_deref() {
-        None | Some("") => 20,
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|limit| (1..=100).contains(limit))
-            .ok_or_else(|| bad("limit", "must be a number from 1 to 100"))?,
-    };
+    let limit = super::extract::page_limit(query.limit.as_deref())?;
     let after = match query.cursor.as_deref() {
         None | Some("") => 0,
         Some(text) => text

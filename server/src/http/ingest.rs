@@ -201,7 +201,7 @@ async fn ingest_event(
     };
     state
         .store
-        .record_crash(&report, state.spike)
+        .record_crash(report, state.spike)
         .await
         .map_err(|error| ApiError::from(app::service::HelpDeskError::from(error)))?;
     Ok(event_id)

@@ -93,11 +93,11 @@ impl Store {
     /// Concurrent reports are stored together by the crash-report writer (`ingestor.rs`).
     pub async fn record_crash(
         &self,
-        report: &CrashReport,
+        report: CrashReport,
         spike: SpikeRule,
     ) -> Result<CrashOutcome, StorageError> {
         match &self.ingestor {
-            Some(ingestor) => ingestor.record(report.clone(), spike).await,
+            Some(ingestor) => ingestor.record(report, spike).await,
             None => Err(StorageError::Corrupt(
                 "this store has no crash-report writer".into(),
             )),

@@ -139,6 +139,26 @@ mod backend {
             })
     }
 
+    /// A customer id from a path or form; a malformed one names no customer.
+    pub fn customer_id(text: &str) -> Result<u64, ServerFnError> {
+        text.trim().parse::<u64>().map_err(|_| {
+            failure(HelpDeskError::Missing {
+                kind: "customer",
+                id: text.chars().take(40).collect(),
+            })
+        })
+    }
+
+    /// An article id from a path or form.
+    pub fn article_id(text: &str) -> Result<u64, ServerFnError> {
+        text.trim().parse::<u64>().map_err(|_| {
+            failure(HelpDeskError::Missing {
+                kind: "article",
+                id: text.chars().take(40).collect(),
+            })
+        })
+    }
+
     /// Empty strings from forms mean "not given".
     pub fn given(value: Option<String>) -> Option<String> {
         value.filter(|text| !text.trim().is_empty())
@@ -203,14 +223,24 @@ pub async fn create_ticket(
     urgency: Option<String>,
     channel: Option<String>,
     customer: String,
+    customer_id: Option<String>,
     scope: Option<String>,
     environment: Option<String>,
     occurred_at: Option<String>,
     manner: Option<String>,
 ) -> Result<Ticket, ServerFnError> {
     use crate::model::Channel;
-    use crate::requests::NewTicket;
+    use crate::requests::{FieldError, NewTicket};
+    let customer_id = backend::given(customer_id)
+        .map(|text| {
+            text.trim()
+                .parse::<u64>()
+                .map_err(|_| FieldError::new("customer_id", "is not a customer id"))
+        })
+        .transpose()
+        .map_err(backend::failure)?;
     let request = NewTicket {
+        customer_id,
         title,
         description: description.unwrap_or_default(),
         urgency: backend::parse_enum("urgency", urgency)?,
@@ -565,14 +595,20 @@ pub async fn search_customers(
 #[server(prefix = "/rpc", endpoint = "load_customer")]
 pub async fn load_customer(id: String) -> Result<crate::customers::Customer, ServerFnError> {
     backend::principal()?;
-    let id = id.trim().parse::<u64>().map_err(|_| {
-        backend::failure(crate::service::HelpDeskError::Missing {
-            kind: "customer",
-            id: id.chars().take(40).collect(),
-        })
-    })?;
     backend::help_desk()?
-        .customer(id)
+        .customer(backend::customer_id(&id)?)
+        .await
+        .map_err(backend::failure)
+}
+
+/// A customer's tickets, open first.
+#[server(prefix = "/rpc", endpoint = "customer_tickets")]
+pub async fn customer_tickets(
+    id: String,
+) -> Result<crate::customers::CustomerTickets, ServerFnError> {
+    backend::principal()?;
+    backend::help_desk()?
+        .customer_tickets(backend::customer_id(&id)?)
         .await
         .map_err(backend::failure)
 }
@@ -647,4 +683,192 @@ pub async fn latest_crash_event(
         .latest_crash_event(reference)
         .await
         .map_err(backend::failure)
+}
+
+/// Full-text search across tickets, timelines and published articles; `scope` is `all`,
+/// `tickets` or `articles`.
+#[server(prefix = "/rpc", endpoint = "search_knowledge")]
+pub async fn search_knowledge(
+    q: String,
+    scope: String,
+    cursor: String,
+) -> Result<crate::search::SearchResults, ServerFnError> {
+    use crate::requests::FieldError;
+    use crate::search::{SearchQuery, SearchScope};
+    backend::principal()?;
+    let scope = match scope.as_str() {
+        "" | "all" => SearchScope::All,
+        "tickets" => SearchScope::Tickets,
+        "articles" => SearchScope::Articles,
+        _ => {
+            return Err(backend::failure(FieldError::new(
+                "scope",
+                "must be all, tickets or articles",
+            )));
+        }
+    };
+    let offset = if cursor.is_empty() {
+        0
+    } else {
+        cursor
+            .parse()
+            .map_err(|_| backend::failure(FieldError::new("cursor", "is not a cursor")))?
+    };
+    let query = SearchQuery::parse(&q, scope, Vec::new(), offset, 20).map_err(backend::failure)?;
+    backend::help_desk()?
+        .search(query)
+        .await
+        .map_err(backend::failure)
+}
+
+/// What helped before with a problem described in words (a ticket being entered).
+#[server(prefix = "/rpc", endpoint = "suggest_for_text")]
+pub async fn suggest_for_text(
+    text: String,
+) -> Result<crate::search::Suggestions, ServerFnError> {
+    backend::principal()?;
+    let text: String = text.chars().take(crate::model::MAX_TEXT_CHARS).collect();
+    backend::help_desk()?
+        .suggestions(&text)
+        .await
+        .map_err(backend::failure)
+}
+
+/// What helped before with a ticket's problem.
+#[server(prefix = "/rpc", endpoint = "suggest_for_ticket")]
+pub async fn suggest_for_ticket(
+    reference: String,
+) -> Result<crate::search::Suggestions, ServerFnError> {
+    backend::principal()?;
+    let reference = backend::reference(&reference)?;
+    backend::help_desk()?
+        .ticket_suggestions(reference)
+        .await
+        .map_err(backend::failure)
+}
+
+/// One article, with its Markdown rendered (safely) on the server.
+#[server(prefix = "/rpc", endpoint = "load_article")]
+pub async fn load_article(id: String) -> Result<crate::articles::RenderedArticle, ServerFnError> {
+    backend::principal()?;
+    let article = backend::help_desk()?
+        .article(backend::article_id(&id)?)
+        .await
+        .map_err(backend::failure)?;
+    Ok(crate::articles::RenderedArticle {
+        symptoms_html: crate::markdown::to_safe_html(&article.symptoms),
+        resolution_html: crate::markdown::to_safe_html(&article.resolution),
+        article,
+    })
+}
+
+/// Every version of an article, newest first.
+#[server(prefix = "/rpc", endpoint = "article_history")]
+pub async fn article_history(
+    id: String,
+) -> Result<Vec<crate::articles::ArticleVersion>, ServerFnError> {
+    backend::principal()?;
+    backend::help_desk()?
+        .article_history(backend::article_id(&id)?)
+        .await
+        .map_err(backend::failure)
+}
+
+/// Articles newest first; `status` is `draft`, `published` or empty for both.
+#[server(prefix = "/rpc", endpoint = "list_articles")]
+pub async fn list_articles(
+    status: String,
+    cursor: String,
+) -> Result<crate::articles::ArticlePage, ServerFnError> {
+    backend::principal()?;
+    let status = if status.is_empty() {
+        None
+    } else {
+        backend::parse_enum("status", Some(status))?
+    };
+    let cursor = Some(cursor.as_str()).filter(|cursor| !cursor.is_empty());
+    backend::help_desk()?
+        .articles(status, cursor, 50)
+        .await
+        .map_err(backend::failure)
+}
+
+/// The form's starting point: an article prefilled from a ticket (`from`), or an empty one.
+#[server(prefix = "/rpc", endpoint = "article_draft")]
+pub async fn article_draft(from: String) -> Result<crate::articles::NewArticle, ServerFnError> {
+    backend::principal()?;
+    if from.trim().is_empty() {
+        return Ok(crate::articles::NewArticle::default());
+    }
+    let reference = backend::reference(from.trim())?;
+    backend::help_desk()?
+        .article_from_ticket(reference)
+        .await
+        .map_err(backend::failure)
+}
+
+/// Creates an article, or (with `id` and the `revision` it was edited from) changes one; then
+/// shows it. Tags and tickets are comma-separated.
+#[server(prefix = "/rpc", endpoint = "save_article")]
+#[allow(clippy::too_many_arguments)]
+pub async fn save_article(
+    id: Option<String>,
+    revision: Option<String>,
+    title: String,
+    symptoms: String,
+    resolution: String,
+    tags: String,
+    tickets: String,
+    status: String,
+) -> Result<crate::articles::Article, ServerFnError> {
+    use crate::articles::{ArticlePatch, NewArticle};
+    use crate::requests::FieldError;
+    let principal = backend::principal()?;
+    let list = |text: &str| -> Vec<String> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let status = backend::parse_enum("status", Some(status))?;
+    let help_desk = backend::help_desk()?;
+    let article = match backend::given(id) {
+        None => {
+            let draft = NewArticle {
+                title,
+                symptoms,
+                resolution,
+                tags: list(&tags),
+                tickets: list(&tickets),
+                status,
+            }
+            .parse()
+            .map_err(backend::failure)?;
+            help_desk
+                .create_article(draft, &principal.author())
+                .await
+                .map_err(backend::failure)?
+        }
+        Some(id) => {
+            let revision = backend::given(revision)
+                .and_then(|text| text.trim().parse::<u64>().ok())
+                .ok_or_else(|| backend::failure(FieldError::new("revision", "is required")))?;
+            let patch = ArticlePatch {
+                revision,
+                title: Some(title),
+                symptoms: Some(symptoms),
+                resolution: Some(resolution),
+                tags: Some(list(&tags)),
+                tickets: Some(list(&tickets)),
+                status,
+            };
+            help_desk
+                .update_article(backend::article_id(&id)?, patch, &principal.author())
+                .await
+                .map_err(backend::failure)?
+        }
+    };
+    leptos_axum::redirect(&format!("/articles/{}", article.id));
+    Ok(article)
 }

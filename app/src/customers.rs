@@ -19,6 +19,17 @@ const MIN_PREFIX_CHARS: usize = 2;
 /// Longer words are findable by their first this many characters, and by the whole word.
 const MAX_PREFIX_CHARS: usize = 20;
 
+/// How a customer is named where it is matched by name (a crash report's `customer` tag):
+/// lower-cased, words separated by single spaces. `None` for a blank or overlong name.
+pub fn identity_key(name: &str) -> Option<String> {
+    let key = name
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    (!key.is_empty() && key.chars().count() <= MAX_TITLE_CHARS).then_some(key)
+}
+
 /// A person at a customer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -80,6 +91,20 @@ pub struct CustomerPage {
     /// Pass as `cursor` for the next page; absent on the last.
     pub next_cursor: Option<String>,
 }
+
+/// A customer's tickets: those filed for it, and crash tickets whose reports named it (by its
+/// name in a `customer` tag, or a user with one of its contacts' emails). Open ones first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CustomerTickets {
+    /// In queue order: open tickets first, the most urgent first.
+    pub items: Vec<crate::model::Ticket>,
+    /// Whether there are more than these.
+    pub truncated: bool,
+}
+
+/// How many of a customer's tickets are listed.
+pub const CUSTOMER_TICKETS_LIMIT: usize = 200;
 
 /// What a client sends to create a customer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

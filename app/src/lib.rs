@@ -6,10 +6,13 @@
 
 pub mod accounts;
 pub mod api;
+pub mod articles;
 pub mod components;
 pub mod crash;
 pub mod customers;
 pub mod format;
+#[cfg(feature = "ssr")]
+pub mod markdown;
 pub mod model;
 pub mod pages;
 pub mod projects;
@@ -71,6 +74,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/projects") view=pages::projects::ProjectsPage ssr=SsrMode::Async />
                     <Route path=path!("/customers") view=pages::customers::CustomersPage ssr=SsrMode::Async />
                     <Route path=path!("/customers/:id") view=pages::customers::CustomerPage ssr=SsrMode::Async />
+                    <Route path=path!("/search") view=pages::knowledge::SearchPage ssr=SsrMode::Async />
+                    <Route path=path!("/articles") view=pages::knowledge::ArticlesPage ssr=SsrMode::Async />
+                    <Route path=path!("/articles/new") view=pages::knowledge::NewArticlePage ssr=SsrMode::Async />
+                    <Route path=path!("/articles/:id") view=pages::knowledge::ArticlePage ssr=SsrMode::Async />
+                    <Route path=path!("/articles/:id/edit") view=pages::knowledge::EditArticlePage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -118,6 +126,8 @@ fn AgentMenu(agent: accounts::CurrentAgent) -> impl IntoView {
                 "Mine"
             </a>
             <A href="/customers" attr:accesskey="c">"Customers"</A>
+            <A href="/articles" attr:accesskey="k">"Knowledge"</A>
+            <A href="/search" attr:accesskey="s">"Search"</A>
             <A href="/projects">"Projects"</A>
             {role.allows(Role::Admin).then(|| view! { <A href="/agents">"Agents"</A> })}
             <A href="/account">"Account"</A>

@@ -224,6 +224,16 @@ impl EntryKind {
 }
 
 wire_enum! {
+    /// Whether a knowledge-base article is shown to agents' searches and suggestions yet.
+    ArticleStatus {
+        /// Being written; found only by its id and in the list of drafts.
+        Draft = "draft",
+        /// Found by search and offered as a suggestion.
+        Published = "published",
+    }
+}
+
+wire_enum! {
     /// How a fix attempt turned out.
     Outcome {
         Worked = "worked",
@@ -308,6 +318,9 @@ pub struct Ticket {
     pub channel: Channel,
     /// The customer or employee who reported it.
     pub customer: String,
+    /// The customer record it is filed for, if an agent linked one (see `/api/v1/customers`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<u64>,
     /// Internal (employee) or external (customer).
     pub scope: Scope,
     /// The reporter's environment: system, versions, configuration.
@@ -363,7 +376,14 @@ pub struct CrashFacts {
     /// How many distinct users (by email, id, user name or address) its reports named, exactly.
     #[serde(default)]
     pub affected_users: u64,
+    /// The customers its reports named (the reporter's `customer`, a `customer` tag), as sent;
+    /// at most [`MAX_CRASH_CUSTOMERS`].
+    #[serde(default)]
+    pub customers: Vec<String>,
 }
+
+/// The most customer names a crash ticket keeps.
+pub const MAX_CRASH_CUSTOMERS: usize = 100;
 
 /// One entry of a ticket's timeline.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -57,6 +57,15 @@ pub fn checked_text(
     Ok(trimmed.to_string())
 }
 
+/// Deserializes a field that may be present as `null`: absent is `None`, `null` is `Some(None)`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
 /// Parses an RFC 3339 timestamp; empty text means none.
 pub fn checked_time(field: &str, text: Option<&str>) -> Result<Option<OffsetDateTime>, FieldError> {
     match text.map(str::trim) {
@@ -88,6 +97,9 @@ pub struct NewTicket {
     pub channel: Option<Channel>,
     /// The customer or employee who reported it (required).
     pub customer: String,
+    /// The customer record to file it for (it must exist).
+    #[serde(default)]
+    pub customer_id: Option<u64>,
     /// Defaults to `external`.
     pub scope: Option<Scope>,
     /// The reporter's environment.
@@ -113,6 +125,8 @@ pub struct TicketDraft {
     pub channel: Channel,
     /// Trimmed, non-empty customer.
     pub customer: String,
+    /// The customer record it is filed for.
+    pub customer_id: Option<u64>,
     /// Scope.
     pub scope: Scope,
     /// Environment.
@@ -141,6 +155,7 @@ impl NewTicket {
             urgency: self.urgency.unwrap_or(Urgency::Medium),
             channel: self.channel.unwrap_or(default_channel),
             customer: checked_text("customer", &self.customer, MAX_SHORT_CHARS, true)?,
+            customer_id: self.customer_id,
             scope: self.scope.unwrap_or(Scope::External),
             environment: checked_text("environment", &self.environment, MAX_TEXT_CHARS, false)?,
             occurred_at: checked_time("occurred_at", self.occurred_at.as_deref())?,
@@ -163,6 +178,10 @@ pub struct TicketPatch {
     pub urgency: Option<Urgency>,
     /// New customer.
     pub customer: Option<String>,
+    /// The customer record to file it for (it must exist); `null` unlinks it.
+    #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<u64>))]
+    pub customer_id: Option<Option<u64>>,
     /// New scope.
     pub scope: Option<Scope>,
     /// New environment.
@@ -186,6 +205,8 @@ pub struct CheckedPatch {
     pub urgency: Option<Urgency>,
     /// New customer.
     pub customer: Option<String>,
+    /// New customer record; `Some(None)` unlinks it.
+    pub customer_id: Option<Option<u64>>,
     /// New scope.
     pub scope: Option<Scope>,
     /// New environment.
@@ -225,6 +246,7 @@ impl TicketPatch {
             description: text("description", self.description, MAX_TEXT_CHARS, false)?,
             urgency: self.urgency,
             customer: text("customer", self.customer, MAX_SHORT_CHARS, true)?,
+            customer_id: self.customer_id,
             scope: self.scope,
             environment: text("environment", self.environment, MAX_TEXT_CHARS, false)?,
             occurred_at,

@@ -120,6 +120,11 @@ pub trait HelpDesk: Send + Sync + 'static {
         id: u64,
         patch: crate::customers::CustomerPatch,
     ) -> Result<crate::customers::Customer, HelpDeskError>;
+    /// A customer's tickets, open first (at most [`crate::customers::CUSTOMER_TICKETS_LIMIT`]).
+    async fn customer_tickets(
+        &self,
+        id: u64,
+    ) -> Result<crate::customers::CustomerTickets, HelpDeskError>;
     /// A page of customers by name after `cursor`, only those matching `query` when given.
     async fn customers(
         &self,
@@ -127,6 +132,53 @@ pub trait HelpDesk: Send + Sync + 'static {
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<crate::customers::CustomerPage, HelpDeskError>;
+    /// Creates an article written by `author`.
+    async fn create_article(
+        &self,
+        draft: crate::articles::ArticleDraft,
+        author: &str,
+    ) -> Result<crate::articles::Article, HelpDeskError>;
+    /// An article by id.
+    async fn article(&self, id: u64) -> Result<crate::articles::Article, HelpDeskError>;
+    /// Applies a patch made from `patch.revision`; a newer revision refuses it (`Conflict`).
+    async fn update_article(
+        &self,
+        id: u64,
+        patch: crate::articles::ArticlePatch,
+        author: &str,
+    ) -> Result<crate::articles::Article, HelpDeskError>;
+    /// Articles newest first, after `cursor`, only with `status` when given.
+    async fn articles(
+        &self,
+        status: Option<crate::model::ArticleStatus>,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<crate::articles::ArticlePage, HelpDeskError>;
+    /// Every version of an article, newest first.
+    async fn article_history(
+        &self,
+        id: u64,
+    ) -> Result<Vec<crate::articles::ArticleVersion>, HelpDeskError>;
+    /// An article prefilled from a ticket: its problem, the attempts that failed, the one that
+    /// worked and the resolution; not stored.
+    async fn article_from_ticket(
+        &self,
+        reference: TicketRef,
+    ) -> Result<crate::articles::NewArticle, HelpDeskError>;
+    /// A page of full-text search results across tickets, timelines and articles.
+    async fn search(
+        &self,
+        query: crate::search::SearchQuery,
+    ) -> Result<crate::search::SearchResults, HelpDeskError>;
+    /// Resolved tickets and articles about a problem described by `text` (a ticket being
+    /// entered).
+    async fn suggestions(&self, text: &str)
+    -> Result<crate::search::Suggestions, HelpDeskError>;
+    /// Resolved tickets and articles about an existing ticket's problem.
+    async fn ticket_suggestions(
+        &self,
+        reference: TicketRef,
+    ) -> Result<crate::search::Suggestions, HelpDeskError>;
     /// Every project, oldest first.
     async fn projects(
         &self,

@@ -163,3 +163,159 @@ fn urlencode(text: &str) -> String {
         })
         .collect()
 }
+
+fn reference_list(tickets: &Value) -> Vec<String> {
+    tickets["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|ticket| ticket["reference"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_customers_tickets_are_those_filed_for_it_and_crashes_that_name_it() {
+    let app = spawn_app().await;
+    let navy = create(
+        &app,
+        json!({
+            "name": "Navy Payroll",
+            "contacts": [{ "name": "Grace Hopper", "email": "grace@navy.example" }]
+        }),
+    )
+    .await;
+    let navy_id = navy["id"].as_u64().unwrap();
+    let other = create(&app, json!({ "name": "Acme Printing" })).await;
+    let other_id = other["id"].as_u64().unwrap();
+
+    // Filed for the customer by an agent: one open, one resolved.
+    let (status, open) = app
+        .post(
+            "/api/v1/tickets",
+            &json!({ "title": "Payslips print blank", "customer": "Grace Hopper, Navy Payroll", "customer_id": navy_id, "urgency": "low" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{open}");
+    assert_eq!(open["customer_id"], navy_id);
+    let resolved = app.create_verifiable_ticket("Export stopped at 02:00").await;
+    let (status, linked) = app
+        .patch(
+            &format!("/api/v1/tickets/{resolved}"),
+            &json!({ "customer_id": navy_id }),
+        )
+        .await;
+    assert_eq!(status, 200, "{linked}");
+    assert_eq!(linked["customer_id"], navy_id);
+    app.resolve(&resolved, "Restarted the export job").await;
+    // Another customer's ticket, and one for nobody in particular.
+    let (status, _) = app
+        .post(
+            "/api/v1/tickets",
+            &json!({ "title": "Toner", "customer": "Acme", "customer_id": other_id }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    app.create_ticket("Unrelated", "high").await;
+
+    // Crash reports from the official SDK: one tagged with the customer's name (in other
+    // letter case), one from a user with its contact's email, one from someone else.
+    let (status, project) = app
+        .post("/api/v1/projects", &json!({ "name": "Payroll app" }))
+        .await;
+    assert_eq!(status, 201);
+    let dsn = project["dsn"].as_str().unwrap().to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut options = sentry::ClientOptions::default();
+        options.shutdown_timeout = std::time::Duration::from_secs(10);
+        let guard = sentry::init((dsn, options));
+        sentry::with_scope(
+            |scope| scope.set_tag("customer", "  NAVY   payroll "),
+            || sentry::capture_message("Tax table missing", sentry::Level::Error),
+        );
+        sentry::with_scope(
+            |scope| {
+                scope.set_user(Some(sentry::User {
+                    email: Some("grace@navy.example".into()),
+                    ..Default::default()
+                }))
+            },
+            || sentry::capture_message("Printer queue stuck", sentry::Level::Fatal),
+        );
+        sentry::capture_message("Somebody else's crash", sentry::Level::Error);
+        assert!(guard.flush(Some(std::time::Duration::from_secs(10))));
+    })
+    .await
+    .unwrap();
+
+    let (status, tickets) = app
+        .get(&format!("/api/v1/customers/{navy_id}/tickets"))
+        .await;
+    assert_eq!(status, 200, "{tickets}");
+    let titles: Vec<&str> = tickets["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|ticket| ticket["title"].as_str().unwrap())
+        .collect();
+    // Open ones first (new, by urgency: the fatal crash is high), the resolved one last.
+    assert_eq!(
+        titles,
+        [
+            "Printer queue stuck",
+            "Tax table missing",
+            "Payslips print blank",
+            "Export stopped at 02:00"
+        ],
+        "{tickets:#}"
+    );
+    assert_eq!(tickets["truncated"], false);
+    let tagged = &tickets["items"][1];
+    assert_eq!(tagged["channel"], "crash");
+    assert_eq!(tagged["customers"], json!(["navy payroll"]));
+
+    let (_, others) = app
+        .get(&format!("/api/v1/customers/{other_id}/tickets"))
+        .await;
+    assert_eq!(reference_list(&others).len(), 1);
+
+    // Unlinking takes the ticket off the customer's list.
+    let (status, unlinked) = app
+        .patch(
+            &format!("/api/v1/tickets/{resolved}"),
+            &json!({ "customer_id": null }),
+        )
+        .await;
+    assert_eq!(status, 200, "{unlinked}");
+    assert!(unlinked.get("customer_id").is_none(), "{unlinked}");
+    let (_, tickets) = app
+        .get(&format!("/api/v1/customers/{navy_id}/tickets"))
+        .await;
+    assert!(!reference_list(&tickets).contains(&resolved));
+}
+
+#[tokio::test]
+async fn a_ticket_cannot_name_a_customer_that_does_not_exist() {
+    let app = spawn_app().await;
+    let (status, error) = app
+        .post(
+            "/api/v1/tickets",
+            &json!({ "title": "Lost", "customer": "Nobody", "customer_id": 404 }),
+        )
+        .await;
+    assert_eq!(status, 422, "{error}");
+    assert_eq!(error["error"]["field"], "customer_id");
+    let (_, page) = app.get("/api/v1/tickets").await;
+    assert_eq!(page["items"], json!([]), "nothing was stored");
+
+    let reference = app.create_ticket("Found", "low").await;
+    let (status, error) = app
+        .patch(
+            &format!("/api/v1/tickets/{reference}"),
+            &json!({ "customer_id": 404 }),
+        )
+        .await;
+    assert_eq!(status, 422, "{error}");
+    assert_eq!(error["error"]["field"], "customer_id");
+    let (status, _) = app.get("/api/v1/customers/404/tickets").await;
+    assert_eq!(status, 404);
+}

@@ -1,9 +1,10 @@
 //! Customers: a list that narrows as someone types, a form for a new caller, and one customer's
 //! contacts and environment.
 
-use crate::api::{CreateCustomer, load_customer, search_customers, signed_in_agent};
+use crate::api::{CreateCustomer, customer_tickets, load_customer, search_customers, signed_in_agent};
+use crate::components::{StatusBadge, UrgencyBadge};
 use crate::components::{ErrorNotice, error_message};
-use crate::customers::Customer;
+use crate::customers::{Customer, CustomerTickets};
 use crate::format::timestamp;
 use crate::model::Role;
 use leptos::prelude::*;
@@ -132,20 +133,62 @@ fn NewCustomerForm(create: ServerAction<CreateCustomer>) -> impl IntoView {
 #[component]
 pub fn CustomerPage() -> impl IntoView {
     let params = use_params_map();
-    let customer = Resource::new(
-        move || params.with(|map| map.get("id").unwrap_or_default()),
-        load_customer,
-    );
+    let id = move || params.with(|map| map.get("id").unwrap_or_default());
+    let customer = Resource::new(id, load_customer);
+    let tickets = Resource::new(id, customer_tickets);
     view! {
         <Transition fallback=|| view! { <p class="empty">"Loading the customer…"</p> }>
             {move || Suspend::new(async move {
                 match customer.await {
-                    Ok(customer) => view! { <CustomerView customer /> }.into_any(),
+                    Ok(customer) => view! {
+                        <CustomerView customer />
+                        <section class="customer-tickets">
+                            <h2>"Tickets"</h2>
+                            {match tickets.await {
+                                Ok(tickets) => view! { <TicketList tickets /> }.into_any(),
+                                Err(error) => view! { <ErrorNotice message=error_message(&error) /> }.into_any(),
+                            }}
+                        </section>
+                    }.into_any(),
                     Err(error) => view! { <ErrorNotice message=error_message(&error) /> }.into_any(),
                 }
             })}
         </Transition>
     }
+}
+
+/// A customer's tickets, open first.
+#[component]
+fn TicketList(tickets: CustomerTickets) -> impl IntoView {
+    if tickets.items.is_empty() {
+        return view! { <p class="empty">"No tickets yet."</p> }.into_any();
+    }
+    view! {
+        <table class="ticket-list">
+            <thead>
+                <tr><th>"Ref"</th><th>"Urgency"</th><th>"Title"</th><th>"Status"</th><th>"Channel"</th><th>"Entered"</th></tr>
+            </thead>
+            <tbody>
+                {tickets.items.into_iter().map(|ticket| {
+                    let href = format!("/tickets/{}", ticket.reference);
+                    view! {
+                        <tr class=format!("urgency-row-{}", ticket.urgency.as_str())>
+                            <td class="reference"><A href=href.clone()>{ticket.reference.to_string()}</A></td>
+                            <td><UrgencyBadge urgency=ticket.urgency /></td>
+                            <td class="title"><A href=href>{ticket.title}</A></td>
+                            <td><StatusBadge status=ticket.status /></td>
+                            <td>{ticket.channel.as_str()}</td>
+                            <td>{timestamp(ticket.created_at)}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+        {tickets.truncated.then(|| view! {
+            <p class="more">"Only the first 200 are listed."</p>
+        })}
+    }
+    .into_any()
 }
 
 #[component]

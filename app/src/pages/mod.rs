@@ -4,6 +4,7 @@ pub mod account;
 pub mod agents;
 pub mod crash_report;
 pub mod customers;
+pub mod knowledge;
 pub mod login;
 pub mod new_ticket;
 pub mod occurrence_chart;

@@ -1,6 +1,6 @@
 //! The new-ticket form, laid out for an agent who has a caller on the line.
 
-use crate::api::{CreateTicket, search_customers};
+use crate::api::{CreateTicket, search_customers, suggest_for_text};
 use crate::components::{ErrorNotice, error_message};
 use crate::customers::Customer;
 use crate::model::{Channel, Scope, Urgency};
@@ -22,6 +22,8 @@ pub fn NewTicketPage() -> impl IntoView {
     let customer = RwSignal::new(String::new());
     let environment = RwSignal::new(String::new());
     let picked = RwSignal::new(false);
+    // The customer record the ticket is filed for: the one picked, until the field is edited.
+    let linked = RwSignal::new(None::<(u64, String)>);
     let matches = Resource::new(
         move || customer.get(),
         |typed| async move {
@@ -34,12 +36,25 @@ pub fn NewTicketPage() -> impl IntoView {
                 .unwrap_or_default()
         },
     );
+    // What helped before with a problem like the one being typed.
+    let title = RwSignal::new(String::new());
+    let description = RwSignal::new(String::new());
+    let suggestions = Resource::new(
+        move || format!("{} {}", title.get(), description.get()),
+        |text| async move {
+            if text.trim().chars().count() < 3 {
+                return None;
+            }
+            suggest_for_text(text).await.ok()
+        },
+    );
     let pick = move |chosen: Customer| {
         customer.set(caller_line(&chosen));
         if environment.get_untracked().trim().is_empty() {
             environment.set(environment_text(&chosen));
         }
         picked.set(true);
+        linked.set(Some((chosen.id, chosen.name.clone())));
     };
     view! {
         <section class="new-ticket">
@@ -57,10 +72,22 @@ pub fn NewTicketPage() -> impl IntoView {
                             prop:value=customer
                             on:input=move |event| {
                                 picked.set(false);
+                                linked.set(None);
                                 customer.set(event_target_value(&event));
                             }
                         />
+                        <input
+                            type="hidden"
+                            name="customer_id"
+                            prop:value=move || linked.get().map(|(id, _)| id.to_string()).unwrap_or_default()
+                        />
                     </label>
+                    {move || linked.get().map(|(id, name)| view! {
+                        <p class="linked-customer wide">
+                            "Filed for customer "
+                            <a href=format!("/customers/{id}") target="_blank">{name}</a>
+                        </p>
+                    })}
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
                             let found: Vec<Customer> = matches.await;
@@ -116,11 +143,22 @@ pub fn NewTicketPage() -> impl IntoView {
                     </label>
                     <label class="wide">
                         "Title"
-                        <input name="title" required maxlength="200" placeholder="One line: what is wrong" />
+                        <input
+                            name="title"
+                            required
+                            maxlength="200"
+                            placeholder="One line: what is wrong"
+                            on:input=move |event| title.set(event_target_value(&event))
+                        />
                     </label>
                     <label class="wide">
                         "Description"
-                        <textarea name="description" rows="5" placeholder="What the caller says, in detail"></textarea>
+                        <textarea
+                            name="description"
+                            rows="5"
+                            placeholder="What the caller says, in detail"
+                            on:input=move |event| description.set(event_target_value(&event))
+                        ></textarea>
                     </label>
                     <label class="wide">
                         "Environment"
@@ -146,6 +184,13 @@ pub fn NewTicketPage() -> impl IntoView {
                     "Enter ticket"
                 </button>
             </ActionForm>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    suggestions.await.map(|suggestions| view! {
+                        <super::knowledge::SuggestionPanel suggestions />
+                    })
+                })}
+            </Transition>
         </section>
     }
 }

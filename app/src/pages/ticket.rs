@@ -102,16 +102,38 @@ fn TicketView(detail: TicketDetail, actions: Actions, can_work: bool) -> impl In
                     {can_work.then(|| view! { <EntryForm reference=reference.clone() actions /> })}
                     <Timeline entries />
                 </div>
-                {can_work.then(|| view! {
-                    <aside class="ticket-actions">
+                <aside class="ticket-actions">
+                    {can_work.then(|| view! {
                         <StatusActions ticket=ticket.clone() actions />
-                        <FieldActions ticket actions />
-                    </aside>
-                })}
+                    })}
+                    {(can_work && matches!(ticket.status, Status::Resolved | Status::Closed)).then(|| view! {
+                        <section class="publish">
+                            <h2>"Share the fix"</h2>
+                            <a class="button primary" href=format!("/articles/new?from={reference}")>"Publish as an article"</a>
+                        </section>
+                    })}
+                    {ticket.status.is_open().then(|| view! { <TicketSuggestions reference=reference.clone() /> })}
+                    {can_work.then(|| view! { <FieldActions ticket actions /> })}
+                </aside>
             </div>
         </article>
     }
     .into_any()
+}
+
+/// What helped before with this ticket's problem.
+#[component]
+fn TicketSuggestions(reference: String) -> impl IntoView {
+    let suggestions = Resource::new(move || reference.clone(), crate::api::suggest_for_ticket);
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                suggestions.await.ok().map(|suggestions| view! {
+                    <super::knowledge::SuggestionPanel suggestions />
+                })
+            })}
+        </Transition>
+    }
 }
 
 #[component]
@@ -130,7 +152,13 @@ fn Details(ticket: Ticket) -> impl IntoView {
     view! {
         <dl class="details">
             <dt>"Customer"</dt>
-            <dd>{ticket.customer} " · " {ticket.scope.as_str()}</dd>
+            <dd>
+                {match ticket.customer_id {
+                    Some(id) => view! { <a class="customer-link" href=format!("/customers/{id}")>{ticket.customer}</a> }.into_any(),
+                    None => ticket.customer.into_view().into_any(),
+                }}
+                " · " {ticket.scope.as_str()}
+            </dd>
             <dt>"Channel"</dt>
             <dd>{ticket.channel.as_str()}</dd>
             <dt>"Entered"</dt>
@@ -162,6 +190,15 @@ fn Details(ticket: Ticket) -> impl IntoView {
                 <dd>{timestamp(crash.first_seen)}</dd>
                 <dt>"Last seen"</dt>
                 <dd>{timestamp(crash.last_seen)}</dd>
+                {(!crash.customers.is_empty()).then(|| view! {
+                    <dt>"Customers"</dt>
+                    <dd class="crash-customers">
+                        {crash.customers.into_iter().enumerate().map(|(index, name)| view! {
+                            {(index > 0).then_some(", ")}
+                            <a href=format!("/customers?q={}", super::queue::encode(&name))>{name.clone()}</a>
+                        }).collect_view()}
+                    </dd>
+                })}
                 <dt>"Releases"</dt>
                 <dd>{if crash.releases.is_empty() { "none reported".to_string() } else { crash.releases.join(", ") }}</dd>
                 <dt>"Environments"</dt>

@@ -3,7 +3,7 @@
 use super::ApiState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, Caller};
-use app::customers::{Customer, CustomerPage, CustomerPatch, NewCustomer};
+use app::customers::{Customer, CustomerPage, CustomerPatch, CustomerTickets, NewCustomer};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -123,4 +123,22 @@ pub async fn update(
         .await?;
     tracing::info!(actor = %caller.email, customer = customer.id, "customer changed");
     Ok(Json(customer))
+}
+
+/// The customer's tickets: those filed for it, and crash tickets whose reports named it (its
+/// name in a `customer` tag, or a user with one of its contacts' emails); open ones first, at
+/// most 200 (`truncated` says whether there are more).
+#[utoipa::path(get, path = "/api/v1/customers/{id}/tickets", tag = "customers",
+    params(("id" = u64, Path, description = "The customer's id")),
+    responses(
+        (status = 200, description = "The customer's tickets, in queue order", body = CustomerTickets),
+        (status = 404, description = "No such customer", body = ErrorBody),
+    ))]
+pub async fn tickets(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+) -> Result<Json<CustomerTickets>, ApiError> {
+    Ok(Json(
+        state.help_desk.customer_tickets(customer_id(&id)?).await?,
+    ))
 }

@@ -197,6 +197,11 @@ async fn ingest_event(
         release: event.release.clone(),
         deployment: event.environment.clone(),
         user: event.user.clone(),
+        customer_key: event
+            .tags
+            .iter()
+            .find(|(key, _)| key == "customer")
+            .and_then(|(_, name)| app::customers::identity_key(name)),
         payload: String::from_utf8_lossy(payload).into_owned(),
     };
     state

@@ -1,6 +1,7 @@
 //! The REST API (JSON, for integrations) and the operational endpoints.
 
 mod agents;
+mod articles;
 mod customers;
 mod error;
 mod extract;
@@ -71,6 +72,23 @@ pub fn router(state: ApiState) -> Router {
             "/customers/{id}",
             get(customers::get).patch(customers::update),
         )
+        .route("/customers/{id}/tickets", get(customers::tickets))
+        .route("/articles", get(articles::list).post(articles::create))
+        .route(
+            "/articles/{id}",
+            get(articles::get).patch(articles::update),
+        )
+        .route("/articles/{id}/history", get(articles::history))
+        .route(
+            "/tickets/{reference}/article-draft",
+            get(articles::draft_from_ticket),
+        )
+        .route(
+            "/tickets/{reference}/suggestions",
+            get(articles::ticket_suggestions),
+        )
+        .route("/suggestions", get(articles::suggestions))
+        .route("/search", get(articles::search))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", delete(tokens::revoke))
         .route("/openapi.json", get(openapi::document))

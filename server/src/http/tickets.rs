@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
-fn reference(text: &str) -> Result<TicketRef, ApiError> {
+pub(super) fn reference(text: &str) -> Result<TicketRef, ApiError> {
     text.parse().map_err(|_| {
         ApiError::not_found(format!(
             "no ticket {} exists",

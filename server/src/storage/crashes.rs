@@ -41,6 +41,8 @@ pub struct CrashReport {
     pub deployment: Option<String>,
     /// The user it names (email, id, user name or address), if any.
     pub user: Option<String>,
+    /// The customer it names (its `customer` tag), as [`app::customers::identity_key`] has it.
+    pub customer_key: Option<String>,
     /// The event as received (JSON), kept for inspection.
     pub payload: String,
 }

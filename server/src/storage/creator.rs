@@ -45,6 +45,7 @@ FOR $draft IN $drafts {
         status: 'new',
         channel: $draft.channel,
         customer: $draft.customer,
+        customer_id: $draft.customer_id,
         scope: $draft.scope,
         environment: $draft.environment,
         occurred_at: IF $draft.occurred_at THEN <datetime>$draft.occurred_at ELSE NONE END,
@@ -209,6 +210,8 @@ struct BoundDraft<'a> {
     urgency: &'static str,
     channel: &'static str,
     customer: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer_id: Option<u64>,
     scope: &'static str,
     environment: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -238,6 +241,7 @@ async fn create_batch(
             urgency: draft.urgency.as_str(),
             channel: draft.channel.as_str(),
             customer: &draft.customer,
+            customer_id: draft.customer_id,
             scope: draft.scope.as_str(),
             environment: &draft.environment,
             occurred_at: draft.occurred_at.map(format_time),
@@ -289,6 +293,7 @@ fn created(
         status: Status::New,
         channel: draft.channel,
         customer: draft.customer,
+        customer_id: draft.customer_id,
         scope: draft.scope,
         environment: draft.environment,
         occurred_at: draft.occurred_at,

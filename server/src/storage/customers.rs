@@ -1,9 +1,14 @@
 //! Customers in SurrealDB: numbered from their own sequence, listed by name, found by the
 //! beginnings of their words.
 
-use super::records::{decode, parse_time};
+use super::records::{TicketRecord, decode, parse_time};
 use super::{MAX_ATTEMPTS, StorageError, Store, back_off, is_conflict, transaction_outcome};
-use app::customers::{Contact, Customer, CustomerDraft, CustomerPage, Property, customer_words};
+use app::customers::{
+    Contact, Customer, CustomerDraft, CustomerPage, CustomerTickets, Property, customer_words,
+    identity_key,
+};
+use app::requests::FieldError;
+use app::service::HelpDeskError;
 use serde::Deserialize;
 
 /// A row of the `customer` table.
@@ -74,7 +79,78 @@ UPDATE type::record('customer', $number) SET
 WHERE number = $number;
 "#;
 
+/// A customer's tickets from the three ways a ticket names it, each in queue order (open first):
+/// filed for it by an agent; crash reports tagged with its name; crash reports from a user with
+/// one of its contacts' emails.
+const CUSTOMER_TICKETS: &str = r#"
+SELECT * OMIT search_words FROM ticket WHERE customer_id = $number ORDER BY queue_key LIMIT $limit;
+SELECT * OMIT search_words FROM ticket WHERE customer_keys CONTAINS $key ORDER BY queue_key LIMIT $limit;
+LET $crashes = array::distinct((SELECT VALUE ticket_number FROM crash_user WHERE user IN $emails LIMIT 10000));
+SELECT * OMIT search_words FROM array::map($crashes, |$number| type::record('ticket', $number)) WHERE id != NONE;
+"#;
+
 impl Store {
+    /// Refuses a customer id that names no customer.
+    pub(super) async fn check_customer_exists(&self, id: Option<u64>) -> Result<(), HelpDeskError> {
+        let Some(id) = id else { return Ok(()) };
+        let mut response = self
+            .db()
+            .query("RETURN record::exists(type::record('customer', $number))")
+            .bind(("number", id as i64))
+            .await
+            .and_then(|response| response.check())
+            .map_err(StorageError::from)?;
+        let exists: Option<bool> = response.take(0).map_err(StorageError::from)?;
+        if exists == Some(true) {
+            Ok(())
+        } else {
+            Err(FieldError::new("customer_id", format!("no customer {id} exists")).into())
+        }
+    }
+
+    /// The tickets of a customer, open first (in queue order), at most `limit`.
+    pub async fn customer_tickets(
+        &self,
+        customer: &Customer,
+        limit: usize,
+    ) -> Result<CustomerTickets, StorageError> {
+        let mut emails: Vec<String> = Vec::new();
+        for email in customer.contacts.iter().filter_map(|contact| contact.email.as_ref()) {
+            for variant in [email.clone(), email.to_lowercase()] {
+                if !emails.contains(&variant) {
+                    emails.push(variant);
+                }
+            }
+        }
+        let mut response = self
+            .db()
+            .query(CUSTOMER_TICKETS)
+            .bind(("number", customer.id as i64))
+            // A name no tag can carry when the customer has none (it always has one).
+            .bind(("key", identity_key(&customer.name).unwrap_or_default()))
+            .bind(("emails", emails))
+            .bind(("limit", (limit + 1) as i64))
+            .await?
+            .check()?;
+        let mut records: Vec<TicketRecord> = Vec::new();
+        for index in [0, 1, 3] {
+            let rows: Vec<serde_json::Value> = response.take(index)?;
+            for record in decode::<TicketRecord>(rows)? {
+                if !records.iter().any(|known| known.number == record.number) {
+                    records.push(record);
+                }
+            }
+        }
+        records.sort_by(|a, b| a.queue_key.cmp(&b.queue_key));
+        let truncated = records.len() > limit;
+        records.truncate(limit);
+        let items = records
+            .into_iter()
+            .map(TicketRecord::into_ticket)
+            .collect::<Result<_, _>>()?;
+        Ok(CustomerTickets { items, truncated })
+    }
+
     /// Creates a customer; answers its number. The number is taken first, so a customer that
     /// fails to be created leaves a gap, never a duplicate.
     pub async fn insert_customer(&self, draft: &CustomerDraft) -> Result<u64, StorageError> {

@@ -239,6 +239,67 @@ DEFINE INDEX OVERWRITE customer_words ON customer FIELDS search_words.*, name_ke
 "#,
         data: None,
     },
+    Migration {
+        version: 12,
+        name: "tickets filed for customers",
+        statements: r#"
+DEFINE FIELD OVERWRITE customer_id ON ticket TYPE option<int>;
+DEFINE FIELD OVERWRITE customer_keys ON ticket TYPE option<array<string>>;
+DEFINE INDEX OVERWRITE ticket_customer ON ticket FIELDS customer_id, queue_key;
+DEFINE INDEX OVERWRITE ticket_customer_keys ON ticket FIELDS customer_keys.*, queue_key;
+DEFINE INDEX OVERWRITE crash_user_user ON crash_user FIELDS user;
+"#,
+        data: None,
+    },
+    Migration {
+        version: 13,
+        name: "knowledge-base articles and full-text search",
+        statements: r#"
+DEFINE ANALYZER OVERWRITE knowledge TOKENIZERS blank, class FILTERS lowercase, ascii, snowball(english);
+
+DEFINE TABLE OVERWRITE article SCHEMAFULL;
+DEFINE FIELD OVERWRITE number ON article TYPE int;
+DEFINE FIELD OVERWRITE title ON article TYPE string ASSERT string::len($value) > 0;
+DEFINE FIELD OVERWRITE symptoms ON article TYPE string;
+DEFINE FIELD OVERWRITE resolution ON article TYPE string;
+DEFINE FIELD OVERWRITE tags ON article TYPE array<string>;
+DEFINE FIELD OVERWRITE tickets ON article TYPE array<int>;
+DEFINE FIELD OVERWRITE status ON article TYPE string ASSERT $value IN ['draft', 'published'];
+DEFINE FIELD OVERWRITE revision ON article TYPE int ASSERT $value > 0;
+DEFINE FIELD OVERWRITE author ON article TYPE string;
+DEFINE FIELD OVERWRITE updated_by ON article TYPE string;
+DEFINE FIELD OVERWRITE created_at ON article TYPE datetime;
+DEFINE FIELD OVERWRITE updated_at ON article TYPE datetime;
+DEFINE INDEX OVERWRITE article_status ON article FIELDS status, number;
+DEFINE INDEX OVERWRITE article_tickets ON article FIELDS tickets.*;
+DEFINE INDEX OVERWRITE article_title_text ON article FIELDS title FULLTEXT ANALYZER knowledge BM25 HIGHLIGHTS;
+DEFINE INDEX OVERWRITE article_symptoms_text ON article FIELDS symptoms FULLTEXT ANALYZER knowledge BM25 HIGHLIGHTS;
+DEFINE INDEX OVERWRITE article_resolution_text ON article FIELDS resolution FULLTEXT ANALYZER knowledge BM25 HIGHLIGHTS;
+
+DEFINE TABLE OVERWRITE article_version SCHEMAFULL;
+DEFINE FIELD OVERWRITE article ON article_version TYPE int;
+DEFINE FIELD OVERWRITE revision ON article_version TYPE int;
+DEFINE FIELD OVERWRITE author ON article_version TYPE string;
+DEFINE FIELD OVERWRITE created_at ON article_version TYPE datetime;
+DEFINE FIELD OVERWRITE title ON article_version TYPE string;
+DEFINE FIELD OVERWRITE symptoms ON article_version TYPE string;
+DEFINE FIELD OVERWRITE resolution ON article_version TYPE string;
+DEFINE FIELD OVERWRITE tags ON article_version TYPE array<string>;
+DEFINE FIELD OVERWRITE tickets ON article_version TYPE array<int>;
+DEFINE FIELD OVERWRITE status ON article_version TYPE string;
+DEFINE INDEX OVERWRITE article_version_order ON article_version FIELDS article, revision;
+
+DEFINE INDEX OVERWRITE ticket_fingerprint ON ticket FIELDS fingerprint;
+DEFINE INDEX OVERWRITE ticket_title_text ON ticket FIELDS title FULLTEXT ANALYZER knowledge BM25 HIGHLIGHTS;
+DEFINE INDEX OVERWRITE ticket_description_text ON ticket FIELDS description FULLTEXT ANALYZER knowledge BM25 HIGHLIGHTS;
+DEFINE INDEX OVERWRITE ticket_resolution_text ON ticket FIELDS resolution FULLTEXT ANALYZER knowledge BM25 HIGHLIGHTS;
+-- What people wrote on timelines (notes, contacts, attempts), apart from the audit trail.
+DEFINE FIELD OVERWRITE text ON entry TYPE option<string>;
+UPDATE entry SET text = body WHERE kind IN ['note', 'contact', 'attempt'] AND text = NONE;
+DEFINE INDEX OVERWRITE entry_text ON entry FIELDS text FULLTEXT ANALYZER knowledge BM25 HIGHLIGHTS;
+"#,
+        data: None,
+    },
 ];
 
 /// Applies every migration newer than the database's version.

@@ -6,6 +6,7 @@
 //! transaction, and write conflicts from concurrent writers are retried.
 
 mod accounts;
+mod articles;
 mod crashes;
 mod creator;
 mod customers;
@@ -13,6 +14,7 @@ mod ingestor;
 mod migrations;
 mod projects;
 mod records;
+mod search;
 mod tickets;
 
 use std::time::Duration;

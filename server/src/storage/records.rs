@@ -19,6 +19,8 @@ pub struct TicketRecord {
     pub status: Status,
     pub channel: Channel,
     pub customer: String,
+    #[serde(default)]
+    pub customer_id: Option<u64>,
     pub scope: Scope,
     pub environment: String,
     #[serde(default)]
@@ -51,6 +53,8 @@ pub struct TicketRecord {
     pub releases: Option<Vec<String>>,
     #[serde(default)]
     pub environments: Option<Vec<String>>,
+    #[serde(default)]
+    pub customer_keys: Option<Vec<String>>,
 }
 
 /// A row of the `entry` table.
@@ -116,6 +120,7 @@ impl TicketRecord {
                     releases: self.releases.unwrap_or_default(),
                     environments: self.environments.unwrap_or_default(),
                     affected_users: self.affected_users.unwrap_or(0),
+                    customers: self.customer_keys.unwrap_or_default(),
                 })
             }
             _ => None,
@@ -132,6 +137,7 @@ impl TicketRecord {
             status: self.status,
             channel: self.channel,
             customer: self.customer,
+            customer_id: self.customer_id,
             scope: self.scope,
             environment: self.environment,
             manner: self.manner,

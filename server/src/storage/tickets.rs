@@ -74,6 +74,7 @@ FOR $entry IN $entries {
         kind: $entry.kind,
         author: $author,
         body: $entry.body,
+        text: IF $entry.kind IN ['note', 'contact', 'attempt'] THEN $entry.body ELSE NONE END,
         outcome: $entry.outcome,
         change_from: $entry.from,
         change_to: $entry.to,
@@ -244,6 +245,15 @@ fn plan_patch(current: &TicketRecord, patch: &CheckedPatch) -> Result<Change, He
         );
         change.set("search_words = $search_words", "search_words", words);
     }
+    if let Some(customer_id) = patch.customer_id
+        && customer_id != current.customer_id
+    {
+        match customer_id {
+            Some(id) => change.set("customer_id = $customer_id", "customer_id", id),
+            None => change.assignments.push("customer_id = NONE"),
+        }
+        edited.push("customer record");
+    }
     if let Some(scope) = patch.scope.filter(|scope| *scope != current.scope) {
         change.set("scope = $scope", "scope", scope);
         edited.push("scope");
@@ -313,6 +323,7 @@ fn plan_patch(current: &TicketRecord, patch: &CheckedPatch) -> Result<Change, He
 #[async_trait::async_trait]
 impl HelpDesk for Store {
     async fn create_ticket(&self, draft: TicketDraft) -> Result<Ticket, HelpDeskError> {
+        self.check_customer_exists(draft.customer_id).await?;
         self.creator.create(draft).await
     }
 
@@ -427,6 +438,9 @@ impl HelpDesk for Store {
                 format!("{email} is not an active agent"),
             )
             .into());
+        }
+        if let Some(customer_id) = patch.customer_id {
+            self.check_customer_exists(customer_id).await?;
         }
         let author = patch.author.clone();
         self.change(reference, &author, |current| plan_patch(current, &patch))
@@ -596,6 +610,104 @@ impl HelpDesk for Store {
                 kind: "customer",
                 id: id.to_string(),
             })
+    }
+
+    async fn create_article(
+        &self,
+        draft: app::articles::ArticleDraft,
+        author: &str,
+    ) -> Result<app::articles::Article, HelpDeskError> {
+        self.insert_article(&draft, author).await
+    }
+
+    async fn article(&self, id: u64) -> Result<app::articles::Article, HelpDeskError> {
+        self.load_article(id)
+            .await?
+            .ok_or_else(|| HelpDeskError::Missing {
+                kind: "article",
+                id: id.to_string(),
+            })
+    }
+
+    async fn update_article(
+        &self,
+        id: u64,
+        patch: app::articles::ArticlePatch,
+        author: &str,
+    ) -> Result<app::articles::Article, HelpDeskError> {
+        let current = self.article(id).await?;
+        if patch.revision != current.revision {
+            return Err(HelpDeskError::Conflict(format!(
+                "article {id} is at revision {}, not {}; read it again",
+                current.revision, patch.revision
+            )));
+        }
+        let revision = patch.revision;
+        let draft = patch.apply(&current)?;
+        self.replace_article(id, revision, &draft, author).await?;
+        self.article(id).await
+    }
+
+    async fn articles(
+        &self,
+        status: Option<app::model::ArticleStatus>,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<app::articles::ArticlePage, HelpDeskError> {
+        let before = match cursor {
+            None => None,
+            Some(text) => Some(text.parse::<u64>().map_err(|_| {
+                app::requests::FieldError::new("cursor", "is not a cursor this server gave out")
+            })?),
+        };
+        Ok(self.list_articles(status, before, limit).await?)
+    }
+
+    async fn article_history(
+        &self,
+        id: u64,
+    ) -> Result<Vec<app::articles::ArticleVersion>, HelpDeskError> {
+        self.article(id).await?;
+        Ok(self.article_versions(id).await?)
+    }
+
+    async fn article_from_ticket(
+        &self,
+        reference: TicketRef,
+    ) -> Result<app::articles::NewArticle, HelpDeskError> {
+        let detail = HelpDesk::ticket(self, reference).await?;
+        Ok(app::articles::from_ticket(&detail))
+    }
+
+    async fn search(
+        &self,
+        query: app::search::SearchQuery,
+    ) -> Result<app::search::SearchResults, HelpDeskError> {
+        Ok(Store::search(self, &query).await?)
+    }
+
+    async fn suggestions(
+        &self,
+        text: &str,
+    ) -> Result<app::search::Suggestions, HelpDeskError> {
+        Ok(Store::suggestions(self, text, None, None).await?)
+    }
+
+    async fn ticket_suggestions(
+        &self,
+        reference: TicketRef,
+    ) -> Result<app::search::Suggestions, HelpDeskError> {
+        let ticket = self.load(reference).await?;
+        let text = format!("{} {}", ticket.title, ticket.description);
+        Ok(Store::suggestions(self, &text, Some(reference), ticket.fingerprint.as_deref()).await?)
+    }
+
+    async fn customer_tickets(
+        &self,
+        id: u64,
+    ) -> Result<app::customers::CustomerTickets, HelpDeskError> {
+        let customer = self.customer(id).await?;
+        Ok(Store::customer_tickets(self, &customer, app::customers::CUSTOMER_TICKETS_LIMIT).await?)
     }
 
     async fn update_customer(

@@ -225,6 +225,22 @@ impl TestApp {
         body["reference"].as_str().unwrap().to_string()
     }
 
+    /// Takes a verifiable ticket through verification and work to resolved.
+    pub async fn resolve(&self, reference: &str, resolution: &str) -> Value {
+        for to in ["verified", "in_progress"] {
+            let (status, body) = self.transition(reference, json!({ "to": to })).await;
+            assert_eq!(status, 200, "{to}: {body}");
+        }
+        let (status, body) = self
+            .transition(
+                reference,
+                json!({ "to": "resolved", "resolution": resolution }),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
     pub async fn transition(&self, reference: &str, body: Value) -> (u16, Value) {
         self.post(&format!("/api/v1/tickets/{reference}/transitions"), &body)
             .await

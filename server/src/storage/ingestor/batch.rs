@@ -213,6 +213,13 @@ pub(super) async fn store_once(
     let releases = |reports: &[&CrashReport]| {
         distinct(reports.iter().filter_map(|report| report.release.clone()))
     };
+    let customers = |reports: &[&CrashReport]| {
+        distinct(
+            reports
+                .iter()
+                .filter_map(|report| report.customer_key.clone()),
+        )
+    };
     let environments = |reports: &[&CrashReport]| {
         distinct(
             reports
@@ -238,6 +245,7 @@ pub(super) async fn store_once(
             "older_than_fix": reopening.is_none() && matches!(ticket.status, Status::Resolved | Status::Closed),
             "releases": releases(group_reports),
             "environments": environments(group_reports),
+            "customers": customers(group_reports),
             // Users this ticket is known to have affected need no check.
             "users": users(group_reports)
                 .into_iter()
@@ -302,6 +310,7 @@ pub(super) async fn store_once(
                 "search_words": app::search::ticket_words(&first.title, &first.description, &first.customer),
                 "releases": releases(group_reports),
                 "environments": environments(group_reports),
+                "customers": customers(group_reports),
                 "users": users(group_reports),
                 "summary": format!("Reported by a crash of project {project}"),
                 "reports": bind_reports(group_reports, 0, &mut payloads),
@@ -324,6 +333,7 @@ pub(super) async fn store_once(
         .bind(("window_floor", format_time(now - window)))
         .bind(("hour", now.unix_timestamp().div_euclid(3_600)))
         .bind(("kept", KEPT_EVENTS_PER_TICKET as i64))
+        .bind(("max_customers", app::model::MAX_CRASH_CUSTOMERS as i64))
         .bind(("number_offset", NUMBER_OFFSET as i64))
         .await
         .and_then(transaction_outcome)?;

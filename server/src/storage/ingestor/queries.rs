@@ -47,6 +47,7 @@ const COUNT: &str = r#"
     last_seen = <datetime>$now,
     releases = array::union(releases OR [], $group.releases),
     environments = array::union(environments OR [], $group.environments),
+    customer_keys = IF array::len($group.customers) = 0 THEN customer_keys ELSE array::slice(array::union(customer_keys OR [], $group.customers), 0, $max_customers) END,
     spike_window_count = IF spike_window_start = NONE OR spike_window_start < <datetime>$window_floor THEN $group.count ELSE (spike_window_count OR 0) + $group.count END,
     spike_window_start = IF spike_window_start = NONE OR spike_window_start < <datetime>$window_floor THEN <datetime>$now ELSE spike_window_start END,
     affected_users = (affected_users OR 0) + array::len($new_users)
@@ -131,6 +132,7 @@ FOR $group IN $fresh {
         last_seen: <datetime>$now,
         releases: $group.releases,
         environments: $group.environments,
+        customer_keys: array::slice($group.customers, 0, $max_customers),
         spike_window_start: <datetime>$now,
         spike_window_count: $group.count,
         affected_users: array::len($group.users)

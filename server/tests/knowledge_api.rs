@@ -314,3 +314,76 @@ async fn a_new_ticket_about_a_known_problem_is_offered_the_resolved_ticket_and_i
     assert_eq!(hit_references(&suggestions["tickets"]), [solved.clone()]);
     assert!(!hit_references(&suggestions["tickets"]).contains(&open.to_string()));
 }
+
+/// Sends one crash report of the same problem with the official SDK.
+async fn report_crash(dsn: String) {
+    tokio::task::spawn_blocking(move || {
+        let mut options = sentry::ClientOptions::default();
+        options.shutdown_timeout = std::time::Duration::from_secs(10);
+        let guard = sentry::init((dsn, options));
+        sentry::capture_message("Tax table missing for 2027", sentry::Level::Error);
+        assert!(guard.flush(Some(std::time::Duration::from_secs(10))));
+    })
+    .await
+    .unwrap();
+}
+
+async fn crash_ticket_of_project(app: &TestApp, project: u64) -> String {
+    let (_, page) = app.get("/api/v1/tickets?channel=crash&status=all").await;
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|ticket| ticket["project"] == project)
+        .unwrap_or_else(|| panic!("no crash ticket of project {project}: {page}"))["reference"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_crash_is_offered_the_article_written_for_the_same_crash_first() {
+    let app = spawn_app().await;
+    other_articles(&app).await;
+    // An article whose words match the crash better than the one written for it.
+    article(
+        &app,
+        json!({ "title": "Tax table missing for 2027", "symptoms": "Tax table missing for 2027 tax table", "resolution": "Wait for the vendor.", "status": "published" }),
+    )
+    .await;
+    let mut projects = Vec::new();
+    for name in ["Payroll (staging)", "Payroll (production)"] {
+        let (status, project) = app.post("/api/v1/projects", &json!({ "name": name })).await;
+        assert_eq!(status, 201);
+        projects.push((
+            project["id"].as_u64().unwrap(),
+            project["dsn"].as_str().unwrap().to_string(),
+        ));
+    }
+    // Staging crashes first; the fix is found and written up.
+    report_crash(projects[0].1.clone()).await;
+    let staging = crash_ticket_of_project(&app, projects[0].0).await;
+    app.resolve(&staging, "Imported the 2027 rates").await;
+    let (_, draft) = app
+        .get(&format!("/api/v1/tickets/{staging}/article-draft"))
+        .await;
+    assert_eq!(draft["tags"], json!(["crash"]));
+    let written = article(
+        &app,
+        json!({ "title": "Rates not imported", "resolution": draft["resolution"], "tickets": draft["tickets"], "status": "published" }),
+    )
+    .await;
+
+    // Production then has the same crash: its ticket offers that article first.
+    report_crash(projects[1].1.clone()).await;
+    let production = crash_ticket_of_project(&app, projects[1].0).await;
+    assert_ne!(production, staging);
+    let (status, suggestions) = app
+        .get(&format!("/api/v1/tickets/{production}/suggestions"))
+        .await;
+    assert_eq!(status, 200, "{suggestions}");
+    let articles = hit_references(&suggestions["articles"]);
+    assert_eq!(articles[0], format!("KB-{}", written["id"]), "{suggestions}");
+    assert!(articles.len() > 1, "the words still find the other article");
+    assert_eq!(hit_references(&suggestions["tickets"]), [staging]);
+}

@@ -163,4 +163,21 @@ async fn upgrading_a_version_one_data_directory_makes_its_tickets_searchable() {
     let customers = store.queue(search(&["old", "customer"])).await.unwrap();
     assert_eq!(customers.items.len(), 200);
     assert!(customers.next_cursor.is_some());
+
+    // The full-text index covers the tickets that were there before it.
+    let found = HelpDesk::search(
+        &store,
+        app::search::SearchQuery::parse(
+            "smudges",
+            app::search::SearchScope::Tickets,
+            Vec::new(),
+            0,
+            20,
+        )
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let references: Vec<&str> = found.items.iter().map(|hit| hit.reference.as_str()).collect();
+    assert_eq!(references, ["TCK-555"]);
 }

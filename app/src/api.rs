@@ -723,9 +723,7 @@ pub async fn search_knowledge(
 
 /// What helped before with a problem described in words (a ticket being entered).
 #[server(prefix = "/rpc", endpoint = "suggest_for_text")]
-pub async fn suggest_for_text(
-    text: String,
-) -> Result<crate::search::Suggestions, ServerFnError> {
+pub async fn suggest_for_text(text: String) -> Result<crate::search::Suggestions, ServerFnError> {
     backend::principal()?;
     let text: String = text.chars().take(crate::model::MAX_TEXT_CHARS).collect();
     backend::help_desk()?

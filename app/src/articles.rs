@@ -254,7 +254,9 @@ pub fn from_ticket(detail: &crate::model::TicketDetail) -> NewArticle {
             .iter()
             .filter(|entry| {
                 entry.kind == EntryKind::Attempt
-                    && entry.outcome.is_some_and(|outcome| wanted.contains(&outcome))
+                    && entry
+                        .outcome
+                        .is_some_and(|outcome| wanted.contains(&outcome))
             })
             .map(|entry| format!("- {}", entry.body.trim().replace('\n', "\n  ")))
             .collect()
@@ -262,16 +264,17 @@ pub fn from_ticket(detail: &crate::model::TicketDetail) -> NewArticle {
     let mut resolution = Vec::new();
     let failed = attempts(&[Outcome::Failed, Outcome::Partly]);
     if !failed.is_empty() {
-        resolution.push(format!(
-            "What did not help:\n\n{}",
-            failed.join("\n")
-        ));
+        resolution.push(format!("What did not help:\n\n{}", failed.join("\n")));
     }
     let worked = attempts(&[Outcome::Worked]);
     if !worked.is_empty() {
         resolution.push(format!("What worked:\n\n{}", worked.join("\n")));
     }
-    if let Some(text) = ticket.resolution.as_deref().filter(|text| !text.trim().is_empty()) {
+    if let Some(text) = ticket
+        .resolution
+        .as_deref()
+        .filter(|text| !text.trim().is_empty())
+    {
         resolution.push(text.trim().to_string());
     }
     if let Some(release) = &ticket.resolved_in_release {
@@ -344,12 +347,12 @@ fn checked_tickets(tickets: Vec<String>) -> Result<Vec<TicketRef>, FieldError> {
     }
     let mut checked: Vec<TicketRef> = Vec::with_capacity(tickets.len());
     for (index, text) in tickets.iter().enumerate() {
-        let reference: TicketRef = text
-            .trim()
-            .parse()
-            .map_err(|error: crate::model::InvalidReference| {
-                FieldError::new(&format!("tickets[{index}]"), error.to_string())
-            })?;
+        let reference: TicketRef =
+            text.trim()
+                .parse()
+                .map_err(|error: crate::model::InvalidReference| {
+                    FieldError::new(&format!("tickets[{index}]"), error.to_string())
+                })?;
         if !checked.contains(&reference) {
             checked.push(reference);
         }
@@ -366,7 +369,11 @@ mod tests {
             title: "  Payslips print blank ".into(),
             symptoms: "The printer feeds **blank** pages.".into(),
             resolution: "1. Reinstall the PDF driver".into(),
-            tags: vec!["Printing".into(), " pdf   driver ".into(), "printing".into()],
+            tags: vec![
+                "Printing".into(),
+                " pdf   driver ".into(),
+                "printing".into(),
+            ],
             tickets: vec!["TCK-7".into(), "tck-7".into(), " TCK-9 ".into()],
             status: Some(ArticleStatus::Published),
         }

@@ -68,7 +68,9 @@ mod tests {
 
     #[test]
     fn markdown_becomes_html() {
-        let html = to_safe_html("# Fix\n\n1. Open **Settings**\n2. Run `reset`\n\n| a | b |\n|---|---|\n| 1 | 2 |\n");
+        let html = to_safe_html(
+            "# Fix\n\n1. Open **Settings**\n2. Run `reset`\n\n| a | b |\n|---|---|\n| 1 | 2 |\n",
+        );
         assert!(html.contains("<h1>Fix</h1>"), "{html}");
         assert!(html.contains("<strong>Settings</strong>"), "{html}");
         assert!(html.contains("<code>reset</code>"), "{html}");
@@ -103,7 +105,12 @@ mod tests {
         assert!(!html.to_lowercase().contains("script:"), "{html}");
         assert!(!html.contains("data:"), "{html}");
         assert_eq!(html.matches("href=\"#\"").count(), 3, "{html}");
-        for hidden in [" javascript:x", "java\tscript:x", "java\nscript:x", "JAVASCRIPT:x"] {
+        for hidden in [
+            " javascript:x",
+            "java\tscript:x",
+            "java\nscript:x",
+            "JAVASCRIPT:x",
+        ] {
             assert_eq!(&*super::safe_url(hidden.into()), "#", "{hidden:?}");
         }
         assert_eq!(&*super::safe_url("docs/a:b".into()), "docs/a:b");

@@ -341,10 +341,18 @@ mod tests {
 
     #[test]
     fn a_long_text_is_cut_around_its_first_match() {
-        let text = format!("{} the [driver] crashed {}", "word ".repeat(100), "more ".repeat(100));
+        let text = format!(
+            "{} the [driver] crashed {}",
+            "word ".repeat(100),
+            "more ".repeat(100)
+        );
         let pieces = fragments(&marked(&text), 40);
         assert!(pieces[0].text.starts_with('…'), "{pieces:?}");
-        assert!(pieces.iter().any(|piece| piece.matched && piece.text == "driver"));
+        assert!(
+            pieces
+                .iter()
+                .any(|piece| piece.matched && piece.text == "driver")
+        );
         assert!(pieces.last().unwrap().text.ends_with('…'), "{pieces:?}");
         let shown: usize = pieces.iter().map(|piece| piece.text.chars().count()).sum();
         assert!(shown <= 40 + 2, "{shown}");

@@ -172,8 +172,7 @@ pub trait HelpDesk: Send + Sync + 'static {
     ) -> Result<crate::search::SearchResults, HelpDeskError>;
     /// Resolved tickets and articles about a problem described by `text` (a ticket being
     /// entered).
-    async fn suggestions(&self, text: &str)
-    -> Result<crate::search::Suggestions, HelpDeskError>;
+    async fn suggestions(&self, text: &str) -> Result<crate::search::Suggestions, HelpDeskError>;
     /// Resolved tickets and articles about an existing ticket's problem.
     async fn ticket_suggestions(
         &self,

@@ -197,7 +197,9 @@ async fn a_customers_tickets_are_those_filed_for_it_and_crashes_that_name_it() {
         .await;
     assert_eq!(status, 201, "{open}");
     assert_eq!(open["customer_id"], navy_id);
-    let resolved = app.create_verifiable_ticket("Export stopped at 02:00").await;
+    let resolved = app
+        .create_verifiable_ticket("Export stopped at 02:00")
+        .await;
     let (status, linked) = app
         .patch(
             &format!("/api/v1/tickets/{resolved}"),

@@ -16,11 +16,20 @@ async fn article(app: &TestApp, body: Value) -> Value {
 /// words found in most records no weight).
 async fn other_articles(app: &TestApp) {
     for (title, text) in [
-        ("VPN drops every hour", "Renew the certificate of the VPN gateway."),
+        (
+            "VPN drops every hour",
+            "Renew the certificate of the VPN gateway.",
+        ),
         ("Mailbox full", "Archive old mail or raise the quota."),
         ("Password expired", "Reset it from the self-service portal."),
-        ("Slow network share", "Map the share by its address instead of its name."),
-        ("Calendar invites missing", "Re-sync the calendar from the mail client."),
+        (
+            "Slow network share",
+            "Map the share by its address instead of its name.",
+        ),
+        (
+            "Calendar invites missing",
+            "Re-sync the calendar from the mail client.",
+        ),
         ("Scanner not detected", "Plug it into a USB 2 port."),
     ] {
         article(
@@ -130,8 +139,14 @@ async fn bad_articles_are_refused_naming_the_field() {
     let app = spawn_app().await;
     for (body, field) in [
         (json!({ "title": "" }), "title"),
-        (json!({ "title": "A", "tickets": ["TCK-404"] }), "tickets[0]"),
-        (json!({ "title": "A", "tickets": ["nonsense"] }), "tickets[0]"),
+        (
+            json!({ "title": "A", "tickets": ["TCK-404"] }),
+            "tickets[0]",
+        ),
+        (
+            json!({ "title": "A", "tickets": ["nonsense"] }),
+            "tickets[0]",
+        ),
         (json!({ "title": "A", "tags": ["ok", "<b>"] }), "tags[1]"),
         (
             json!({ "title": "A", "status": "published", "resolution": " " }),
@@ -153,7 +168,9 @@ async fn bad_articles_are_refused_naming_the_field() {
 #[tokio::test]
 async fn a_resolution_is_published_as_an_article_prefilled_from_the_ticket() {
     let app = spawn_app().await;
-    let reference = app.create_verifiable_ticket("Printer prints blank pages").await;
+    let reference = app
+        .create_verifiable_ticket("Printer prints blank pages")
+        .await;
     let entries = format!("/api/v1/tickets/{reference}/entries");
     for (body, outcome) in [
         ("Swapped the toner", "failed"),
@@ -178,7 +195,9 @@ async fn a_resolution_is_published_as_an_article_prefilled_from_the_ticket() {
     assert_eq!(draft["tickets"], json!([reference]));
     assert_eq!(draft["status"], "published");
     let resolution = draft["resolution"].as_str().unwrap();
-    let failed = resolution.find("Swapped the toner").expect("the failed attempt");
+    let failed = resolution
+        .find("Swapped the toner")
+        .expect("the failed attempt");
     let worked = resolution
         .find("Reinstalled the PDF driver")
         .expect("the attempt that worked");
@@ -265,7 +284,12 @@ async fn search_ranks_the_article_about_the_problem_above_one_that_mentions_it()
         .await;
     assert_eq!(results["items"], json!([]), "filtered by status");
 
-    for bad in ["/api/v1/search?q=the", "/api/v1/search", "/api/v1/search?q=x&scope=files", "/api/v1/search?q=printer&status=lost"] {
+    for bad in [
+        "/api/v1/search?q=the",
+        "/api/v1/search",
+        "/api/v1/search?q=x&scope=files",
+        "/api/v1/search?q=printer&status=lost",
+    ] {
         let (status, error) = app.get(bad).await;
         assert_eq!(status, 400, "{bad}: {error}");
     }
@@ -275,11 +299,19 @@ async fn search_ranks_the_article_about_the_problem_above_one_that_mentions_it()
 async fn a_new_ticket_about_a_known_problem_is_offered_the_resolved_ticket_and_its_article() {
     let app = spawn_app().await;
     other_articles(&app).await;
-    for title in ["VPN slow", "Laptop battery", "Monitor flickers", "Keyboard sticky"] {
+    for title in [
+        "VPN slow",
+        "Laptop battery",
+        "Monitor flickers",
+        "Keyboard sticky",
+    ] {
         app.create_ticket(title, "low").await;
     }
-    let solved = app.create_verifiable_ticket("Payroll export hangs at 99 percent").await;
-    app.resolve(&solved, "Cleared the export spool directory").await;
+    let solved = app
+        .create_verifiable_ticket("Payroll export hangs at 99 percent")
+        .await;
+    app.resolve(&solved, "Cleared the export spool directory")
+        .await;
     let (_, draft) = app
         .get(&format!("/api/v1/tickets/{solved}/article-draft"))
         .await;
@@ -383,7 +415,11 @@ async fn a_crash_is_offered_the_article_written_for_the_same_crash_first() {
         .await;
     assert_eq!(status, 200, "{suggestions}");
     let articles = hit_references(&suggestions["articles"]);
-    assert_eq!(articles[0], format!("KB-{}", written["id"]), "{suggestions}");
+    assert_eq!(
+        articles[0],
+        format!("KB-{}", written["id"]),
+        "{suggestions}"
+    );
     assert!(articles.len() > 1, "the words still find the other article");
     assert_eq!(hit_references(&suggestions["tickets"]), [staging]);
 }

@@ -178,6 +178,10 @@ async fn upgrading_a_version_one_data_directory_makes_its_tickets_searchable() {
     )
     .await
     .unwrap();
-    let references: Vec<&str> = found.items.iter().map(|hit| hit.reference.as_str()).collect();
+    let references: Vec<&str> = found
+        .items
+        .iter()
+        .map(|hit| hit.reference.as_str())
+        .collect();
     assert_eq!(references, ["TCK-555"]);
 }

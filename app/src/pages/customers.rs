@@ -1,9 +1,11 @@
 //! Customers: a list that narrows as someone types, a form for a new caller, and one customer's
 //! contacts and environment.
 
-use crate::api::{CreateCustomer, customer_tickets, load_customer, search_customers, signed_in_agent};
-use crate::components::{StatusBadge, UrgencyBadge};
+use crate::api::{
+    CreateCustomer, customer_tickets, load_customer, search_customers, signed_in_agent,
+};
 use crate::components::{ErrorNotice, error_message};
+use crate::components::{StatusBadge, UrgencyBadge};
 use crate::customers::{Customer, CustomerTickets};
 use crate::format::timestamp;
 use crate::model::Role;

@@ -37,6 +37,18 @@ fn Hit(hit: SearchHit) -> impl IntoView {
         HitKind::Ticket => "ticket",
         HitKind::Article => "article",
     };
+    // On a ticket an agent works, an article's fix can be applied: a fix attempt naming it.
+    let apply = use_context::<super::ticket::ApplyFix>()
+        .filter(|_| hit.kind == HitKind::Article)
+        .map(|super::ticket::ApplyFix(applied)| {
+            let title: String = hit.title.iter().map(|fragment| fragment.text.as_str()).collect();
+            let text = format!("Applied {}: {title}", hit.reference);
+            view! {
+                <button type="button" class="apply" on:click=move |_| applied.set(Some(text.clone()))>
+                    "Apply this fix"
+                </button>
+            }
+        });
     view! {
         <li class=format!("hit hit-{kind}")>
             <div class="hit-title">
@@ -49,6 +61,7 @@ fn Hit(hit: SearchHit) -> impl IntoView {
             {(!hit.snippet.is_empty()).then(|| view! {
                 <p class="hit-snippet"><Marked fragments=hit.snippet /></p>
             })}
+            {apply}
         </li>
     }
 }
@@ -317,7 +330,11 @@ fn ArticleEditor(draft: NewArticle, id: Option<u64>, revision: Option<u64>) -> i
             .map(|error| view! { <ErrorNotice message=error_message(&error) /> })
     };
     let status = draft.status.unwrap_or(ArticleStatus::Draft);
-    let heading = if id.is_some() { "Edit article" } else { "New article" };
+    let heading = if id.is_some() {
+        "Edit article"
+    } else {
+        "New article"
+    };
     view! {
         <section class="article-editor">
             <h1>{heading}</h1>

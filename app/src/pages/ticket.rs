@@ -57,6 +57,10 @@ pub fn TicketPage() -> impl IntoView {
 }
 
 /// The actions of the page, shared by its parts.
+/// The text of a fix attempt that applies a suggested article, set by the suggestion panel.
+#[derive(Clone, Copy)]
+pub struct ApplyFix(pub RwSignal<Option<String>>);
+
 #[derive(Clone, Copy)]
 struct Actions {
     add_entry: ServerAction<AddEntry>,
@@ -82,6 +86,9 @@ where
 fn TicketView(detail: TicketDetail, actions: Actions, can_work: bool) -> impl IntoView {
     let TicketDetail { ticket, entries } = detail;
     let reference = ticket.reference.to_string();
+    if can_work {
+        provide_context(ApplyFix(RwSignal::new(None)));
+    }
     view! {
         <article class="ticket" data-reference=reference.clone()>
             <header class="ticket-header">
@@ -214,6 +221,7 @@ fn Details(ticket: Ticket) -> impl IntoView {
 fn EntryForm(reference: String, actions: Actions) -> impl IntoView {
     let form = NodeRef::<leptos::html::Form>::new();
     let kind = RwSignal::new(EntryKind::Note);
+    let body = RwSignal::new(String::new());
     // After an entry is added the form is emptied for the next one.
     Effect::new(move |_| {
         if matches!(actions.add_entry.value().get(), Some(Ok(_))) {
@@ -221,8 +229,18 @@ fn EntryForm(reference: String, actions: Actions) -> impl IntoView {
                 form.reset();
             }
             kind.set(EntryKind::Note);
+            body.set(String::new());
         }
     });
+    // "Apply this fix" on a suggested article starts a fix attempt that names it.
+    if let Some(ApplyFix(applied)) = use_context::<ApplyFix>() {
+        Effect::new(move |_| {
+            if let Some(text) = applied.get() {
+                kind.set(EntryKind::Attempt);
+                body.set(text);
+            }
+        });
+    }
     view! {
         <section class="entry-form">
             <h2>"Add to the timeline"</h2>
@@ -232,6 +250,7 @@ fn EntryForm(reference: String, actions: Actions) -> impl IntoView {
                     <select
                         name="kind"
                         aria-label="Entry kind"
+                        prop:value=move || kind.get().as_str()
                         on:change=move |event| {
                             if let Ok(value) = event_target_value(&event).parse() {
                                 kind.set(value);
@@ -255,7 +274,14 @@ fn EntryForm(reference: String, actions: Actions) -> impl IntoView {
                             .collect_view()}
                     </select>
                 </div>
-                <textarea name="body" rows="3" required placeholder="What was said, tried or found"></textarea>
+                <textarea
+                    name="body"
+                    rows="3"
+                    required
+                    placeholder="What was said, tried or found"
+                    prop:value=body
+                    on:input=move |event| body.set(event_target_value(&event))
+                ></textarea>
                 {action_error(actions.add_entry.value())}
                 <button type="submit" disabled=move || actions.add_entry.pending().get()>"Add"</button>
             </ActionForm>

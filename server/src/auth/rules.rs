@@ -90,8 +90,16 @@ pub const RULES: &[Rule] = &[
     rule(Method::GET, "/api/v1/articles/{id}", VIEWER),
     rule(Method::PATCH, "/api/v1/articles/{id}", AGENT),
     rule(Method::GET, "/api/v1/articles/{id}/history", VIEWER),
-    rule(Method::GET, "/api/v1/tickets/{reference}/article-draft", VIEWER),
-    rule(Method::GET, "/api/v1/tickets/{reference}/suggestions", VIEWER),
+    rule(
+        Method::GET,
+        "/api/v1/tickets/{reference}/article-draft",
+        VIEWER,
+    ),
+    rule(
+        Method::GET,
+        "/api/v1/tickets/{reference}/suggestions",
+        VIEWER,
+    ),
     rule(Method::GET, "/api/v1/suggestions", VIEWER),
     rule(Method::GET, "/api/v1/search", VIEWER),
     rule(Method::GET, "/api/v1/tokens", VIEWER),

@@ -266,7 +266,11 @@ pub async fn search(
 /// `resolved,closed` or `open` into statuses.
 pub fn parse_statuses(text: &str) -> Result<Vec<Status>, ApiError> {
     let mut statuses = Vec::new();
-    for part in text.split(',').map(str::trim).filter(|part| !part.is_empty()) {
+    for part in text
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+    {
         if part == "open" {
             statuses.extend(Status::ALL.iter().filter(|status| status.is_open()));
             continue;

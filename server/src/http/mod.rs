@@ -74,10 +74,7 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/customers/{id}/tickets", get(customers::tickets))
         .route("/articles", get(articles::list).post(articles::create))
-        .route(
-            "/articles/{id}",
-            get(articles::get).patch(articles::update),
-        )
+        .route("/articles/{id}", get(articles::get).patch(articles::update))
         .route("/articles/{id}/history", get(articles::history))
         .route(
             "/tickets/{reference}/article-draft",

@@ -291,10 +291,7 @@ impl Store {
     }
 
     /// Every version of an article, newest first.
-    pub async fn article_versions(
-        &self,
-        number: u64,
-    ) -> Result<Vec<ArticleVersion>, StorageError> {
+    pub async fn article_versions(&self, number: u64) -> Result<Vec<ArticleVersion>, StorageError> {
         let mut response = self
             .db()
             .query(

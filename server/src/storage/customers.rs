@@ -115,7 +115,11 @@ impl Store {
         limit: usize,
     ) -> Result<CustomerTickets, StorageError> {
         let mut emails: Vec<String> = Vec::new();
-        for email in customer.contacts.iter().filter_map(|contact| contact.email.as_ref()) {
+        for email in customer
+            .contacts
+            .iter()
+            .filter_map(|contact| contact.email.as_ref())
+        {
             for variant in [email.clone(), email.to_lowercase()] {
                 if !emails.contains(&variant) {
                     emails.push(variant);

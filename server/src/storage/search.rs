@@ -88,7 +88,8 @@ struct ArticleRow {
 }
 
 fn has_match(text: &Option<String>) -> bool {
-    text.as_deref().is_some_and(|text| text.contains(MARK_START))
+    text.as_deref()
+        .is_some_and(|text| text.contains(MARK_START))
 }
 
 /// The first of these texts with a match, cut around it; else the first non-empty one.
@@ -195,9 +196,9 @@ impl Store {
         // The best entry of each ticket.
         let mut entries: HashMap<u64, EntryRow> = HashMap::new();
         for entry in decode::<EntryRow>(rows)? {
-            let better = entries.get(&entry.ticket_number).is_none_or(|known| {
-                entry.score.unwrap_or(0.0) > known.score.unwrap_or(0.0)
-            });
+            let better = entries
+                .get(&entry.ticket_number)
+                .is_none_or(|known| entry.score.unwrap_or(0.0) > known.score.unwrap_or(0.0));
             if better {
                 entries.insert(entry.ticket_number, entry);
             }
@@ -334,7 +335,10 @@ impl Store {
             });
         }
         for hit in self.article_hits(&words, SUGGESTIONS).await? {
-            if !articles.iter().any(|known| known.reference == hit.reference) {
+            if !articles
+                .iter()
+                .any(|known| known.reference == hit.reference)
+            {
                 articles.push(hit);
             }
         }
@@ -385,7 +389,11 @@ mod tests {
         let description = Some("nothing here".to_string());
         let resolution = Some(format!("Reinstall the {MARK_START}driver{MARK_END}"));
         let pieces = snippet(&[&description, &resolution]);
-        assert!(pieces.iter().any(|piece| piece.matched && piece.text == "driver"));
+        assert!(
+            pieces
+                .iter()
+                .any(|piece| piece.matched && piece.text == "driver")
+        );
         let pieces = snippet(&[&None, &description]);
         assert_eq!(pieces[0].text, "nothing here");
     }

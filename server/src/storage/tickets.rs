@@ -686,10 +686,7 @@ impl HelpDesk for Store {
         Ok(Store::search(self, &query).await?)
     }
 
-    async fn suggestions(
-        &self,
-        text: &str,
-    ) -> Result<app::search::Suggestions, HelpDeskError> {
+    async fn suggestions(&self, text: &str) -> Result<app::search::Suggestions, HelpDeskError> {
         Ok(Store::suggestions(self, text, None, None).await?)
     }
 
@@ -707,7 +704,10 @@ impl HelpDesk for Store {
         id: u64,
     ) -> Result<app::customers::CustomerTickets, HelpDeskError> {
         let customer = self.customer(id).await?;
-        Ok(Store::customer_tickets(self, &customer, app::customers::CUSTOMER_TICKETS_LIMIT).await?)
+        Ok(
+            Store::customer_tickets(self, &customer, app::customers::CUSTOMER_TICKETS_LIMIT)
+                .await?,
+        )
     }
 
     async fn update_customer(

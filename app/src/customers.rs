@@ -325,6 +325,16 @@ pub fn search_words(query: &str) -> Result<Vec<String>, FieldError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_name_is_matched_without_case_or_extra_spaces() {
+        assert_eq!(
+            identity_key("  Navy   PAYROLL ").as_deref(),
+            Some("navy payroll")
+        );
+        assert_eq!(identity_key(" \t "), None);
+        assert_eq!(identity_key(&"x".repeat(201)), None);
+    }
+
     use super::*;
 
     fn grace() -> NewCustomer {

@@ -118,6 +118,7 @@ mod tests {
             status,
             channel: Channel::Phone,
             customer: "Ada".into(),
+            customer_id: None,
             scope: Scope::External,
             environment: "Windows 11, driver 4.2".into(),
             occurred_at: Some(datetime!(2026-11-28 08:00 UTC)),

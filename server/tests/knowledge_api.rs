@@ -277,7 +277,7 @@ async fn search_ranks_the_article_about_the_problem_above_one_that_mentions_it()
         .await;
     assert_eq!(status, 201);
     let (_, results) = app.get("/api/v1/search?q=kerberos").await;
-    assert_eq!(hit_references(&results["items"]), [reference.clone()]);
+    assert_eq!(hit_references(&results["items"]), [reference.as_str()]);
     assert!(marked(&results["items"][0]["snippet"]).contains("[kerberos]"));
     let (_, results) = app
         .get("/api/v1/search?q=kerberos&status=resolved,closed")
@@ -325,7 +325,7 @@ async fn a_new_ticket_about_a_known_problem_is_offered_the_resolved_ticket_and_i
         hit_references(&suggestions["articles"])[0],
         format!("KB-{}", written["id"])
     );
-    assert_eq!(hit_references(&suggestions["tickets"]), [solved.clone()]);
+    assert_eq!(hit_references(&suggestions["tickets"]), [solved.as_str()]);
     assert!(
         marked(&suggestions["tickets"][0]["snippet"]).contains("export"),
         "a resolved ticket shows its resolution: {suggestions}"
@@ -343,7 +343,7 @@ async fn a_new_ticket_about_a_known_problem_is_offered_the_resolved_ticket_and_i
         .get(&format!("/api/v1/tickets/{open}/suggestions"))
         .await;
     assert_eq!(status, 200);
-    assert_eq!(hit_references(&suggestions["tickets"]), [solved.clone()]);
+    assert_eq!(hit_references(&suggestions["tickets"]), [solved.as_str()]);
     assert!(!hit_references(&suggestions["tickets"]).contains(&open.to_string()));
 }
 

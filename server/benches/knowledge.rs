@@ -1,0 +1,362 @@
+//! The knowledge benchmark: full-text search and suggestion latency over a large help desk.
+//!
+//! Fills an embedded on-disk database through the store's own operations (the ones the REST
+//! API calls): N tickets, a fifth of them resolved with a resolution and a fix attempt on their
+//! timeline, and M published articles. Then times searches of common, rare and mixed words and
+//! suggestions for new tickets describing a problem, as the dashboard asks for them. Figures
+//! are printed, never asserted: see README "Performance".
+//!
+//! Text is made of 5,000 pronounceable words drawn with Zipf's law, like natural text: the
+//! commonest word is in most tickets, the rarest in a handful.
+//!
+//! `cargo bench -p server --bench knowledge -- [--tickets N] [--articles N] [--samples N]`
+
+use app::articles::NewArticle;
+use app::model::{ArticleStatus, EntryKind, Outcome, Status, TicketRef};
+use app::requests::{NewEntry, NewTicket, TransitionRequest};
+use app::search::{SearchQuery, SearchScope};
+use app::service::HelpDesk;
+use server::storage::{DatabaseSettings, Store};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+struct Options {
+    tickets: usize,
+    articles: usize,
+    samples: usize,
+    workers: usize,
+}
+
+fn options() -> Options {
+    let mut options = Options {
+        tickets: 100_000,
+        articles: 5_000,
+        samples: 200,
+        workers: 16,
+    };
+    let mut arguments = std::env::args().skip(1);
+    while let Some(argument) = arguments.next() {
+        let mut value = || arguments.next().expect("a value after the flag");
+        match argument.as_str() {
+            "--tickets" => options.tickets = value().parse().expect("a number of tickets"),
+            "--articles" => options.articles = value().parse().expect("a number of articles"),
+            "--samples" => options.samples = value().parse().expect("a number of samples"),
+            "--workers" => options.workers = value().parse().expect("a number of workers"),
+            _ => {} // cargo passes --bench
+        }
+    }
+    options
+}
+
+/// 5,000 pronounceable words, drawn with probability proportional to 1/rank.
+struct Vocabulary {
+    words: Vec<String>,
+    cumulative: Vec<f64>,
+}
+
+impl Vocabulary {
+    fn new() -> Vocabulary {
+        const SYLLABLES: [&str; 20] = [
+            "ka", "lo", "mi", "ne", "ru", "ta", "po", "si", "de", "ba", "vu", "ge", "zo", "fi",
+            "ha", "jo", "ple", "stra", "cor", "din",
+        ];
+        let words = (0..5000usize)
+            .map(|mut index| {
+                let mut word = String::new();
+                for _ in 0..3 {
+                    word.push_str(SYLLABLES[index % SYLLABLES.len()]);
+                    index /= SYLLABLES.len();
+                }
+                word.push_str(["x", "m", "q", "t", "k"][index % 5]);
+                word
+            })
+            .collect();
+        let cumulative = (1..=5000)
+            .scan(0.0, |sum, rank| {
+                *sum += 1.0 / f64::from(rank);
+                Some(*sum)
+            })
+            .collect();
+        Vocabulary { words, cumulative }
+    }
+
+    /// The word of a rank (1 is the commonest).
+    fn word(&self, rank: usize) -> &str {
+        &self.words[rank - 1]
+    }
+
+    /// `count` words for `seed`: deterministic, so a run is repeatable.
+    fn text(&self, seed: usize, count: usize) -> String {
+        let mut state = (seed as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let total = *self.cumulative.last().unwrap();
+        (0..count)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let target = (state % 1_000_000) as f64 / 1_000_000.0 * total;
+                self.words[self.cumulative.partition_point(|sum| *sum < target)].as_str()
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
+    sorted[index]
+}
+
+/// Runs `job(index)` for every index below `total` on `workers` tasks.
+async fn in_parallel<F, Fut>(total: usize, workers: usize, job: F)
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let next = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..workers)
+        .map(|_| {
+            let next = next.clone();
+            let job = job.clone();
+            tokio::spawn(async move {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= total {
+                        break;
+                    }
+                    job(index).await;
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("a worker finished");
+    }
+}
+
+async fn time<F, Fut>(label: &str, samples: usize, mut run: F)
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = usize>,
+{
+    let mut latencies = Vec::with_capacity(samples);
+    let mut found = 0;
+    for sample in 0..samples {
+        let started = Instant::now();
+        found += run(sample).await;
+        latencies.push(started.elapsed());
+    }
+    latencies.sort();
+    println!(
+        "{label:<44} p50 {:>7.2} ms  p99 {:>7.2} ms  ({:.1} results on average)",
+        percentile(&latencies, 0.5).as_secs_f64() * 1000.0,
+        percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
+        found as f64 / samples as f64
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let options = options();
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("surrealkv://{}", data.path().display());
+    let store = Store::open(&DatabaseSettings {
+        url: url.clone(),
+        credentials: None,
+        namespace: "bench".into(),
+        database: "bench".into(),
+    })
+    .await
+    .expect("the database opens");
+    let vocabulary = Arc::new(Vocabulary::new());
+    println!("database: {url}");
+
+    // Tickets: every fifth is resolved, with a fix attempt that worked and a resolution.
+    let started = Instant::now();
+    {
+        let store = store.clone();
+        let vocabulary = vocabulary.clone();
+        in_parallel(options.tickets, options.workers, move |index| {
+            let store = store.clone();
+            let vocabulary = vocabulary.clone();
+            async move {
+                let resolved = index % 5 == 0;
+                let draft = NewTicket {
+                    title: vocabulary.text(index * 3, 6),
+                    description: vocabulary.text(index * 3 + 1, 40),
+                    customer: format!("Customer {}", index % 997),
+                    environment: "Windows 11, client 4.2".into(),
+                    occurred_at: Some("2026-11-28T08:00:00Z".into()),
+                    manner: "during the nightly run".into(),
+                    ..NewTicket::default()
+                }
+                .parse(app::model::Channel::Api, "bench@example.com")
+                .expect("a valid ticket");
+                let ticket = store.create_ticket(draft).await.expect("created");
+                if resolved {
+                    resolve(
+                        &store,
+                        ticket.reference,
+                        &vocabulary.text(index * 3 + 2, 20),
+                    )
+                    .await;
+                }
+            }
+        })
+        .await;
+    }
+    let elapsed = started.elapsed();
+    println!(
+        "fill: {} tickets ({} resolved) in {:.0} s = {:.0} tickets/s",
+        options.tickets,
+        options.tickets / 5,
+        elapsed.as_secs_f64(),
+        options.tickets as f64 / elapsed.as_secs_f64()
+    );
+
+    let started = Instant::now();
+    {
+        let store = store.clone();
+        let vocabulary = vocabulary.clone();
+        let tickets = options.tickets.max(1);
+        in_parallel(options.articles, options.workers, move |index| {
+            let store = store.clone();
+            let vocabulary = vocabulary.clone();
+            async move {
+                let draft = NewArticle {
+                    title: vocabulary.text(1_000_000 + index * 3, 6),
+                    symptoms: vocabulary.text(1_000_000 + index * 3 + 1, 40),
+                    resolution: vocabulary.text(1_000_000 + index * 3 + 2, 30),
+                    tags: vec!["benchmark".into()],
+                    tickets: vec![format!("TCK-{}", (index * 5) % tickets + 1)],
+                    status: Some(ArticleStatus::Published),
+                }
+                .parse()
+                .expect("a valid article");
+                store
+                    .create_article(draft, "bench@example.com")
+                    .await
+                    .expect("created");
+            }
+        })
+        .await;
+    }
+    println!(
+        "fill: {} articles in {:.0} s",
+        options.articles,
+        started.elapsed().as_secs_f64()
+    );
+
+    // Searches as an agent types them: common, middling and rare words, and mixes.
+    let v = &vocabulary;
+    for (label, q) in [
+        ("search: the commonest word", v.word(1).to_string()),
+        ("search: a common word (rank 20)", v.word(20).to_string()),
+        (
+            "search: a middling word (rank 300)",
+            v.word(300).to_string(),
+        ),
+        ("search: a rare word (rank 4000)", v.word(4000).to_string()),
+        (
+            "search: two middling words",
+            format!("{} {}", v.word(150), v.word(700)),
+        ),
+        (
+            "search: common + rare",
+            format!("{} {}", v.word(3), v.word(3500)),
+        ),
+        (
+            "search: five words",
+            format!(
+                "{} {} {} {} {}",
+                v.word(10),
+                v.word(90),
+                v.word(400),
+                v.word(1200),
+                v.word(2500)
+            ),
+        ),
+    ] {
+        let query = SearchQuery::parse(&q, SearchScope::All, Vec::new(), 0, 20).expect("a query");
+        time(label, options.samples, |_| {
+            let store = store.clone();
+            let query = query.clone();
+            async move {
+                HelpDesk::search(&store, query)
+                    .await
+                    .expect("searched")
+                    .items
+                    .len()
+            }
+        })
+        .await;
+    }
+    // Suggestions for a ticket being entered: a title and a description, as typed.
+    time(
+        "suggestions: a new ticket (6 + 40 words)",
+        options.samples,
+        |sample| {
+            let store = store.clone();
+            let text = format!(
+                "{} {}",
+                vocabulary.text(5_000_000 + sample * 2, 6),
+                vocabulary.text(5_000_000 + sample * 2 + 1, 40)
+            );
+            async move {
+                let found = HelpDesk::suggestions(&store, &text)
+                    .await
+                    .expect("suggested");
+                found.articles.len() + found.tickets.len()
+            }
+        },
+    )
+    .await;
+    time(
+        "suggestions: an open ticket's page",
+        options.samples,
+        |sample| {
+            let store = store.clone();
+            let reference =
+                TicketRef::from_number((sample * 7919) as u64 % options.tickets as u64 + 1)
+                    .expect("a reference");
+            async move {
+                let found = store
+                    .ticket_suggestions(reference)
+                    .await
+                    .expect("suggested");
+                found.articles.len() + found.tickets.len()
+            }
+        },
+    )
+    .await;
+}
+
+async fn resolve(store: &Store, reference: TicketRef, fix: &str) {
+    let author = "bench@example.com";
+    let entry = NewEntry {
+        kind: EntryKind::Attempt,
+        body: fix.to_string(),
+        outcome: Some(Outcome::Worked),
+    }
+    .parse(author)
+    .expect("a valid entry");
+    store.add_entry(reference, entry).await.expect("added");
+    for (to, resolution) in [
+        (Status::Verified, None),
+        (Status::InProgress, None),
+        (Status::Resolved, Some(fix.to_string())),
+    ] {
+        let transition = TransitionRequest {
+            to,
+            resolution,
+            release: None,
+        }
+        .parse(author)
+        .expect("a valid transition");
+        store
+            .transition(reference, transition)
+            .await
+            .expect("moved");
+    }
+}

@@ -17,40 +17,65 @@ use app::search::{
 use serde::Deserialize;
 use std::collections::HashMap;
 
+/// About how many matching records one ranked query may score: BM25 scores every record a
+/// query matches before it can rank them, so words found in many records are left out of the
+/// query (they would hardly change the order) once rarer ones have used this budget.
+const SCORING_BUDGET: f64 = 4_000.0;
+
 /// How long a snippet is, in characters.
 const SNIPPET_CHARS: usize = 240;
 /// How many suggestions of each kind are offered.
 const SUGGESTIONS: usize = 5;
 
-/// Tickets by title, description and resolution. `{FILTER}` narrows by status.
-const TICKET_HITS: &str = r#"
+/// Tickets by title, description and resolution. Ranked: any word matches (`OR`), best first.
+/// Unranked (a word too common to rank): that word, in the order found.
+fn ticket_query(ranked: bool, status_filter: bool) -> String {
+    let (matches, order) = if ranked {
+        (",OR", "ORDER BY score DESC ")
+    } else {
+        ("", "")
+    };
+    let filter = if status_filter {
+        " AND status IN $statuses"
+    } else {
+        ""
+    };
+    format!(
+        r#"
 SELECT number, status,
     search::score(0) * 2 + search::score(1) + search::score(2) AS score,
     search::highlight($start, $end, 0) AS title,
     search::highlight($start, $end, 1) AS description,
     search::highlight($start, $end, 2) AS resolution
 FROM ticket
-WHERE (title @0,OR@ $q OR description @1,OR@ $q OR resolution @2,OR@ $q){FILTER}
-ORDER BY score DESC LIMIT $limit;
-"#;
-
-/// Timeline entries (what people wrote), best first.
-const ENTRY_HITS: &str = r#"
+WHERE (title @0{matches}@ $q OR description @1{matches}@ $q OR resolution @2{matches}@ $q){filter}
+{order}LIMIT $limit;
 SELECT ticket_number, search::score(0) AS score, search::highlight($start, $end, 0) AS text
-FROM entry WHERE text @0,OR@ $q ORDER BY score DESC LIMIT $limit;
-"#;
+FROM entry WHERE text @0{matches}@ $q {order}LIMIT $limit;
+"#
+    )
+}
 
-/// Published articles by title, symptoms and resolution.
-const ARTICLE_HITS: &str = r#"
+/// Published articles by title, symptoms and resolution (ranked or not, as tickets).
+fn article_query(ranked: bool) -> String {
+    let (matches, order) = if ranked {
+        (",OR", "ORDER BY score DESC ")
+    } else {
+        ("", "")
+    };
+    format!(
+        r#"
 SELECT number, status,
     search::score(0) * 2 + search::score(1) + search::score(2) AS score,
     search::highlight($start, $end, 0) AS title,
     search::highlight($start, $end, 1) AS symptoms,
     search::highlight($start, $end, 2) AS resolution
 FROM article
-WHERE (title @0,OR@ $q OR symptoms @1,OR@ $q OR resolution @2,OR@ $q) AND status = 'published'
-ORDER BY score DESC LIMIT $limit;
-"#;
+WHERE (title @0{matches}@ $q OR symptoms @1{matches}@ $q OR resolution @2{matches}@ $q) AND status = 'published'
+{order}LIMIT $limit;
+"#
+    )
+}
 
 #[derive(Debug, Deserialize)]
 struct TicketRow {
@@ -163,7 +188,98 @@ fn rank(hits: &mut [SearchHit]) {
     });
 }
 
+/// Which words a ranked query sends, from the score each word gives the first records it
+/// matches. BM25's weight of a word is `ln((N - n + 0.5) / (n + 0.5))` for a word in `n` of `N`
+/// records, and a record holding it once, of average length, scores about that weight; so the
+/// score tells how many records hold the word without counting them. Words in half the records
+/// or more weigh nothing and are dropped; the others are kept rarest first while the records
+/// they match fit in [`SCORING_BUDGET`]. When even the rarest word matches too many records to
+/// rank, the query is not ranked and looks for that word alone.
+fn plan_words(words: &[String], weights: &[Option<f64>], total: f64) -> Plan {
+    let mut estimated: Vec<(f64, &String)> = words
+        .iter()
+        .zip(weights)
+        .filter_map(|(word, weight)| match weight {
+            // No record holds it in the probed field: it may still be in another.
+            None => Some((0.0, word)),
+            Some(weight) if *weight > 0.0 => Some((total / (weight.exp() + 1.0), word)),
+            Some(_) => None,
+        })
+        .collect();
+    estimated.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut kept = Vec::new();
+    let mut matched = 0.0;
+    for (records, word) in &estimated {
+        if matched + records > SCORING_BUDGET {
+            break;
+        }
+        matched += records;
+        kept.push((*word).clone());
+    }
+    if !kept.is_empty() {
+        return Plan::Ranked(kept);
+    }
+    // Every word is common; the least common (or, if all weigh nothing, the first) alone.
+    let rarest = estimated
+        .first()
+        .map(|(_, word)| (*word).clone())
+        .unwrap_or_else(|| words[0].clone());
+    Plan::Unranked(rarest)
+}
+
+/// How a query looks for its words.
+#[derive(Debug, PartialEq)]
+enum Plan {
+    /// Any of these words, best first.
+    Ranked(Vec<String>),
+    /// This word, in the order found.
+    Unranked(String),
+}
+
+impl Plan {
+    fn ranked(&self) -> bool {
+        matches!(self, Plan::Ranked(_))
+    }
+
+    fn query_text(&self) -> String {
+        match self {
+            Plan::Ranked(words) => words.join(" "),
+            Plan::Unranked(word) => word.clone(),
+        }
+    }
+}
+
 impl Store {
+    /// How to look for `words` in `table`, judged by the weight each gets in the index of
+    /// `field` (see [`plan_words`]).
+    async fn plan(
+        &self,
+        table: &str,
+        field: &str,
+        sequence: &str,
+        words: &[String],
+    ) -> Result<Plan, StorageError> {
+        let mut statements = format!("RETURN {sequence}.value OR 0;\n");
+        for index in 0..words.len() {
+            statements.push_str(&format!(
+                "RETURN math::max((SELECT VALUE search::score(0) FROM {table} WHERE {field} @0@ $word_{index} LIMIT 3));\n"
+            ));
+        }
+        let mut query = self.db().query(statements);
+        for (index, word) in words.iter().enumerate() {
+            query = query.bind((format!("word_{index}"), word.clone()));
+        }
+        let mut response = query.await?.check()?;
+        // Numbers come back as integers or floats, as SurrealDB has them.
+        let number = |value: Option<serde_json::Value>| value.as_ref().and_then(|v| v.as_f64());
+        let total = number(response.take(0)?);
+        let mut weights = Vec::with_capacity(words.len());
+        for index in 0..words.len() {
+            weights.push(number(response.take(index + 1)?));
+        }
+        Ok(plan_words(words, &weights, total.unwrap_or(0.0).max(1.0)))
+    }
+
     /// Tickets matching `words` (by their fields or their timeline), best first, at most
     /// `limit`, only with one of `statuses` when any are given, never `exclude`.
     async fn ticket_hits(
@@ -173,17 +289,15 @@ impl Store {
         exclude: Option<u64>,
         limit: usize,
     ) -> Result<Vec<SearchHit>, StorageError> {
-        let filter = if statuses.is_empty() {
-            ""
-        } else {
-            " AND status IN $statuses"
-        };
-        let query = format!("{}{ENTRY_HITS}", TICKET_HITS.replace("{FILTER}", filter));
+        let plan = self
+            .plan("ticket", "description", "sequence:ticket", words)
+            .await?;
+        let query = ticket_query(plan.ranked(), !statuses.is_empty());
         let statuses: Vec<&str> = statuses.iter().map(|status| status.as_str()).collect();
         let mut response = self
             .db()
             .query(query)
-            .bind(("q", words.join(" ")))
+            .bind(("q", plan.query_text()))
             .bind(("statuses", statuses.clone()))
             .bind(("start", MARK_START.to_string()))
             .bind(("end", MARK_END.to_string()))
@@ -245,10 +359,14 @@ impl Store {
         words: &[String],
         limit: usize,
     ) -> Result<Vec<SearchHit>, StorageError> {
+        let plan = self
+            .plan("article", "symptoms", "sequence:article", words)
+            .await?;
+        let query = article_query(plan.ranked());
         let mut response = self
             .db()
-            .query(ARTICLE_HITS)
-            .bind(("q", words.join(" ")))
+            .query(query)
+            .bind(("q", plan.query_text()))
             .bind(("start", MARK_START.to_string()))
             .bind(("end", MARK_END.to_string()))
             .bind(("limit", limit as i64))
@@ -369,6 +487,63 @@ mod tests {
             status: "new".into(),
             score,
         }
+    }
+
+    fn words(list: &[&str]) -> Vec<String> {
+        list.iter().map(|word| word.to_string()).collect()
+    }
+
+    /// The weight BM25 gives a word in `n` of `total` records.
+    fn weight(n: f64, total: f64) -> Option<f64> {
+        Some(((total - n + 0.5) / (n + 0.5)).ln().max(0.0))
+    }
+
+    #[test]
+    fn rare_words_are_ranked_and_common_ones_left_out() {
+        let total = 100_000.0;
+        let planned = plan_words(
+            &words(&["printer", "the", "blank", "driver", "spooler"]),
+            &[
+                weight(30_000.0, total),
+                weight(90_000.0, total),
+                weight(1_500.0, total),
+                weight(900.0, total),
+                None,
+            ],
+            total,
+        );
+        assert_eq!(
+            planned,
+            Plan::Ranked(words(&["spooler", "driver", "blank"]))
+        );
+    }
+
+    #[test]
+    fn a_query_of_only_common_words_is_not_ranked() {
+        let total = 100_000.0;
+        assert_eq!(
+            plan_words(
+                &words(&["printer", "paper"]),
+                &[weight(30_000.0, total), weight(20_000.0, total)],
+                total
+            ),
+            Plan::Unranked("paper".into())
+        );
+        assert_eq!(
+            plan_words(&words(&["the"]), &[weight(90_000.0, total)], total),
+            Plan::Unranked("the".into())
+        );
+    }
+
+    #[test]
+    fn in_a_small_help_desk_every_word_is_ranked() {
+        let total = 40.0;
+        let planned = plan_words(
+            &words(&["printer", "blank"]),
+            &[weight(10.0, total), weight(3.0, total)],
+            total,
+        );
+        assert_eq!(planned, Plan::Ranked(words(&["blank", "printer"])));
     }
 
     #[test]

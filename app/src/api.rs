@@ -691,6 +691,7 @@ pub async fn latest_crash_event(
 pub async fn search_knowledge(
     q: String,
     scope: String,
+    status: String,
     cursor: String,
 ) -> Result<crate::search::SearchResults, ServerFnError> {
     use crate::requests::FieldError;
@@ -714,7 +715,21 @@ pub async fn search_knowledge(
             .parse()
             .map_err(|_| backend::failure(FieldError::new("cursor", "is not a cursor")))?
     };
-    let query = SearchQuery::parse(&q, scope, Vec::new(), offset, 20).map_err(backend::failure)?;
+    // Tickets' statuses: `open` for every open one, `done` for resolved and closed, or one.
+    let statuses = match status.as_str() {
+        "" | "any" => Vec::new(),
+        "open" => crate::model::Status::ALL
+            .iter()
+            .copied()
+            .filter(|status| status.is_open())
+            .collect(),
+        "done" => vec![crate::model::Status::Resolved, crate::model::Status::Closed],
+        other => vec![
+            backend::parse_enum("status", Some(other.to_string()))?
+                .unwrap_or(crate::model::Status::New),
+        ],
+    };
+    let query = SearchQuery::parse(&q, scope, statuses, offset, 20).map_err(backend::failure)?;
     backend::help_desk()?
         .search(query)
         .await
@@ -869,4 +884,37 @@ pub async fn save_article(
     };
     leptos_axum::redirect(&format!("/articles/{}", article.id));
     Ok(article)
+}
+
+/// Records a new caller as a customer from the new-ticket form, without leaving it (agents).
+#[server(prefix = "/rpc", endpoint = "record_caller")]
+pub async fn record_caller(
+    name: String,
+    contact_name: String,
+    contact_email: String,
+    contact_phone: String,
+) -> Result<crate::customers::Customer, ServerFnError> {
+    use crate::customers::{Contact, NewCustomer};
+    backend::principal()?;
+    let given = |text: String| Some(text).filter(|text| !text.trim().is_empty());
+    let contacts = if contact_name.trim().is_empty() {
+        Vec::new()
+    } else {
+        vec![Contact {
+            name: contact_name,
+            email: given(contact_email),
+            phone: given(contact_phone),
+        }]
+    };
+    let draft = NewCustomer {
+        name,
+        contacts,
+        ..NewCustomer::default()
+    }
+    .parse()
+    .map_err(backend::failure)?;
+    backend::help_desk()?
+        .create_customer(draft)
+        .await
+        .map_err(backend::failure)
 }

@@ -68,3 +68,26 @@ test('the new-ticket form finds a known customer and fills in their environment'
   await expect(page.locator('.customer-suggestions')).toHaveCount(0);
   expect(errors).toEqual([]);
 });
+
+test('a new caller is recorded as a customer without leaving the new-ticket form', async ({ page }) => {
+  const errors = watchForErrors(page);
+  const name = `Harvard Computers ${Date.now()}`;
+  await open(page, '/tickets/new');
+  await page.getByLabel('Customer or employee').fill('Annie Cannon');
+  await page.getByText('A new caller? Record them as a customer').click();
+  await page.getByLabel("New customer's name").fill(name);
+  await page.getByLabel('Contact name').fill('Annie Cannon');
+  await page.getByLabel('Contact email').fill('annie@harvard.example');
+  await page.getByRole('button', { name: 'Record customer' }).click();
+  await expect(page.getByLabel('Customer or employee')).toHaveValue(`Annie Cannon, ${name}`);
+  await expect(page.locator('.linked-customer')).toContainText(name);
+
+  await page.getByLabel('Title').fill('Plate catalogue will not open');
+  await page.getByRole('button', { name: 'Enter ticket' }).click();
+  await expect(page).toHaveURL(/\/tickets\/TCK-\d+$/);
+  const reference = page.url().split('/').pop();
+  await page.locator('a.customer-link').click();
+  await expect(page.getByRole('heading', { name })).toBeVisible();
+  await expect(page.locator('.customer-tickets')).toContainText(reference);
+  expect(errors).toEqual([]);
+});

@@ -102,13 +102,16 @@ pub fn SearchPage() -> impl IntoView {
     let query = use_query_map();
     let q = move || query.with(|map| map.get("q").unwrap_or_default());
     let scope = move || query.with(|map| map.get("scope").unwrap_or_default());
+    let status = move || query.with(|map| map.get("status").unwrap_or_default());
     let results = Resource::new(
-        move || (q(), scope()),
-        |(q, scope)| async move {
+        move || (q(), scope(), status()),
+        |(q, scope, status)| async move {
             if q.trim().is_empty() {
                 return Ok(None);
             }
-            search_knowledge(q, scope, String::new()).await.map(Some)
+            search_knowledge(q, scope, status, String::new())
+                .await
+                .map(Some)
         },
     );
     view! {
@@ -120,6 +123,11 @@ pub fn SearchPage() -> impl IntoView {
                     <option value="all" selected=move || scope() != "tickets" && scope() != "articles">"Tickets and articles"</option>
                     <option value="tickets" selected=move || scope() == "tickets">"Tickets"</option>
                     <option value="articles" selected=move || scope() == "articles">"Articles"</option>
+                </select>
+                <select name="status" aria-label="Tickets that are">
+                    <option value="any" selected=move || !["open", "done"].contains(&status().as_str())>"Open or done"</option>
+                    <option value="open" selected=move || status() == "open">"Open"</option>
+                    <option value="done" selected=move || status() == "done">"Resolved or closed"</option>
                 </select>
                 <button type="submit" class="primary">"Search"</button>
             </Form>

@@ -1,6 +1,6 @@
 //! The new-ticket form, laid out for an agent who has a caller on the line.
 
-use crate::api::{CreateTicket, search_customers, suggest_for_text};
+use crate::api::{CreateTicket, record_caller, search_customers, suggest_for_text};
 use crate::components::{ErrorNotice, error_message};
 use crate::customers::Customer;
 use crate::model::{Channel, Scope, Urgency};
@@ -56,6 +56,29 @@ pub fn NewTicketPage() -> impl IntoView {
         picked.set(true);
         linked.set(Some((chosen.id, chosen.name.clone())));
     };
+    // A caller who is not a customer yet is recorded without leaving the form (the fields have
+    // no names, so they are not part of the ticket).
+    let new_name = RwSignal::new(String::new());
+    let new_contact = RwSignal::new(String::new());
+    let new_email = RwSignal::new(String::new());
+    let new_phone = RwSignal::new(String::new());
+    let record = Action::new(|fields: &(String, String, String, String)| {
+        let (name, contact, email, phone) = fields.clone();
+        async move { record_caller(name, contact, email, phone).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(recorded)) = record.value().get() {
+            pick(recorded);
+        }
+    });
+    let record_error = move || {
+        record
+            .value()
+            .get()
+            .and_then(|result| result.err())
+            .map(|error| view! { <ErrorNotice message=error_message(&error) /> })
+    };
+    let input = |signal: RwSignal<String>| move |event| signal.set(event_target_value(&event));
     view! {
         <section class="new-ticket">
             <h1>"New ticket"</h1>
@@ -82,6 +105,25 @@ pub fn NewTicketPage() -> impl IntoView {
                             prop:value=move || linked.get().map(|(id, _)| id.to_string()).unwrap_or_default()
                         />
                     </label>
+                    <details class="new-caller wide">
+                        <summary>"A new caller? Record them as a customer"</summary>
+                        <div class="row">
+                            <input aria-label="New customer's name" placeholder="Organisation or person" prop:value=new_name on:input=input(new_name) />
+                            <input aria-label="Contact name" placeholder="Contact" prop:value=new_contact on:input=input(new_contact) />
+                            <input aria-label="Contact email" type="email" placeholder="Email" prop:value=new_email on:input=input(new_email) />
+                            <input aria-label="Contact phone" type="tel" placeholder="Phone" prop:value=new_phone on:input=input(new_phone) />
+                            <button
+                                type="button"
+                                disabled=move || record.pending().get()
+                                on:click=move |_| {
+                                    record.dispatch((new_name.get(), new_contact.get(), new_email.get(), new_phone.get()));
+                                }
+                            >
+                                "Record customer"
+                            </button>
+                        </div>
+                        {record_error}
+                    </details>
                     {move || linked.get().map(|(id, name)| view! {
                         <p class="linked-customer wide">
                             "Filed for customer "

@@ -154,6 +154,7 @@ pub const RULES: &[Rule] = &[
     rule(Method::POST, "/rpc/list_articles", VIEWER),
     rule(Method::POST, "/rpc/article_draft", VIEWER),
     rule(Method::POST, "/rpc/save_article", AGENT),
+    rule(Method::POST, "/rpc/record_caller", AGENT),
     rule(Method::POST, "/rpc/create_project", ADMIN),
 ];
 

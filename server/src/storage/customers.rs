@@ -83,10 +83,10 @@ WHERE number = $number;
 /// filed for it by an agent; crash reports tagged with its name; crash reports from a user with
 /// one of its contacts' emails.
 const CUSTOMER_TICKETS: &str = r#"
-SELECT * OMIT search_words FROM ticket WHERE customer_id = $number ORDER BY queue_key LIMIT $limit;
-SELECT * OMIT search_words FROM ticket WHERE customer_keys CONTAINS $key ORDER BY queue_key LIMIT $limit;
+SELECT * OMIT search_words, search_text FROM ticket WHERE customer_id = $number ORDER BY queue_key LIMIT $limit;
+SELECT * OMIT search_words, search_text FROM ticket WHERE customer_keys CONTAINS $key ORDER BY queue_key LIMIT $limit;
 LET $crashes = array::distinct((SELECT VALUE ticket_number FROM crash_user WHERE user IN $emails LIMIT 10000));
-SELECT * OMIT search_words FROM array::map($crashes, |$number| type::record('ticket', $number)) WHERE id != NONE;
+SELECT * OMIT search_words, search_text FROM array::map($crashes, |$number| type::record('ticket', $number)) WHERE id != NONE;
 "#;
 
 impl Store {

@@ -1,11 +1,17 @@
 //! Full-text search and suggestions over tickets, their timelines and articles.
 //!
-//! Each searched field has its own BM25 index (SurrealDB full-text indexes cover one field); a
-//! query matches any of its words (`@N,OR@`) in any field, and a record's score is the sum of its
-//! fields' scores with titles counted twice. Timelines are searched through `entry.text` (notes,
-//! contacts and attempts; not the audit trail) and count for their ticket. Matched words come
-//! back marked with private-use characters and are cut into fragments (`app::search`), so no
-//! stored text is ever treated as markup.
+//! Tickets and articles each have one BM25 index over `search_text`, a field the database keeps
+//! as the title (twice: it weighs double), the description or symptoms and the resolution,
+//! apart by the record separator. A query matches any of its words (`@0,OR@`); timelines are
+//! searched through `entry.text` (notes, contacts and attempts; not the audit trail) and count
+//! for their ticket.
+//!
+//! Cost is what shapes this module. BM25 scores every record a query matches before it can
+//! rank them (measured here: some 35 µs per record), and highlighting costs more than scoring.
+//! So a query first ranks ids and scores only, then highlights the page it answers; and the
+//! words it sends are planned from how many records hold them ([`plan_words`]), with a cache of
+//! those counts. Matched words come back marked with private-use characters and are cut into
+//! fragments (`app::search`), so no stored text is ever treated as markup.
 
 use super::records::decode;
 use super::{StorageError, Store};
@@ -16,118 +22,205 @@ use app::search::{
 };
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
-/// About how many matching records one ranked query may score: BM25 scores every record a
-/// query matches before it can rank them, so words found in many records are left out of the
-/// query (they would hardly change the order) once rarer ones have used this budget.
-const SCORING_BUDGET: f64 = 4_000.0;
+/// About how many matching records one ranked query may score: words found in many records
+/// are left out of the query (they would hardly change the order) once rarer ones have used
+/// this budget.
+const SCORING_BUDGET: f64 = 400.0;
+
+/// How long a word's weight is trusted before it is probed again.
+const WEIGHT_TTL: Duration = Duration::from_secs(600);
+/// The most words whose weights are remembered.
+const MAX_CACHED_WEIGHTS: usize = 50_000;
 
 /// How long a snippet is, in characters.
 const SNIPPET_CHARS: usize = 240;
 /// How many suggestions of each kind are offered.
 const SUGGESTIONS: usize = 5;
 
-/// Tickets by title, description and resolution. Ranked: any word matches (`OR`), best first.
-/// Unranked (a word too common to rank): that word, in the order found.
-fn ticket_query(ranked: bool, status_filter: bool) -> String {
-    let (matches, order) = if ranked {
-        (",OR", "ORDER BY score DESC ")
+/// A probed weight (none: no record holds the word) and when it was probed, by table and word.
+type Weights = HashMap<(&'static str, String), (Option<f64>, Instant)>;
+
+/// The weights words get in the full-text indexes, as probed.
+#[derive(Default)]
+pub struct WeightCache {
+    entries: std::sync::Mutex<Weights>,
+}
+
+impl WeightCache {
+    fn get(&self, table: &'static str, word: &str) -> Option<Option<f64>> {
+        let entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries
+            .get(&(table, word.to_string()))
+            .filter(|(_, at)| at.elapsed() < WEIGHT_TTL)
+            .map(|(weight, _)| *weight)
+    }
+
+    fn put(&self, table: &'static str, word: String, weight: Option<f64>) {
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if entries.len() >= MAX_CACHED_WEIGHTS {
+            entries.retain(|_, (_, at)| at.elapsed() < WEIGHT_TTL);
+            if entries.len() >= MAX_CACHED_WEIGHTS {
+                entries.clear();
+            }
+        }
+        entries.insert((table, word), (weight, Instant::now()));
+    }
+}
+
+/// The ids of the best matches of `$q` in `table` (of those with a status in `$statuses` when
+/// `status_filter`), scored when `ranked`.
+fn rank_query(table: &str, ranked: bool, status_filter: bool) -> String {
+    // Unranked, nothing is scored: a score has a cost of its own, even for a page.
+    let (matches, order, score) = if ranked {
+        (",OR", "ORDER BY score DESC ", "search::score(0)")
     } else {
-        ("", "")
+        ("", "", "0")
     };
-    let filter = if status_filter {
-        " AND status IN $statuses"
+    let filter = match (table, status_filter) {
+        ("ticket", true) => " AND status IN $statuses",
+        ("article", _) => " AND status = 'published'",
+        _ => "",
+    };
+    let field = if table == "entry" {
+        "text"
     } else {
-        ""
+        "search_text"
     };
     format!(
-        r#"
-SELECT number, status,
-    search::score(0) * 2 + search::score(1) + search::score(2) AS score,
-    search::highlight($start, $end, 0) AS title,
-    search::highlight($start, $end, 1) AS description,
-    search::highlight($start, $end, 2) AS resolution
-FROM ticket
-WHERE (title @0{matches}@ $q OR description @1{matches}@ $q OR resolution @2{matches}@ $q){filter}
-{order}LIMIT $limit;
-SELECT ticket_number, search::score(0) AS score, search::highlight($start, $end, 0) AS text
-FROM entry WHERE text @0{matches}@ $q {order}LIMIT $limit;
-"#
+        "SELECT record::id(id) AS key, {score} AS score FROM {table} WHERE {field} @0{matches}@ $q{filter} {order}LIMIT $limit;\n"
     )
 }
 
-/// Published articles by title, symptoms and resolution (ranked or not, as tickets).
-fn article_query(ranked: bool) -> String {
-    let (matches, order) = if ranked {
-        (",OR", "ORDER BY score DESC ")
-    } else {
-        ("", "")
+/// The records of the page a query answers, read by id.
+const READ_PAGE: &str = r#"
+SELECT number, status, title, description AS text, resolution FROM array::map($tickets, |$key| type::record('ticket', $key)) WHERE id != NONE;
+SELECT ticket_number, text FROM array::map($entries, |$key| type::record('entry', $key)) WHERE id != NONE;
+SELECT number, status, title, symptoms AS text, resolution FROM array::map($articles, |$key| type::record('article', $key)) WHERE id != NONE;
+"#;
+
+/// Marks the words of `text` that the full-text analyzer would match with `stems`, the way it
+/// cuts and normalises them: runs of letters or of digits, lower-cased, folded to ASCII and
+/// stemmed (Snowball, English). The database's own highlighting reads every match's offsets,
+/// which cost more than ranking a page; this marks only what is shown.
+fn highlight(text: &str, stems: &std::collections::HashSet<String>) -> String {
+    let mut marked = String::with_capacity(text.len() + 16);
+    let mut run = String::new();
+    let mut run_class = 0u8;
+    let flush = |run: &mut String, marked: &mut String| {
+        if run.is_empty() {
+            return;
+        }
+        if stems.contains(&stem(run)) {
+            marked.push(MARK_START);
+            marked.push_str(run);
+            marked.push(MARK_END);
+        } else {
+            marked.push_str(run);
+        }
+        run.clear();
     };
-    format!(
-        r#"
-SELECT number, status,
-    search::score(0) * 2 + search::score(1) + search::score(2) AS score,
-    search::highlight($start, $end, 0) AS title,
-    search::highlight($start, $end, 1) AS symptoms,
-    search::highlight($start, $end, 2) AS resolution
-FROM article
-WHERE (title @0{matches}@ $q OR symptoms @1{matches}@ $q OR resolution @2{matches}@ $q) AND status = 'published'
-{order}LIMIT $limit;
-"#
-    )
+    for c in text.chars() {
+        let class = if c.is_alphabetic() {
+            1
+        } else if c.is_numeric() {
+            2
+        } else {
+            0
+        };
+        if class != run_class {
+            flush(&mut run, &mut marked);
+            run_class = class;
+        }
+        if class == 0 {
+            marked.push(c);
+        } else {
+            run.push(c);
+        }
+    }
+    flush(&mut run, &mut marked);
+    marked
+}
+
+/// A word as the analyzer indexes it.
+fn stem(word: &str) -> String {
+    static STEMMER: std::sync::LazyLock<rust_stemmers::Stemmer> = std::sync::LazyLock::new(|| {
+        rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English)
+    });
+    let folded = deunicode::deunicode(&word.to_lowercase()).to_lowercase();
+    STEMMER.stem(&folded).into_owned()
+}
+
+/// The stems of a query's words, each cut as the analyzer cuts (letters apart from digits).
+fn query_stems(words: &str) -> std::collections::HashSet<String> {
+    let mut stems = std::collections::HashSet::new();
+    for word in words.split_whitespace() {
+        let mut run = String::new();
+        let mut run_class = 0u8;
+        for c in word.chars().chain(std::iter::once(' ')) {
+            let class = if c.is_alphabetic() {
+                1
+            } else if c.is_numeric() {
+                2
+            } else {
+                0
+            };
+            if class != run_class && !run.is_empty() {
+                stems.insert(stem(&run));
+                run.clear();
+            }
+            run_class = class;
+            if class != 0 {
+                run.push(c);
+            }
+        }
+    }
+    stems
 }
 
 #[derive(Debug, Deserialize)]
-struct TicketRow {
-    number: u64,
-    status: Status,
+struct Ranked {
+    /// The record's key: a ticket's or article's number, an entry's `[ticket, position]`.
+    key: serde_json::Value,
     #[serde(default)]
     score: Option<f64>,
-    title: String,
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    resolution: Option<String>,
 }
 
+/// A ticket, entry or article of the page, as read.
 #[derive(Debug, Deserialize)]
-struct EntryRow {
+struct PageRow {
+    #[serde(default)]
+    number: u64,
+    #[serde(default)]
     ticket_number: u64,
     #[serde(default)]
-    score: Option<f64>,
-    #[serde(default)]
-    text: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ArticleRow {
-    number: u64,
     status: String,
     #[serde(default)]
-    score: Option<f64>,
     title: String,
     #[serde(default)]
-    symptoms: Option<String>,
+    text: Option<String>,
     #[serde(default)]
     resolution: Option<String>,
 }
 
-fn has_match(text: &Option<String>) -> bool {
-    text.as_deref()
-        .is_some_and(|text| text.contains(MARK_START))
+fn has_match(text: &str) -> bool {
+    text.contains(MARK_START)
 }
 
 /// The first of these texts with a match, cut around it; else the first non-empty one.
-fn snippet(texts: &[&Option<String>]) -> Vec<Fragment> {
+fn snippet(texts: &[&str]) -> Vec<Fragment> {
     let chosen = texts
         .iter()
         .find(|text| has_match(text))
-        .or_else(|| {
-            texts
-                .iter()
-                .find(|text| text.as_deref().is_some_and(|text| !text.is_empty()))
-        })
-        .and_then(|text| text.as_deref())
+        .or_else(|| texts.iter().find(|text| !text.is_empty()))
+        .copied()
         .unwrap_or("");
     fragments(chosen, SNIPPET_CHARS)
 }
@@ -136,40 +229,6 @@ fn plain(text: &str) -> String {
     text.chars()
         .filter(|c| *c != MARK_START && *c != MARK_END)
         .collect()
-}
-
-fn ticket_hit(row: TicketRow, entry: Option<&EntryRow>) -> Result<SearchHit, StorageError> {
-    let reference = TicketRef::from_number(row.number)
-        .ok_or_else(|| StorageError::Corrupt(format!("ticket number {}", row.number)))?;
-    let entry_text = entry.and_then(|entry| entry.text.clone());
-    let resolved = matches!(row.status, Status::Resolved | Status::Closed);
-    // A resolved ticket shows how it was solved when that matches; otherwise what matched.
-    let snippet = if resolved {
-        snippet(&[&row.resolution, &row.description, &entry_text])
-    } else {
-        snippet(&[&row.description, &entry_text, &row.resolution])
-    };
-    Ok(SearchHit {
-        kind: HitKind::Ticket,
-        href: format!("/tickets/{reference}"),
-        reference: reference.to_string(),
-        title: fragments(&row.title, usize::MAX),
-        snippet,
-        status: row.status.as_str().to_string(),
-        score: row.score.unwrap_or(0.0) + entry.and_then(|entry| entry.score).unwrap_or(0.0),
-    })
-}
-
-fn article_hit(row: ArticleRow) -> SearchHit {
-    SearchHit {
-        kind: HitKind::Article,
-        reference: format!("KB-{}", row.number),
-        href: format!("/articles/{}", row.number),
-        title: fragments(&row.title, usize::MAX),
-        snippet: snippet(&[&row.symptoms, &row.resolution]),
-        status: row.status,
-        score: row.score.unwrap_or(0.0),
-    }
 }
 
 /// Best first; equal scores newest first, so that the order is stable.
@@ -249,134 +308,217 @@ impl Plan {
     }
 }
 
+/// A ranked or unranked query of one table, as planned.
+struct Planned {
+    plan: Plan,
+    ranked: Vec<Ranked>,
+}
+
 impl Store {
-    /// How to look for `words` in `table`, judged by the weight each gets in the index of
-    /// `field` (see [`plan_words`]).
-    async fn plan(
-        &self,
-        table: &str,
-        field: &str,
-        sequence: &str,
-        words: &[String],
-    ) -> Result<Plan, StorageError> {
+    /// How to look for `words` in `table` (see [`plan_words`]): the weight of each word is
+    /// probed once (the score of the first records holding it) and then remembered.
+    async fn plan(&self, table: &'static str, words: &[String]) -> Result<Plan, StorageError> {
+        let field = if table == "entry" {
+            "text"
+        } else {
+            "search_text"
+        };
+        let sequence = if table == "article" {
+            "sequence:article"
+        } else {
+            "sequence:ticket"
+        };
+        let mut weights: Vec<Option<Option<f64>>> = words
+            .iter()
+            .map(|word| self.weights.get(table, word))
+            .collect();
+        let missing: Vec<usize> = (0..words.len())
+            .filter(|index| weights[*index].is_none())
+            .collect();
         let mut statements = format!("RETURN {sequence}.value OR 0;\n");
-        for index in 0..words.len() {
+        for index in &missing {
             statements.push_str(&format!(
                 "RETURN math::max((SELECT VALUE search::score(0) FROM {table} WHERE {field} @0@ $word_{index} LIMIT 3));\n"
             ));
         }
         let mut query = self.db().query(statements);
-        for (index, word) in words.iter().enumerate() {
-            query = query.bind((format!("word_{index}"), word.clone()));
+        for index in &missing {
+            query = query.bind((format!("word_{index}"), words[*index].clone()));
         }
         let mut response = query.await?.check()?;
         // Numbers come back as integers or floats, as SurrealDB has them.
         let number = |value: Option<serde_json::Value>| value.as_ref().and_then(|v| v.as_f64());
-        let total = number(response.take(0)?);
-        let mut weights = Vec::with_capacity(words.len());
-        for index in 0..words.len() {
-            weights.push(number(response.take(index + 1)?));
+        let total = number(response.take(0)?).unwrap_or(0.0).max(1.0);
+        for (position, index) in missing.iter().enumerate() {
+            let weight = number(response.take(position + 1)?);
+            self.weights.put(table, words[*index].clone(), weight);
+            weights[*index] = Some(weight);
         }
-        Ok(plan_words(words, &weights, total.unwrap_or(0.0).max(1.0)))
+        let weights: Vec<Option<f64>> = weights.into_iter().map(Option::flatten).collect();
+        Ok(plan_words(words, &weights, total))
     }
 
-    /// Tickets matching `words` (by their fields or their timeline), best first, at most
-    /// `limit`, only with one of `statuses` when any are given, never `exclude`.
-    async fn ticket_hits(
+    /// The best `limit` records of `table` for `words`, ids and scores only.
+    async fn rank(
         &self,
+        table: &'static str,
         words: &[String],
-        statuses: &[Status],
-        exclude: Option<u64>,
+        statuses: &[&str],
         limit: usize,
-    ) -> Result<Vec<SearchHit>, StorageError> {
-        let plan = self
-            .plan("ticket", "description", "sequence:ticket", words)
-            .await?;
-        let query = ticket_query(plan.ranked(), !statuses.is_empty());
-        let statuses: Vec<&str> = statuses.iter().map(|status| status.as_str()).collect();
+    ) -> Result<Planned, StorageError> {
+        let plan = self.plan(table, words).await?;
         let mut response = self
             .db()
-            .query(query)
+            .query(rank_query(table, plan.ranked(), !statuses.is_empty()))
             .bind(("q", plan.query_text()))
-            .bind(("statuses", statuses.clone()))
-            .bind(("start", MARK_START.to_string()))
-            .bind(("end", MARK_END.to_string()))
-            .bind(("limit", (limit + 1) as i64))
-            .await?
-            .check()?;
-        let rows: Vec<serde_json::Value> = response.take(0)?;
-        let tickets = decode::<TicketRow>(rows)?;
-        let rows: Vec<serde_json::Value> = response.take(1)?;
-        // The best entry of each ticket.
-        let mut entries: HashMap<u64, EntryRow> = HashMap::new();
-        for entry in decode::<EntryRow>(rows)? {
-            let better = entries
-                .get(&entry.ticket_number)
-                .is_none_or(|known| entry.score.unwrap_or(0.0) > known.score.unwrap_or(0.0));
-            if better {
-                entries.insert(entry.ticket_number, entry);
-            }
-        }
-        let mut hits = Vec::new();
-        for row in tickets {
-            if Some(row.number) == exclude {
-                continue;
-            }
-            let entry = entries.remove(&row.number);
-            hits.push(ticket_hit(row, entry.as_ref())?);
-        }
-        // Tickets found only by their timeline.
-        let others: Vec<i64> = entries
-            .keys()
-            .filter(|number| Some(**number) != exclude)
-            .map(|number| *number as i64)
-            .collect();
-        if !others.is_empty() {
-            let mut response = self
-                .db()
-                .query("SELECT number, status, title, description, resolution FROM array::map($numbers, |$number| type::record('ticket', $number)) WHERE id != NONE")
-                .bind(("numbers", others))
-                .await?
-                .check()?;
-            let rows: Vec<serde_json::Value> = response.take(0)?;
-            for mut row in decode::<TicketRow>(rows)? {
-                if !statuses.is_empty() && !statuses.contains(&row.status.as_str()) {
-                    continue;
-                }
-                row.score = Some(0.0);
-                let entry = entries.get(&row.number);
-                hits.push(ticket_hit(row, entry)?);
-            }
-        }
-        rank(&mut hits);
-        hits.truncate(limit);
-        Ok(hits)
-    }
-
-    /// Published articles matching `words`, best first, at most `limit`.
-    async fn article_hits(
-        &self,
-        words: &[String],
-        limit: usize,
-    ) -> Result<Vec<SearchHit>, StorageError> {
-        let plan = self
-            .plan("article", "symptoms", "sequence:article", words)
-            .await?;
-        let query = article_query(plan.ranked());
-        let mut response = self
-            .db()
-            .query(query)
-            .bind(("q", plan.query_text()))
-            .bind(("start", MARK_START.to_string()))
-            .bind(("end", MARK_END.to_string()))
+            .bind(("statuses", statuses.to_vec()))
             .bind(("limit", limit as i64))
             .await?
             .check()?;
         let rows: Vec<serde_json::Value> = response.take(0)?;
-        let mut hits: Vec<SearchHit> = decode::<ArticleRow>(rows)?
-            .into_iter()
-            .map(article_hit)
-            .collect();
+        Ok(Planned {
+            plan,
+            ranked: decode(rows)?,
+        })
+    }
+
+    /// Tickets matching `words` (by their text or their timeline), best first, at most
+    /// `limit`, only with one of `statuses` when any are given, never `exclude`; and published
+    /// articles matching them when `articles`.
+    async fn hits(
+        &self,
+        words: &[String],
+        tickets: bool,
+        statuses: &[Status],
+        exclude: Option<u64>,
+        articles: bool,
+        limit: usize,
+    ) -> Result<Vec<SearchHit>, StorageError> {
+        let statuses: Vec<&str> = statuses.iter().map(|status| status.as_str()).collect();
+        // One more than asked, as `exclude` may be among them.
+        let wanted = limit + 1;
+        let (ticket_ranks, entry_ranks) = if tickets {
+            (
+                Some(self.rank("ticket", words, &statuses, wanted).await?),
+                Some(self.rank("entry", words, &[], wanted).await?),
+            )
+        } else {
+            (None, None)
+        };
+        let article_ranks = if articles {
+            Some(self.rank("article", words, &[], wanted).await?)
+        } else {
+            None
+        };
+        let keys = |planned: &Option<Planned>| -> Vec<serde_json::Value> {
+            planned
+                .iter()
+                .flat_map(|planned| planned.ranked.iter().map(|rank| rank.key.clone()))
+                .collect()
+        };
+        let scores = |planned: &Option<Planned>| -> HashMap<String, f64> {
+            planned
+                .iter()
+                .flat_map(|planned| {
+                    planned
+                        .ranked
+                        .iter()
+                        .map(|rank| (rank.key.to_string(), rank.score.unwrap_or(0.0)))
+                })
+                .collect()
+        };
+        let query_text = |planned: &Option<Planned>| {
+            planned
+                .as_ref()
+                .map(|planned| planned.plan.query_text())
+                .unwrap_or_default()
+        };
+        // Tickets found only by their timeline are read with the others.
+        let mut ticket_keys = keys(&ticket_ranks);
+        for rank in entry_ranks.iter().flat_map(|planned| planned.ranked.iter()) {
+            if let Some(number) = rank.key.get(0).and_then(|number| number.as_u64())
+                && !ticket_keys.iter().any(|key| key.as_u64() == Some(number))
+            {
+                ticket_keys.push(serde_json::json!(number));
+            }
+        }
+        let mut response = self
+            .db()
+            .query(READ_PAGE)
+            .bind(("tickets", ticket_keys))
+            .bind(("entries", keys(&entry_ranks)))
+            .bind(("articles", keys(&article_ranks)))
+            .await?
+            .check()?;
+        let ticket_rows: Vec<PageRow> = decode(response.take(0)?)?;
+        let entry_rows: Vec<PageRow> = decode(response.take(1)?)?;
+        let article_rows: Vec<PageRow> = decode(response.take(2)?)?;
+
+        let ticket_stems = query_stems(&query_text(&ticket_ranks));
+        let ticket_scores = scores(&ticket_ranks);
+        let entry_scores: HashMap<u64, f64> = entry_ranks
+            .iter()
+            .flat_map(|planned| planned.ranked.iter())
+            .filter_map(|rank| {
+                let number = rank.key.get(0)?.as_u64()?;
+                Some((number, rank.score.unwrap_or(0.0)))
+            })
+            .fold(HashMap::new(), |mut best, (number, score)| {
+                let entry = best.entry(number).or_insert(score);
+                *entry = entry.max(score);
+                best
+            });
+        // The best-matching timeline text of each ticket (entries come best first).
+        let mut entry_text: HashMap<u64, String> = HashMap::new();
+        for row in entry_rows {
+            if let Some(text) = row.text {
+                entry_text.entry(row.ticket_number).or_insert(text);
+            }
+        }
+        let mut hits = Vec::new();
+        for row in ticket_rows {
+            if Some(row.number) == exclude
+                || (!statuses.is_empty() && !statuses.contains(&row.status.as_str()))
+            {
+                continue;
+            }
+            let mark = |text: &str| highlight(text, &ticket_stems);
+            let entry = entry_text.remove(&row.number).unwrap_or_default();
+            let score = ticket_scores
+                .get(&row.number.to_string())
+                .copied()
+                .unwrap_or(0.0)
+                + entry_scores.get(&row.number).copied().unwrap_or(0.0);
+            hits.push(ticket_hit(
+                row.number,
+                &row.status,
+                &mark(&row.title),
+                &mark(row.text.as_deref().unwrap_or("")),
+                &mark(row.resolution.as_deref().unwrap_or("")),
+                &mark(&entry),
+                score,
+            )?);
+        }
+        let article_stems = query_stems(&query_text(&article_ranks));
+        let article_scores = scores(&article_ranks);
+        for row in article_rows {
+            let mark = |text: &str| highlight(text, &article_stems);
+            hits.push(SearchHit {
+                kind: HitKind::Article,
+                reference: format!("KB-{}", row.number),
+                href: format!("/articles/{}", row.number),
+                title: fragments(&mark(&row.title), usize::MAX),
+                snippet: snippet(&[
+                    &mark(row.text.as_deref().unwrap_or("")),
+                    &mark(row.resolution.as_deref().unwrap_or("")),
+                ]),
+                status: row.status,
+                score: article_scores
+                    .get(&row.number.to_string())
+                    .copied()
+                    .unwrap_or(0.0),
+            });
+        }
         rank(&mut hits);
         Ok(hits)
     }
@@ -387,17 +529,16 @@ impl Store {
         query: &SearchQuery,
     ) -> Result<app::search::SearchResults, StorageError> {
         let wanted = query.offset + query.limit + 1;
-        let mut hits = Vec::new();
-        if query.scope != SearchScope::Articles {
-            hits.extend(
-                self.ticket_hits(&query.words, &query.statuses, None, wanted)
-                    .await?,
-            );
-        }
-        if query.scope != SearchScope::Tickets {
-            hits.extend(self.article_hits(&query.words, wanted).await?);
-        }
-        rank(&mut hits);
+        let hits = self
+            .hits(
+                &query.words,
+                query.scope != SearchScope::Articles,
+                &query.statuses,
+                None,
+                query.scope != SearchScope::Tickets,
+                wanted,
+            )
+            .await?;
         let more = hits.len() > query.offset + query.limit
             && query.offset + query.limit < app::search::MAX_SEARCH_RESULTS;
         let items: Vec<SearchHit> = hits
@@ -452,25 +593,65 @@ impl Store {
                 tickets: Vec::new(),
             });
         }
-        for hit in self.article_hits(&words, SUGGESTIONS).await? {
-            if !articles
-                .iter()
-                .any(|known| known.reference == hit.reference)
-            {
-                articles.push(hit);
-            }
-        }
-        articles.truncate(SUGGESTIONS);
-        let tickets = self
-            .ticket_hits(
+        let found = self
+            .hits(
                 &words,
+                true,
                 &[Status::Resolved, Status::Closed],
                 exclude.map(|reference| reference.number()),
+                true,
                 SUGGESTIONS,
             )
             .await?;
+        let mut tickets = Vec::new();
+        for hit in found {
+            match hit.kind {
+                HitKind::Article => {
+                    if !articles
+                        .iter()
+                        .any(|known| known.reference == hit.reference)
+                    {
+                        articles.push(hit);
+                    }
+                }
+                HitKind::Ticket => tickets.push(hit),
+            }
+        }
+        articles.truncate(SUGGESTIONS);
+        tickets.truncate(SUGGESTIONS);
         Ok(Suggestions { articles, tickets })
     }
+}
+
+/// A ticket as a hit: a resolved one shows how it was solved when that matches; another what
+/// matched.
+fn ticket_hit(
+    number: u64,
+    status: &str,
+    title: &str,
+    text: &str,
+    resolution: &str,
+    entry: &str,
+    score: f64,
+) -> Result<SearchHit, StorageError> {
+    let reference = TicketRef::from_number(number)
+        .ok_or_else(|| StorageError::Corrupt(format!("ticket number {number}")))?;
+    let resolved = matches!(status, "resolved" | "closed");
+    // A ticket's own text is shown before its timeline, unless only the timeline matched.
+    let snippet = if resolved {
+        snippet(&[resolution, text, entry])
+    } else {
+        snippet(&[text, entry, resolution])
+    };
+    Ok(SearchHit {
+        kind: HitKind::Ticket,
+        href: format!("/tickets/{reference}"),
+        reference: reference.to_string(),
+        title: fragments(title, usize::MAX),
+        snippet,
+        status: status.to_string(),
+        score,
+    })
 }
 
 #[cfg(test)]
@@ -506,8 +687,8 @@ mod tests {
             &[
                 weight(30_000.0, total),
                 weight(90_000.0, total),
-                weight(1_500.0, total),
-                weight(900.0, total),
+                weight(200.0, total),
+                weight(150.0, total),
                 None,
             ],
             total,
@@ -560,16 +741,37 @@ mod tests {
     }
 
     #[test]
+    fn words_are_highlighted_as_the_analyzer_matches_them() {
+        let stems = query_stems("printing drivers e42");
+        let marked = highlight(
+            "The Printer prints; driver E42 failed, Drivers too. printer-2",
+            &stems,
+        );
+        let shown = marked.replace(MARK_START, "[").replace(MARK_END, "]");
+        assert_eq!(
+            shown,
+            "The Printer [prints]; [driver] [E][42] failed, [Drivers] too. printer-2"
+        );
+        let stems = query_stems("café");
+        assert_eq!(
+            highlight("Cafe opens", &stems)
+                .replace(MARK_START, "[")
+                .replace(MARK_END, "]"),
+            "[Cafe] opens"
+        );
+    }
+
+    #[test]
     fn a_snippet_prefers_the_text_that_matched() {
-        let description = Some("nothing here".to_string());
-        let resolution = Some(format!("Reinstall the {MARK_START}driver{MARK_END}"));
-        let pieces = snippet(&[&description, &resolution]);
+        let description = "nothing here";
+        let resolution = format!("Reinstall the {MARK_START}driver{MARK_END}");
+        let pieces = snippet(&[description, &resolution]);
         assert!(
             pieces
                 .iter()
                 .any(|piece| piece.matched && piece.text == "driver")
         );
-        let pieces = snippet(&[&None, &description]);
+        let pieces = snippet(&["", description]);
         assert_eq!(pieces[0].text, "nothing here");
     }
 }

@@ -128,7 +128,7 @@ impl Store {
     pub(super) async fn load(&self, reference: TicketRef) -> Result<TicketRecord, HelpDeskError> {
         let mut response = self
             .db()
-            .query("SELECT * OMIT search_words FROM type::record('ticket', $number)")
+            .query("SELECT * OMIT search_words, search_text FROM type::record('ticket', $number)")
             .bind(("number", reference.number() as i64))
             .await
             .and_then(|response| response.check())
@@ -374,7 +374,7 @@ impl HelpDesk for Store {
         for (index, status) in statuses.iter().enumerate() {
             let (lower, upper) = key_range(*status, query.urgency, query.cursor.as_deref());
             statement.push_str(&format!(
-                "SELECT * OMIT search_words {scan} status = $status_{index} AND queue_key > $lower_{index} ORDER BY queue_key LIMIT $limit;\n"
+                "SELECT * OMIT search_words, search_text {scan} status = $status_{index} AND queue_key > $lower_{index} ORDER BY queue_key LIMIT $limit;\n"
             ));
             parameters.insert(format!("status_{index}"), status.as_str().into());
             parameters.insert(format!("lower_{index}"), lower.into());

@@ -255,15 +255,23 @@ fn rank(hits: &mut [SearchHit]) {
 /// they match fit in [`SCORING_BUDGET`]. When even the rarest word matches too many records to
 /// rank, the query is not ranked and looks for that word alone.
 fn plan_words(words: &[String], weights: &[Option<f64>], total: f64) -> Plan {
-    let mut estimated: Vec<(f64, &String)> = words
+    // Words no record holds find nothing.
+    let held: Vec<(&String, f64)> = words
         .iter()
         .zip(weights)
-        .filter_map(|(word, weight)| match weight {
-            // No record holds it in the probed field: it may still be in another.
-            None => Some((0.0, word)),
-            Some(weight) if *weight > 0.0 => Some((total / (weight.exp() + 1.0), word)),
-            Some(_) => None,
-        })
+        .filter_map(|(word, weight)| weight.map(|weight| (word, weight)))
+        .collect();
+    let Some(first) = held.first() else {
+        return Plan::Unranked(words.first().cloned().unwrap_or_default());
+    };
+    // A table this small is ranked whole, whatever its words.
+    if total <= SCORING_BUDGET {
+        return Plan::Ranked(held.iter().map(|(word, _)| (*word).clone()).collect());
+    }
+    let mut estimated: Vec<(f64, &String)> = held
+        .iter()
+        .filter(|(_, weight)| *weight > 0.0)
+        .map(|(word, weight)| (total / (weight.exp() + 1.0), *word))
         .collect();
     estimated.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut kept = Vec::new();
@@ -278,11 +286,11 @@ fn plan_words(words: &[String], weights: &[Option<f64>], total: f64) -> Plan {
     if !kept.is_empty() {
         return Plan::Ranked(kept);
     }
-    // Every word is common; the least common (or, if all weigh nothing, the first) alone.
+    // Every word is common: the least common (or, if all weigh nothing, the first) alone.
     let rarest = estimated
         .first()
         .map(|(_, word)| (*word).clone())
-        .unwrap_or_else(|| words[0].clone());
+        .unwrap_or_else(|| first.0.clone());
     Plan::Unranked(rarest)
 }
 
@@ -351,7 +359,10 @@ impl Store {
         let total = number(response.take(0)?).unwrap_or(0.0).max(1.0);
         for (position, index) in missing.iter().enumerate() {
             let weight = number(response.take(position + 1)?);
-            self.weights.put(table, words[*index].clone(), weight);
+            // A word no record holds yet is probed again next time: it may be written any moment.
+            if weight.is_some() {
+                self.weights.put(table, words[*index].clone(), weight);
+            }
             weights[*index] = Some(weight);
         }
         let weights: Vec<Option<f64>> = weights.into_iter().map(Option::flatten).collect();
@@ -683,12 +694,13 @@ mod tests {
     fn rare_words_are_ranked_and_common_ones_left_out() {
         let total = 100_000.0;
         let planned = plan_words(
-            &words(&["printer", "the", "blank", "driver", "spooler"]),
+            &words(&["printer", "the", "blank", "driver", "spooler", "zzyzx"]),
             &[
                 weight(30_000.0, total),
                 weight(90_000.0, total),
                 weight(200.0, total),
                 weight(150.0, total),
+                weight(3.0, total),
                 None,
             ],
             total,
@@ -717,14 +729,19 @@ mod tests {
     }
 
     #[test]
-    fn in_a_small_help_desk_every_word_is_ranked() {
-        let total = 40.0;
+    fn in_a_small_help_desk_every_word_held_is_ranked() {
+        // Even words in most records: with two articles, a word in one weighs nothing.
+        let total = 2.0;
         let planned = plan_words(
-            &words(&["printer", "blank"]),
-            &[weight(10.0, total), weight(3.0, total)],
+            &words(&["spectrograph", "readings", "nowhere"]),
+            &[weight(1.0, total), weight(2.0, total), None],
             total,
         );
-        assert_eq!(planned, Plan::Ranked(words(&["blank", "printer"])));
+        assert_eq!(planned, Plan::Ranked(words(&["spectrograph", "readings"])));
+        assert_eq!(
+            plan_words(&words(&["nowhere"]), &[None], total),
+            Plan::Unranked("nowhere".into())
+        );
     }
 
     #[test]

@@ -8,10 +8,11 @@
 //!
 //! Cost is what shapes this module. BM25 scores every record a query matches before it can
 //! rank them (measured here: some 35 µs per record), and highlighting costs more than scoring.
-//! So a query first ranks ids and scores only, then highlights the page it answers; and the
-//! words it sends are planned from how many records hold them ([`plan_words`]), with a cache of
-//! those counts. Matched words come back marked with private-use characters and are cut into
-//! fragments (`app::search`), so no stored text is ever treated as markup.
+//! So a query first ranks ids and scores only, then reads the page it answers and marks the
+//! matched words itself ([`highlight`], as the analyzer cuts and stems them); and the words it
+//! sends are planned from how many records hold them ([`plan_words`]), with a cache of those
+//! counts. Matched words are marked with private-use characters and cut into fragments
+//! (`app::search`), so no stored text is ever treated as markup.
 
 use super::records::decode;
 use super::{StorageError, Store};

@@ -127,7 +127,7 @@ fn AgentMenu(agent: accounts::CurrentAgent) -> impl IntoView {
             </a>
             <A href="/customers" attr:accesskey="c">"Customers"</A>
             <A href="/articles" attr:accesskey="k">"Knowledge"</A>
-            <A href="/search" attr:accesskey="s">"Search"</A>
+            <A href="/search" attr:accesskey="f">"Search"</A>
             <A href="/projects">"Projects"</A>
             {role.allows(Role::Admin).then(|| view! { <A href="/agents">"Agents"</A> })}
             <A href="/account">"Account"</A>

@@ -3,7 +3,7 @@
 //! revision]` in the same transaction as the change.
 
 use super::records::{decode, format_time, parse_time};
-use super::{MAX_ATTEMPTS, StorageError, Store, back_off, is_conflict, transaction_outcome};
+use super::{StorageError, Store, is_conflict, transaction_outcome};
 use app::articles::{Article, ArticleDraft, ArticlePage, ArticleVersion};
 use app::model::{ArticleStatus, TicketRef};
 use app::requests::FieldError;
@@ -74,9 +74,6 @@ impl ArticleRecord {
 }
 
 const FIELDS: &str = "number, title, symptoms, resolution, tags, tickets, status, revision, author, updated_by, <string>created_at AS created_at, <string>updated_at AS updated_at";
-
-const NEXT_NUMBER: &str =
-    "UPSERT ONLY sequence:article SET value = (value OR 0) + 1 RETURN VALUE value";
 
 /// Writes the article at `$revision` (creating it when `$revision` is 1, otherwise only over
 /// `$revision - 1`) and keeps the version.
@@ -180,28 +177,9 @@ impl Store {
         author: &str,
     ) -> Result<Article, HelpDeskError> {
         self.check_tickets_exist(&draft.tickets).await?;
-        let mut attempt = 0;
-        let number = loop {
-            attempt += 1;
-            let result = self
-                .db()
-                .query(NEXT_NUMBER)
-                .await
-                .and_then(|mut response| response.take::<Option<i64>>(0));
-            match result {
-                Ok(Some(number)) if number > 0 => break number as u64,
-                Ok(other) => {
-                    return Err(StorageError::Corrupt(format!(
-                        "the article sequence answered {other:?}"
-                    ))
-                    .into());
-                }
-                Err(error) if is_conflict(&error) && attempt < MAX_ATTEMPTS => {
-                    back_off(attempt).await
-                }
-                Err(error) => return Err(StorageError::from(error).into()),
-            }
-        };
+        let number = super::creator::reserve_numbers(self.db(), "article", 1)
+            .await
+            .map_err(StorageError::from)?;
         self.save_article(number, 1, draft, author)
             .await
             .map_err(StorageError::from)?;

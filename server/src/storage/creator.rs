@@ -30,8 +30,7 @@ const MAX_BATCH: usize = 128;
 /// How many batches may be committing at the same time.
 const MAX_COMMITS_IN_FLIGHT: usize = 4;
 
-const RESERVE_NUMBERS: &str =
-    "UPSERT ONLY sequence:ticket SET value = (value OR 0) + $count RETURN VALUE value";
+const RESERVE_NUMBERS: &str = "UPSERT ONLY type::record('sequence', $sequence) SET value = (value OR 0) + $count RETURN VALUE value";
 
 const CREATE_BATCH: &str = r#"
 BEGIN TRANSACTION;
@@ -116,7 +115,7 @@ async fn run(db: Surreal<Any>, mut queue: mpsc::Receiver<Job>) {
             return;
         }
         let jobs = std::mem::take(&mut batch);
-        let last = match reserve_numbers(&db, jobs.len()).await {
+        let last = match reserve_numbers(&db, "ticket", jobs.len()).await {
             Ok(last) => last,
             Err(error) => {
                 for job in jobs {
@@ -137,9 +136,12 @@ async fn run(db: Surreal<Any>, mut queue: mpsc::Receiver<Job>) {
     }
 }
 
-/// Reserves `count` numbers and returns the last of them.
+/// Reserves `count` numbers of the sequence `sequence:<name>` (`ticket`, `customer`, …) and
+/// returns the last of them. Numbers are never reused: one whose record fails to be created
+/// leaves a gap.
 pub(super) async fn reserve_numbers(
     db: &Surreal<Any>,
+    sequence: &'static str,
     count: usize,
 ) -> Result<u64, surrealdb::Error> {
     let mut attempt = 0;
@@ -147,6 +149,7 @@ pub(super) async fn reserve_numbers(
         attempt += 1;
         let result = db
             .query(RESERVE_NUMBERS)
+            .bind(("sequence", sequence))
             .bind(("count", count as i64))
             .await
             .and_then(|mut response| response.take::<Option<i64>>(0));
@@ -154,7 +157,7 @@ pub(super) async fn reserve_numbers(
             Ok(Some(last)) if last >= count as i64 => return Ok(last as u64),
             Ok(other) => {
                 return Err(surrealdb::Error::internal(format!(
-                    "the reference sequence answered {other:?}"
+                    "the {sequence} sequence answered {other:?}"
                 )));
             }
             Err(error) if is_conflict(&error) && attempt < MAX_ATTEMPTS => back_off(attempt).await,

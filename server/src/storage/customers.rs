@@ -2,7 +2,7 @@
 //! beginnings of their words.
 
 use super::records::{TicketRecord, decode, parse_time};
-use super::{MAX_ATTEMPTS, StorageError, Store, back_off, is_conflict, transaction_outcome};
+use super::{StorageError, Store, transaction_outcome};
 use app::customers::{
     Contact, Customer, CustomerDraft, CustomerPage, CustomerTickets, Property, customer_words,
     identity_key,
@@ -47,9 +47,6 @@ fn name_key(name: &str, number: u64) -> String {
 }
 
 const FIELDS: &str = "number, name, notes, contacts, environment, properties, name_key, <string>created_at AS created_at, <string>updated_at AS updated_at";
-
-const NEXT_NUMBER: &str =
-    "UPSERT ONLY sequence:customer SET value = (value OR 0) + 1 RETURN VALUE value";
 
 const CREATE_CUSTOMER: &str = r#"
 CREATE type::record('customer', $number) CONTENT {
@@ -158,27 +155,7 @@ impl Store {
     /// Creates a customer; answers its number. The number is taken first, so a customer that
     /// fails to be created leaves a gap, never a duplicate.
     pub async fn insert_customer(&self, draft: &CustomerDraft) -> Result<u64, StorageError> {
-        let mut attempt = 0;
-        let number = loop {
-            attempt += 1;
-            let result = self
-                .db()
-                .query(NEXT_NUMBER)
-                .await
-                .and_then(|mut response| response.take::<Option<i64>>(0));
-            match result {
-                Ok(Some(number)) if number > 0 => break number as u64,
-                Ok(other) => {
-                    return Err(StorageError::Corrupt(format!(
-                        "the customer sequence answered {other:?}"
-                    )));
-                }
-                Err(error) if is_conflict(&error) && attempt < MAX_ATTEMPTS => {
-                    back_off(attempt).await
-                }
-                Err(error) => return Err(error.into()),
-            }
-        };
+        let number = super::creator::reserve_numbers(self.db(), "customer", 1).await?;
         self.db()
             .query(CREATE_CUSTOMER)
             .bind(("number", number as i64))

@@ -287,7 +287,7 @@ pub(super) async fn store_once(
     let first_number = if fresh.is_empty() {
         0
     } else {
-        crate::storage::creator::reserve_numbers(store.db(), fresh.len()).await?
+        crate::storage::creator::reserve_numbers(store.db(), "ticket", fresh.len()).await?
             - fresh.len() as u64
             + 1
     };

@@ -84,8 +84,8 @@ pub struct Store {
     ingestor: Option<ingestor::IngestorHandle>,
     /// Recently read project keys, so that a report costs no key lookup in the database.
     project_keys: crashes::ProjectKeyCache,
-    /// How many records hold each searched word, remembered for a while (see `search.rs`).
-    weights: std::sync::Arc<search::WeightCache>,
+    /// Which words the newest records of each searched table hold (see `search.rs`).
+    samples: std::sync::Arc<search::Samples>,
 }
 
 impl Store {
@@ -109,7 +109,7 @@ impl Store {
             creator,
             ingestor: None,
             project_keys: crashes::ProjectKeyCache::default(),
-            weights: Default::default(),
+            samples: Default::default(),
         };
         let ingestor = ingestor::spawn(writers_store.clone());
         Ok(Store {

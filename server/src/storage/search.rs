@@ -25,54 +25,84 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-/// About how many matching records one ranked query may score: words found in many records
-/// are left out of the query (they would hardly change the order) once rarer ones have used
-/// this budget.
-const SCORING_BUDGET: f64 = 400.0;
+/// About how many matching records one ranked query of a search may score: words found in many
+/// records are left out of the query (they would hardly change the order) once rarer ones have
+/// used this budget.
+const SEARCH_BUDGET: f64 = 400.0;
+/// The same for suggestions, which show a few of the best and send many words: the rarest
+/// describe the problem best.
+const SUGGESTION_BUDGET: f64 = 200.0;
 
-/// How long a word's weight is trusted before it is probed again.
-const WEIGHT_TTL: Duration = Duration::from_secs(600);
-/// The most words whose weights are remembered.
-const MAX_CACHED_WEIGHTS: usize = 50_000;
+/// How many of a table's newest records the word counts are taken from.
+const SAMPLE_SIZE: usize = 2_000;
+/// How long a sample is used before it is taken again (in the background: queries meanwhile
+/// plan from the old one).
+const SAMPLE_TTL: Duration = Duration::from_secs(600);
 
 /// How long a snippet is, in characters.
 const SNIPPET_CHARS: usize = 240;
 /// How many suggestions of each kind are offered.
 const SUGGESTIONS: usize = 5;
 
-/// A probed weight (none: no record holds the word) and when it was probed, by table and word.
-type Weights = HashMap<(&'static str, String), (Option<f64>, Instant)>;
-
-/// The weights words get in the full-text indexes, as probed.
-#[derive(Default)]
-pub struct WeightCache {
-    entries: std::sync::Mutex<Weights>,
+/// Which words the newest records of a table hold: how many of the sampled records hold each
+/// stem, and how many records there are in all.
+struct Sample {
+    taken: Instant,
+    /// About how many records the table has.
+    total: f64,
+    /// How many records were read.
+    size: usize,
+    /// In how many of the sampled records each stem occurs.
+    counts: HashMap<String, u32>,
 }
 
-impl WeightCache {
-    fn get(&self, table: &'static str, word: &str) -> Option<Option<f64>> {
-        let entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        entries
-            .get(&(table, word.to_string()))
-            .filter(|(_, at)| at.elapsed() < WEIGHT_TTL)
-            .map(|(weight, _)| *weight)
-    }
-
-    fn put(&self, table: &'static str, word: String, weight: Option<f64>) {
-        let mut entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if entries.len() >= MAX_CACHED_WEIGHTS {
-            entries.retain(|_, (_, at)| at.elapsed() < WEIGHT_TTL);
-            if entries.len() >= MAX_CACHED_WEIGHTS {
-                entries.clear();
+impl Sample {
+    fn new<'a>(texts: impl Iterator<Item = &'a str>, total: f64) -> Sample {
+        let mut counts: HashMap<String, u32> = HashMap::new();
+        let mut size = 0;
+        for text in texts {
+            size += 1;
+            for stem in query_stems(text) {
+                *counts.entry(stem).or_default() += 1;
             }
         }
-        entries.insert((table, word), (weight, Instant::now()));
+        Sample {
+            taken: Instant::now(),
+            total: total.max(size as f64),
+            size,
+            counts,
+        }
+    }
+
+    /// About how many records of the table hold `word`: each term the analyzer makes of it
+    /// counts. A word no sampled record holds is rare: about half the records one sampled record
+    /// stands for (none, when the sample is the whole table).
+    fn records(&self, word: &str) -> f64 {
+        let scale = self.total / self.size.max(1) as f64;
+        query_stems(word)
+            .iter()
+            .map(|stem| match self.counts.get(stem) {
+                Some(seen) => *seen as f64 * scale,
+                None if self.size as f64 >= self.total => 0.0,
+                None => scale / 2.0,
+            })
+            .sum()
+    }
+}
+
+/// The samples of each table, and whether one is being taken again.
+#[derive(Default)]
+pub struct Samples {
+    tables: std::sync::Mutex<HashMap<&'static str, (std::sync::Arc<Sample>, bool)>>,
+}
+
+impl Samples {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<&'static str, (std::sync::Arc<Sample>, bool)>> {
+        self.tables
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -248,37 +278,22 @@ fn rank(hits: &mut [SearchHit]) {
     });
 }
 
-/// Which words a ranked query sends, from the score each word gives the first records it
-/// matches. BM25's weight of a word is `ln((N - n + 0.5) / (n + 0.5))` for a word in `n` of `N`
-/// records, and a record holding it once, of average length, scores about that weight; so the
-/// score tells how many records hold the word without counting them. Words in half the records
-/// or more weigh nothing and are dropped; the others are kept rarest first while the records
-/// they match fit in [`SCORING_BUDGET`]. When even the rarest word matches too many records to
-/// rank, the query is not ranked and looks for that word alone.
-fn plan_words(words: &[String], weights: &[Option<f64>], total: f64) -> Plan {
-    // Words no record holds find nothing.
-    let held: Vec<(&String, f64)> = words
-        .iter()
-        .zip(weights)
-        .filter_map(|(word, weight)| weight.map(|weight| (word, weight)))
-        .collect();
-    let Some(first) = held.first() else {
-        return Plan::Unranked(words.first().cloned().unwrap_or_default());
-    };
+/// Which words a ranked query sends, from about how many records hold each (`records`, of
+/// `total`). Words in half the records or more weigh nothing in BM25 and are dropped; the others
+/// are kept rarest first while the records they match fit in `budget`. When even the
+/// rarest word matches too many records to rank, the query is not ranked and looks for that word
+/// alone.
+fn plan_words(words: &[String], records: &[f64], total: f64, budget: f64) -> Plan {
     // A table this small is ranked whole, whatever its words.
-    if total <= SCORING_BUDGET {
-        return Plan::Ranked(held.iter().map(|(word, _)| (*word).clone()).collect());
+    if total <= budget {
+        return Plan::Ranked(words.to_vec());
     }
-    let mut estimated: Vec<(f64, &String)> = held
-        .iter()
-        .filter(|(_, weight)| *weight > 0.0)
-        .map(|(word, weight)| (total / (weight.exp() + 1.0), *word))
-        .collect();
+    let mut estimated: Vec<(f64, &String)> = records.iter().copied().zip(words).collect();
     estimated.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut kept = Vec::new();
     let mut matched = 0.0;
     for (records, word) in &estimated {
-        if matched + records > SCORING_BUDGET {
+        if *records >= total / 2.0 || matched + records > budget {
             break;
         }
         matched += records;
@@ -287,12 +302,13 @@ fn plan_words(words: &[String], weights: &[Option<f64>], total: f64) -> Plan {
     if !kept.is_empty() {
         return Plan::Ranked(kept);
     }
-    // Every word is common: the least common (or, if all weigh nothing, the first) alone.
-    let rarest = estimated
-        .first()
-        .map(|(_, word)| (*word).clone())
-        .unwrap_or_else(|| first.0.clone());
-    Plan::Unranked(rarest)
+    // Every word is common: the least common alone.
+    Plan::Unranked(
+        estimated
+            .first()
+            .map(|(_, word)| (*word).clone())
+            .unwrap_or_default(),
+    )
 }
 
 /// How a query looks for its words.
@@ -317,6 +333,20 @@ impl Plan {
     }
 }
 
+/// What a search wants found.
+struct Wanted<'a> {
+    /// Tickets, only with one of `statuses` when any are given, never `exclude`.
+    tickets: bool,
+    statuses: &'a [Status],
+    exclude: Option<u64>,
+    /// Published articles.
+    articles: bool,
+    /// At most this many.
+    limit: usize,
+    /// About how many records each table's query scores (see [`plan_words`]).
+    budget: f64,
+}
+
 /// A ranked or unranked query of one table, as planned.
 struct Planned {
     plan: Plan,
@@ -324,50 +354,100 @@ struct Planned {
 }
 
 impl Store {
-    /// How to look for `words` in `table` (see [`plan_words`]): the weight of each word is
-    /// probed once (the score of the first records holding it) and then remembered.
-    async fn plan(&self, table: &'static str, words: &[String]) -> Result<Plan, StorageError> {
-        let field = if table == "entry" {
-            "text"
-        } else {
-            "search_text"
-        };
+    /// How to look for `words` in `table` (see [`plan_words`]), from the table's sample.
+    async fn plan(
+        &self,
+        table: &'static str,
+        words: &[String],
+        budget: f64,
+    ) -> Result<Plan, StorageError> {
+        let sample = self.sample(table).await?;
+        let records: Vec<f64> = words.iter().map(|word| sample.records(word)).collect();
+        Ok(plan_words(words, &records, sample.total, budget))
+    }
+
+    /// The table's sample: taken now when there is none, taken again in the background when it
+    /// is old.
+    async fn sample(&self, table: &'static str) -> Result<std::sync::Arc<Sample>, StorageError> {
+        {
+            let mut tables = self.samples.lock();
+            if let Some((sample, refreshing)) = tables.get_mut(table) {
+                if sample.taken.elapsed() > SAMPLE_TTL && !*refreshing {
+                    *refreshing = true;
+                    let store = self.clone();
+                    tokio::spawn(async move {
+                        let taken = store.take_sample(table).await;
+                        let mut tables = store.samples.lock();
+                        match taken {
+                            Ok(sample) => {
+                                tables.insert(table, (std::sync::Arc::new(sample), false));
+                            }
+                            Err(error) => {
+                                tracing::warn!(%error, table, "could not sample the search index");
+                                if let Some((_, refreshing)) = tables.get_mut(table) {
+                                    *refreshing = false;
+                                }
+                            }
+                        }
+                    });
+                }
+                return Ok(sample.clone());
+            }
+        }
+        let sample = std::sync::Arc::new(self.take_sample(table).await?);
+        self.samples.lock().insert(table, (sample.clone(), false));
+        Ok(sample)
+    }
+
+    /// Reads the searched text of the table's newest [`SAMPLE_SIZE`] records (for entries, of
+    /// the newest tickets' timelines) and counts their words.
+    async fn take_sample(&self, table: &'static str) -> Result<Sample, StorageError> {
         let sequence = if table == "article" {
             "sequence:article"
         } else {
             "sequence:ticket"
         };
-        let mut weights: Vec<Option<Option<f64>>> = words
-            .iter()
-            .map(|word| self.weights.get(table, word))
-            .collect();
-        let missing: Vec<usize> = (0..words.len())
-            .filter(|index| weights[*index].is_none())
-            .collect();
-        let mut statements = format!("RETURN {sequence}.value OR 0;\n");
-        for index in &missing {
-            statements.push_str(&format!(
-                "RETURN math::max((SELECT VALUE search::score(0) FROM {table} WHERE {field} @0@ $word_{index} LIMIT 3));\n"
+        let mut response = self
+            .db()
+            .query(format!("RETURN {sequence}.value OR 0;"))
+            .await?
+            .check()?;
+        let last: Option<i64> = response.take(0)?;
+        let last = last.unwrap_or(0).max(0) as u64;
+        let first = last.saturating_sub(SAMPLE_SIZE as u64 - 1).max(1);
+        if table == "entry" {
+            let mut response = self
+                .db()
+                .query("SELECT ticket_number, text FROM entry WHERE ticket_number >= $first AND text != NONE LIMIT $limit")
+                .bind(("first", first as i64))
+                .bind(("limit", SAMPLE_SIZE as i64))
+                .await?
+                .check()?;
+            let rows: Vec<PageRow> = decode(response.take(0)?)?;
+            // The timelines of the tickets read stand for those of all tickets.
+            let numbers = rows.iter().map(|row| row.ticket_number);
+            let covered = match (numbers.clone().min(), numbers.max()) {
+                (Some(oldest), Some(newest)) => newest - oldest + 1,
+                _ => 1,
+            };
+            let total = rows.len() as f64 * last as f64 / covered as f64;
+            return Ok(Sample::new(
+                rows.iter().filter_map(|row| row.text.as_deref()),
+                total,
             ));
         }
-        let mut query = self.db().query(statements);
-        for index in &missing {
-            query = query.bind((format!("word_{index}"), words[*index].clone()));
-        }
-        let mut response = query.await?.check()?;
-        // Numbers come back as integers or floats, as SurrealDB has them.
-        let number = |value: Option<serde_json::Value>| value.as_ref().and_then(|v| v.as_f64());
-        let total = number(response.take(0)?).unwrap_or(0.0).max(1.0);
-        for (position, index) in missing.iter().enumerate() {
-            let weight = number(response.take(position + 1)?);
-            // A word no record holds yet is probed again next time: it may be written any moment.
-            if weight.is_some() {
-                self.weights.put(table, words[*index].clone(), weight);
-            }
-            weights[*index] = Some(weight);
-        }
-        let weights: Vec<Option<f64>> = weights.into_iter().map(Option::flatten).collect();
-        Ok(plan_words(words, &weights, total))
+        let keys: Vec<i64> = (first..=last).map(|number| number as i64).collect();
+        let mut response = self
+            .db()
+            .query(format!("SELECT VALUE search_text FROM array::map($keys, |$key| type::record('{table}', $key)) WHERE id != NONE"))
+            .bind(("keys", keys))
+            .await?
+            .check()?;
+        let texts: Vec<Option<String>> = response.take(0)?;
+        Ok(Sample::new(
+            texts.iter().flatten().map(String::as_str),
+            last as f64,
+        ))
     }
 
     /// The best `limit` records of `table` for `words`, ids and scores only.
@@ -377,8 +457,9 @@ impl Store {
         words: &[String],
         statuses: &[&str],
         limit: usize,
+        budget: f64,
     ) -> Result<Planned, StorageError> {
-        let plan = self.plan(table, words).await?;
+        let plan = self.plan(table, words, budget).await?;
         let mut response = self
             .db()
             .query(rank_query(table, plan.ranked(), !statuses.is_empty()))
@@ -394,34 +475,50 @@ impl Store {
         })
     }
 
-    /// Tickets matching `words` (by their text or their timeline), best first, at most
-    /// `limit`, only with one of `statuses` when any are given, never `exclude`; and published
-    /// articles matching them when `articles`.
+    /// Tickets and articles matching `words` (tickets by their text or their timeline), best
+    /// first, as `wanted` says.
     async fn hits(
         &self,
         words: &[String],
-        tickets: bool,
-        statuses: &[Status],
-        exclude: Option<u64>,
-        articles: bool,
-        limit: usize,
+        wanted: Wanted<'_>,
     ) -> Result<Vec<SearchHit>, StorageError> {
+        let Wanted {
+            tickets,
+            statuses,
+            exclude,
+            articles,
+            limit,
+            budget,
+        } = wanted;
         let statuses: Vec<&str> = statuses.iter().map(|status| status.as_str()).collect();
         // One more than asked, as `exclude` may be among them.
         let wanted = limit + 1;
-        let (ticket_ranks, entry_ranks) = if tickets {
-            (
-                Some(self.rank("ticket", words, &statuses, wanted).await?),
-                Some(self.rank("entry", words, &[], wanted).await?),
-            )
-        } else {
-            (None, None)
+        // The tables are ranked side by side.
+        let ticket_ranks = async {
+            match tickets {
+                true => Ok(Some(
+                    self.rank("ticket", words, &statuses, wanted, budget)
+                        .await?,
+                )),
+                false => Ok::<_, StorageError>(None),
+            }
         };
-        let article_ranks = if articles {
-            Some(self.rank("article", words, &[], wanted).await?)
-        } else {
-            None
+        let entry_ranks = async {
+            match tickets {
+                true => Ok(Some(self.rank("entry", words, &[], wanted, budget).await?)),
+                false => Ok(None),
+            }
         };
+        let article_ranks = async {
+            match articles {
+                true => Ok(Some(
+                    self.rank("article", words, &[], wanted, budget).await?,
+                )),
+                false => Ok(None),
+            }
+        };
+        let (ticket_ranks, entry_ranks, article_ranks) =
+            tokio::try_join!(ticket_ranks, entry_ranks, article_ranks)?;
         let keys = |planned: &Option<Planned>| -> Vec<serde_json::Value> {
             planned
                 .iter()
@@ -544,11 +641,14 @@ impl Store {
         let hits = self
             .hits(
                 &query.words,
-                query.scope != SearchScope::Articles,
-                &query.statuses,
-                None,
-                query.scope != SearchScope::Tickets,
-                wanted,
+                Wanted {
+                    tickets: query.scope != SearchScope::Articles,
+                    statuses: &query.statuses,
+                    exclude: None,
+                    articles: query.scope != SearchScope::Tickets,
+                    limit: wanted,
+                    budget: SEARCH_BUDGET,
+                },
             )
             .await?;
         let more = hits.len() > query.offset + query.limit
@@ -608,11 +708,14 @@ impl Store {
         let found = self
             .hits(
                 &words,
-                true,
-                &[Status::Resolved, Status::Closed],
-                exclude.map(|reference| reference.number()),
-                true,
-                SUGGESTIONS,
+                Wanted {
+                    tickets: true,
+                    statuses: &[Status::Resolved, Status::Closed],
+                    exclude: exclude.map(|reference| reference.number()),
+                    articles: true,
+                    limit: SUGGESTIONS,
+                    budget: SUGGESTION_BUDGET,
+                },
             )
             .await?;
         let mut tickets = Vec::new();
@@ -686,29 +789,17 @@ mod tests {
         list.iter().map(|word| word.to_string()).collect()
     }
 
-    /// The weight BM25 gives a word in `n` of `total` records.
-    fn weight(n: f64, total: f64) -> Option<f64> {
-        Some(((total - n + 0.5) / (n + 0.5)).ln().max(0.0))
-    }
-
     #[test]
     fn rare_words_are_ranked_and_common_ones_left_out() {
-        let total = 100_000.0;
         let planned = plan_words(
             &words(&["printer", "the", "blank", "driver", "spooler", "zzyzx"]),
-            &[
-                weight(30_000.0, total),
-                weight(90_000.0, total),
-                weight(200.0, total),
-                weight(150.0, total),
-                weight(3.0, total),
-                None,
-            ],
-            total,
+            &[30_000.0, 90_000.0, 200.0, 150.0, 3.0, 0.0],
+            100_000.0,
+            SEARCH_BUDGET,
         );
         assert_eq!(
             planned,
-            Plan::Ranked(words(&["spooler", "driver", "blank"]))
+            Plan::Ranked(words(&["zzyzx", "spooler", "driver", "blank"]))
         );
     }
 
@@ -718,31 +809,55 @@ mod tests {
         assert_eq!(
             plan_words(
                 &words(&["printer", "paper"]),
-                &[weight(30_000.0, total), weight(20_000.0, total)],
-                total
+                &[30_000.0, 20_000.0],
+                total,
+                SEARCH_BUDGET
             ),
             Plan::Unranked("paper".into())
         );
         assert_eq!(
-            plan_words(&words(&["the"]), &[weight(90_000.0, total)], total),
+            plan_words(&words(&["the"]), &[90_000.0], total, SEARCH_BUDGET),
             Plan::Unranked("the".into())
         );
     }
 
     #[test]
-    fn in_a_small_help_desk_every_word_held_is_ranked() {
-        // Even words in most records: with two articles, a word in one weighs nothing.
-        let total = 2.0;
+    fn in_a_small_help_desk_every_word_is_ranked() {
+        // Even words in most records.
         let planned = plan_words(
             &words(&["spectrograph", "readings", "nowhere"]),
-            &[weight(1.0, total), weight(2.0, total), None],
-            total,
+            &[1.0, 2.0, 0.0],
+            2.0,
+            SUGGESTION_BUDGET,
         );
-        assert_eq!(planned, Plan::Ranked(words(&["spectrograph", "readings"])));
         assert_eq!(
-            plan_words(&words(&["nowhere"]), &[None], total),
-            Plan::Unranked("nowhere".into())
+            planned,
+            Plan::Ranked(words(&["spectrograph", "readings", "nowhere"]))
         );
+    }
+
+    #[test]
+    fn a_sample_estimates_how_many_records_hold_a_word() {
+        let texts = [
+            "Printer jams\u{1e}The printer jams on paper",
+            "Printing fails\u{1e}Driver E42",
+            "Login fails\u{1e}Password expired",
+            "Login slow",
+        ];
+        // Four of 400 records: each sampled record stands for 100.
+        let sample = Sample::new(texts.iter().copied(), 400.0);
+        assert_eq!(
+            sample.records("printers"),
+            100.0,
+            "printing is another stem"
+        );
+        assert_eq!(sample.records("LOGIN"), 200.0);
+        assert_eq!(sample.records("e42"), 200.0, "one record, two terms");
+        assert_eq!(sample.records("spooler"), 50.0, "unseen: rare");
+        // The whole table: exact counts, and an unseen word is in no record.
+        let whole = Sample::new(texts.iter().copied(), 4.0);
+        assert_eq!(whole.records("fails"), 2.0);
+        assert_eq!(whole.records("spooler"), 0.0);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use app::queue::{NUMBER_OFFSET, queue_key, queue_key_prefix};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use surrealdb::types::{RecordId, SurrealValue, Value as DbValue};
 use time::OffsetDateTime;
 
 /// A problem and its ticket, as read before planning.
@@ -142,6 +143,7 @@ pub(super) async fn store_once(
     state: &State,
     spike: SpikeRule,
     known_users: &std::collections::HashSet<(u64, String)>,
+    known_hours: &super::KnownHours,
 ) -> Result<Stored, surrealdb::Error> {
     let now = OffsetDateTime::now_utc();
     let window = time::Duration::try_from(spike.window).unwrap_or(time::Duration::MINUTE);
@@ -230,7 +232,7 @@ pub(super) async fn store_once(
 
     // Every (ticket, user) pair of the batch, for the writer to remember once stored.
     let mut users_seen: Vec<(u64, String)> = Vec::new();
-    let mut counted = Vec::new();
+    let mut counted = Counted::new(now, known_hours);
     let mut reopened = Vec::new();
     for (number, group_reports) in &known {
         let ticket = state.tickets.get(number).ok_or_else(|| {
@@ -256,9 +258,13 @@ pub(super) async fn store_once(
                     !known
                 })
                 .collect::<Vec<_>>(),
-            "reports": bind_reports(group_reports, ticket.occurrences, &mut payloads),
         });
         if let Some(report) = reopening {
+            group["reports"] = json!(bind_reports(
+                group_reports,
+                ticket.occurrences,
+                &mut payloads
+            ));
             let created_at = parse_time(&ticket.created_at).map_err(corrupt)?;
             let was = ticket.status.label().to_lowercase();
             group["revision"] = json!(ticket.revision as i64);
@@ -278,7 +284,7 @@ pub(super) async fn store_once(
             });
             reopened.push(group);
         } else {
-            counted.push(group);
+            counted.add(*number, ticket.occurrences, group, group_reports);
         }
     }
     // Numbers for new tickets are reserved beforehand, as the ticket writer does, so that batches
@@ -318,16 +324,23 @@ pub(super) async fn store_once(
         })
         .collect();
 
-    let known_numbers: Vec<i64> = known.iter().map(|(number, _)| *number as i64).collect();
-
-    let query = store_batch_query(!counted.is_empty(), !reopened.is_empty(), !fresh.is_empty());
+    let query = store_batch_query(
+        !counted.ids.is_empty(),
+        !reopened.is_empty(),
+        !fresh.is_empty(),
+    );
     let mut response = store
         .db()
         .query(query)
-        .bind(("counted", Value::Array(counted)))
+        .bind(("counted", Value::Object(counted.groups)))
+        .bind(("counted_ids", counted.ids))
+        .bind(("counted_events", counted.events))
+        .bind(("counted_receipts", counted.receipts))
+        .bind(("counted_hours", counted.hours))
+        .bind(("counted_hour_ids", counted.hour_ids))
+        .bind(("counted_users", Value::Array(counted.users)))
         .bind(("reopened", Value::Array(reopened)))
         .bind(("fresh", Value::Array(bound_fresh)))
-        .bind(("known_numbers", json!(known_numbers)))
         .bind(("payloads", json!(payloads)))
         .bind(("now", format_time(now)))
         .bind(("window_floor", format_time(now - window)))
@@ -383,10 +396,146 @@ pub(super) async fn store_once(
         users_seen.extend(users(group_reports).into_iter().map(|user| (*number, user)));
     }
     let mut stored = finish(destinations, &known_numbers, &fresh_numbers, spiked)?;
+    // Every ticket of the batch has a count for this hour now.
+    stored.hours_seen = (
+        counted.hour,
+        known_numbers
+            .iter()
+            .chain(&fresh_numbers)
+            .copied()
+            .collect(),
+    );
     stored.users_seen = users_seen;
     stored.created = created;
     stored.occurrences = occurrences;
     Ok(stored)
+}
+
+static NO_HOURS: std::sync::LazyLock<std::collections::HashSet<u64>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// The reports of known problems that count on their open tickets, as the batch query binds
+/// them: the groups by ticket number, and the records to insert, built here.
+struct Counted<'a> {
+    now: DbValue,
+    hour: i64,
+    /// The tickets whose count for this hour is known to exist.
+    known_hours: &'a std::collections::HashSet<u64>,
+    /// The counts for this hour to add to (their tickets are in `known_hours`).
+    hour_ids: Vec<DbValue>,
+
+    groups: serde_json::Map<String, Value>,
+    ids: Vec<DbValue>,
+    events: Vec<DbValue>,
+    receipts: Vec<DbValue>,
+    hours: Vec<DbValue>,
+    /// The groups with users not known to be recorded: their numbers and those users.
+    users: Vec<Value>,
+}
+
+fn db_record(table: &str, key: Vec<DbValue>) -> DbValue {
+    DbValue::RecordId(RecordId::new(table, surrealdb::types::Array::from(key)))
+}
+
+fn db_object(fields: Vec<(&str, DbValue)>) -> DbValue {
+    DbValue::Object(
+        fields
+            .into_iter()
+            .map(|(name, value)| (name.to_string(), value))
+            .collect(),
+    )
+}
+
+impl<'a> Counted<'a> {
+    fn new(now: OffsetDateTime, known_hours: &'a super::KnownHours) -> Counted<'a> {
+        let hour = now.unix_timestamp().div_euclid(3_600);
+        let now_value =
+            surrealdb::types::Datetime::try_from((now.unix_timestamp(), now.nanosecond()))
+                .map(DbValue::Datetime)
+                .unwrap_or(DbValue::None);
+        Counted {
+            now: now_value,
+            hour,
+            // Counts of another hour are not known.
+            known_hours: if known_hours.0 == hour {
+                &known_hours.1
+            } else {
+                &NO_HOURS
+            },
+            hour_ids: Vec::new(),
+            groups: serde_json::Map::new(),
+            ids: Vec::new(),
+            events: Vec::new(),
+            receipts: Vec::new(),
+            hours: Vec::new(),
+            users: Vec::new(),
+        }
+    }
+
+    /// Adds the reports of a problem whose ticket (`number`) had `before` reports when read.
+    fn add(&mut self, number: u64, before: u64, mut group: Value, reports: &[&CrashReport]) {
+        let ticket = number as i64;
+        let count = reports.len() as u64;
+        group["occurrences_after"] = json!(before + count);
+        if group["users"]
+            .as_array()
+            .is_some_and(|users| !users.is_empty())
+        {
+            self.users
+                .push(json!({ "number": ticket, "users": group["users"].take() }));
+        }
+        self.groups.insert(number.to_string(), group);
+        self.ids
+            .push(DbValue::RecordId(RecordId::new("ticket", ticket)));
+        for (index, report) in reports.iter().enumerate() {
+            let sequence = before + index as u64 + 1;
+            if sequence <= KEPT_EVENTS_PER_TICKET {
+                self.events.push(db_object(vec![
+                    (
+                        "id",
+                        db_record(
+                            "crash_event",
+                            vec![ticket.into_value(), (sequence as i64).into_value()],
+                        ),
+                    ),
+                    ("ticket_number", ticket.into_value()),
+                    ("sequence", (sequence as i64).into_value()),
+                    ("event_id", report.event_id.clone().into_value()),
+                    ("received_at", self.now.clone()),
+                    ("payload", report.payload.clone().into_value()),
+                ]));
+            }
+            self.receipts.push(db_object(vec![
+                (
+                    "id",
+                    db_record(
+                        "crash_receipt",
+                        vec![
+                            (report.project as i64).into_value(),
+                            report.event_id.clone().into_value(),
+                        ],
+                    ),
+                ),
+                ("ticket_number", ticket.into_value()),
+                ("received_at", self.now.clone()),
+            ]));
+        }
+        let id = db_record(
+            "crash_hour",
+            vec![ticket.into_value(), self.hour.into_value()],
+        );
+        if self.known_hours.contains(&number) {
+            // An update, as inserting over an existing record costs an error.
+            self.hour_ids.push(id);
+            return;
+        }
+        self.hours.push(db_object(vec![
+            ("id", id),
+            ("ticket_number", ticket.into_value()),
+            ("hour", self.hour.into_value()),
+            ("count", (count as i64).into_value()),
+        ]));
+    }
 }
 
 /// The reports of one problem as the query reads them; their payloads go to `payloads`.
@@ -446,6 +595,7 @@ fn finish(
         created: HashMap::new(),
         occurrences: HashMap::new(),
         users_seen: Vec::new(),
+        hours_seen: (0, Vec::new()),
     })
 }
 

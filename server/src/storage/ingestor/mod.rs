@@ -159,7 +159,12 @@ pub(super) struct Stored {
     pub(super) occurrences: HashMap<u64, u64>,
     /// The (ticket, user) pairs of the batch, all recorded now.
     pub(super) users_seen: Vec<(u64, String)>,
+    /// The hour of the batch and its tickets, each with a count for that hour now.
+    pub(super) hours_seen: (i64, Vec<u64>),
 }
+
+/// An hour (since the epoch) and the tickets known to have a count for it.
+pub(super) type KnownHours = (i64, std::collections::HashSet<u64>);
 
 /// What a writer remembers of the problems it stored, so that most batches need no read: the
 /// ticket of each problem (which never changes) and roughly how many reports each ticket has.
@@ -170,6 +175,9 @@ struct Memory {
     /// (ticket, user) pairs known to be recorded; a pair is never removed from the database, so
     /// one remembered here needs no check.
     users: std::collections::HashSet<(u64, String)>,
+    /// The tickets known to have a count for the current hour, so that a batch adds to it
+    /// without trying to insert it first.
+    hours: KnownHours,
 }
 
 impl Memory {
@@ -230,7 +238,14 @@ async fn store_with_retries(
                 for ((project, fingerprint), number) in &state.groups {
                     memory.learn(*project, fingerprint.clone(), *number);
                 }
-                store_once(store, reports, &state, spike, &memory.users).await
+                // A retry assumes no count exists: the one assumed may be what failed.
+                let no_hours = KnownHours::default();
+                let hours = if attempt == 1 {
+                    &memory.hours
+                } else {
+                    &no_hours
+                };
+                store_once(store, reports, &state, spike, &memory.users, hours).await
             }
             Err(error) => Err(error),
         };
@@ -244,6 +259,13 @@ async fn store_with_retries(
                     memory.users.clear();
                 }
                 memory.users.extend(stored.users_seen.iter().cloned());
+                let (hour, tickets) = &stored.hours_seen;
+                if !tickets.is_empty() {
+                    if memory.hours.0 != *hour || memory.hours.1.len() > Memory::CAPACITY {
+                        memory.hours = (*hour, Default::default());
+                    }
+                    memory.hours.1.extend(tickets.iter().copied());
+                }
                 return Ok(stored);
             }
             Err(error)

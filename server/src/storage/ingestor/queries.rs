@@ -41,29 +41,55 @@ const NEW_USERS: &str = r#"
     LET $new_users = array::filter($group.users, |$user| !record::exists(type::record('crash_user', [$group.number, $user])));
 "#;
 
-/// The counts and spike window of a ticket, as every report updates them (after `NEW_USERS`).
-const COUNT: &str = r#"
-    occurrences = (occurrences OR 0) + $group.count,
-    last_seen = <datetime>$now,
-    releases = array::union(releases OR [], $group.releases),
-    environments = array::union(environments OR [], $group.environments),
-    customer_keys = IF array::len($group.customers) = 0 THEN customer_keys ELSE array::slice(array::union(customer_keys OR [], $group.customers), 0, $max_customers) END,
-    spike_window_count = IF spike_window_start = NONE OR spike_window_start < <datetime>$window_floor THEN $group.count ELSE (spike_window_count OR 0) + $group.count END,
-    spike_window_start = IF spike_window_start = NONE OR spike_window_start < <datetime>$window_floor THEN <datetime>$now ELSE spike_window_start END,
-    affected_users = (affected_users OR 0) + array::len($new_users)
-"#;
-
-/// Reports of known problems whose tickets stay as they are. A ticket resolved since it was read
-/// is not counted here but read again (as the batch is retried).
-fn count_known() -> String {
+/// The counts and spike window of a ticket, as every report updates them: `group` is the
+/// expression of the ticket's group, `new_users` of how many users it affects for the first time.
+fn count(group: &str, new_users: &str) -> String {
     format!(
         r#"
-FOR $group IN $counted {{
+    occurrences = (occurrences OR 0) + {group}.count,
+    last_seen = <datetime>$now,
+    releases = array::union(releases OR [], {group}.releases),
+    environments = array::union(environments OR [], {group}.environments),
+    customer_keys = IF array::len({group}.customers) = 0 THEN customer_keys ELSE array::slice(array::union(customer_keys OR [], {group}.customers), 0, $max_customers) END,
+    spike_window_count = IF spike_window_start = NONE OR spike_window_start < <datetime>$window_floor THEN {group}.count ELSE (spike_window_count OR 0) + {group}.count END,
+    spike_window_start = IF spike_window_start = NONE OR spike_window_start < <datetime>$window_floor THEN <datetime>$now ELSE spike_window_start END,
+    affected_users = (affected_users OR 0) + {new_users}
+"#
+    )
+}
+
+/// Reports of known problems whose tickets stay as they are: every ticket in one update, and
+/// the events, receipts and hourly counts (built beforehand, numbered from the occurrences the
+/// tickets had when read) each in one insert. A ticket resolved since it was read, or counted
+/// since, fails the batch, which is then read and planned again.
+fn count_known() -> String {
+    let count = count("$counted[<string>number]", "0");
+    format!(
+        r#"
+LET $counted_after = (UPDATE $counted_ids SET {count}
+    WHERE status NOT IN ['resolved', 'closed'] OR $counted[<string>number].older_than_fix
+    RETURN number, occurrences, spike_window_count);
+IF array::len($counted_after) != array::len($counted_ids) {{ THROW 'stale revision: a ticket was resolved since it was read' }};
+IF array::len(array::filter($counted_after, |$ticket| $ticket.occurrences != $counted[<string>$ticket.number].occurrences_after)) > 0 {{
+    THROW 'stale revision: a ticket was counted since it was read'
+}};
+INSERT INTO crash_event $counted_events;
+INSERT INTO crash_receipt $counted_receipts;
+INSERT INTO crash_hour $counted_hours ON DUPLICATE KEY UPDATE count += $input.count;
+IF array::len(UPDATE $counted_hour_ids SET count += $counted[<string>ticket_number].count RETURN VALUE id) != array::len($counted_hour_ids) {{
+    THROW 'stale revision: a count of the hour is missing'
+}};
+FOR $group IN $counted_users {{
     {NEW_USERS}
-    LET $updated = (UPDATE type::record('ticket', $group.number) SET {COUNT}
-        WHERE status NOT IN ['resolved', 'closed'] OR $group.older_than_fix RETURN AFTER);
-    IF array::len($updated) = 0 {{ THROW 'stale revision: the ticket was resolved since it was read' }};
-    {RECORD_REPORTS}
+    IF array::len($new_users) > 0 {{
+        UPDATE type::record('ticket', $group.number) SET affected_users = (affected_users OR 0) + array::len($new_users);
+        INSERT INTO crash_user array::map($new_users, |$user| {{
+            id: type::record('crash_user', [$group.number, $user]),
+            ticket_number: $group.number,
+            user: $user,
+            first_seen: <datetime>$now
+        }});
+    }};
 }};
 "#
     )
@@ -71,6 +97,7 @@ FOR $group IN $counted {{
 
 /// Reports that reopen their resolved or closed ticket (a regression).
 fn reopen_known() -> String {
+    let count = count("$group", "array::len($new_users)");
     format!(
         r#"
 FOR $group IN $reopened {{
@@ -82,7 +109,7 @@ FOR $group IN $reopened {{
         resolved_in_release = NONE,
         revision = revision + 1,
         entry_count = entry_count + 1,
-        updated_at = <datetime>$now, {COUNT}
+        updated_at = <datetime>$now, {count}
         WHERE revision = $group.revision RETURN AFTER);
     IF array::len($updated) = 0 {{ THROW 'stale revision: the ticket changed since it was read' }};
     CREATE type::record('entry', [$group.number, $group.position]) CONTENT {{
@@ -170,11 +197,17 @@ FOR $group IN $fresh {
 };
 "#;
 
-const RETURN_RESULTS: &str = r#"
-RETURN {
-    windows: (SELECT number, occurrences, spike_window_count FROM array::map($known_numbers, |$number| type::record('ticket', $number)))
-};
-"#;
+/// The counts of the batch's known tickets after it: of those counted, as their update
+/// returned them; of those reopened, read again.
+fn return_results(counted: bool, reopened: bool) -> String {
+    let counted = if counted { "$counted_after" } else { "[]" };
+    let reopened = if reopened {
+        "(SELECT number, occurrences, spike_window_count FROM array::map($reopened, |$group| type::record('ticket', $group.number)))"
+    } else {
+        "[]"
+    };
+    format!("RETURN {{ windows: array::concat({counted}, {reopened}) }};\n")
+}
 
 /// The transaction storing a batch, with only the parts the batch needs (less to parse).
 pub(super) fn store_batch_query(counted: bool, reopened: bool, fresh: bool) -> String {
@@ -190,7 +223,7 @@ pub(super) fn store_batch_query(counted: bool, reopened: bool, fresh: bool) -> S
     if fresh {
         query.push_str(CREATE_FRESH);
     }
-    query.push_str(RETURN_RESULTS);
+    query.push_str(&return_results(counted, reopened));
     query.push_str("COMMIT TRANSACTION;\n");
     query
 }

@@ -216,3 +216,99 @@ async fn a_wrong_database_password_stops_the_server_with_a_clear_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("database error"), "{stderr}");
 }
+
+/// Crash reports of one problem through two servers: each server's writer remembers how many
+/// reports the ticket had after its own batches, which the other's batches make wrong. Every
+/// report must still be counted once, numbered once, and counted in its hour.
+#[tokio::test]
+async fn crash_reports_of_one_problem_through_two_servers_are_each_counted_once() {
+    let (_database, url) = start_surrealdb().await;
+    let client = admin_client(&url);
+    let first = start_on(&url).await;
+    let second = start_on(&url).await;
+    let (status, project) = post_json(
+        &client,
+        &format!("{}/api/v1/projects", first.address),
+        &json!({ "name": "Both sides" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{project}");
+    let id = project["id"].as_u64().unwrap();
+    let key = server::ingest::dsn::Dsn::parse(project["dsn"].as_str().unwrap())
+        .unwrap()
+        .public_key;
+
+    const REPORTS: usize = 40;
+    let envelope = |index: usize| {
+        let event = json!({
+            "level": "error", "platform": "rust",
+            "exception": { "values": [{ "type": "panic", "value": format!("attempt {index}"),
+                "stacktrace": { "frames": [{ "function": "shared::crash", "in_app": true }] } }] }
+        });
+        let payload = serde_json::to_string(&event).unwrap();
+        format!("{{\"event_id\":\"{index:032x}\"}}\n{{\"type\":\"event\"}}\n{payload}\n")
+    };
+    // In waves, so that each server stores several batches after the other's.
+    for wave in 0..4 {
+        let tasks: Vec<_> = (0..REPORTS / 4)
+            .map(|offset| {
+                let index = wave * REPORTS / 4 + offset;
+                let server = [&first, &second][index % 2];
+                let request = reqwest::Client::new()
+                    .post(format!(
+                        "{}/api/{id}/envelope/?sentry_key={key}",
+                        server.address
+                    ))
+                    .body(envelope(index));
+                tokio::spawn(async move { support::read(request.send().await.unwrap()).await })
+            })
+            .collect();
+        for task in tasks {
+            let (status, body) = task.await.unwrap();
+            assert_eq!(status, 200, "{body}");
+        }
+    }
+
+    let (_, page) = get_json(
+        &client,
+        &format!("{}/api/v1/tickets?channel=crash&status=all", second.address),
+    )
+    .await;
+    let crash = references(&page);
+    assert_eq!(crash.len(), 1, "one problem, one ticket: {page}");
+    assert_eq!(page["items"][0]["occurrences"], REPORTS, "{page}");
+    let (status, events) = get_json(
+        &client,
+        &format!(
+            "{}/api/v1/tickets/{}/events?limit=100",
+            second.address, crash[0]
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{events}");
+    let sequences: Vec<u64> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["sequence"].as_u64().unwrap())
+        .collect();
+    let mut sorted = sequences.clone();
+    sorted.sort_unstable();
+    assert_eq!(
+        sorted,
+        (1..=REPORTS as u64).collect::<Vec<_>>(),
+        "every report numbered once"
+    );
+    let (_, history) = get_json(
+        &client,
+        &format!("{}/api/v1/tickets/{}/occurrences", first.address, crash[0]),
+    )
+    .await;
+    let hourly: u64 = history["hours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hour| hour["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(hourly, REPORTS as u64, "{history}");
+}

@@ -90,16 +90,17 @@ impl Sample {
     }
 }
 
-/// The samples of each table, and whether one is being taken again.
+/// The sample of each table, and whether it is being taken again.
+type SampleTables = HashMap<&'static str, (std::sync::Arc<Sample>, bool)>;
+
+/// The samples of the searched tables.
 #[derive(Default)]
 pub struct Samples {
-    tables: std::sync::Mutex<HashMap<&'static str, (std::sync::Arc<Sample>, bool)>>,
+    tables: std::sync::Mutex<SampleTables>,
 }
 
 impl Samples {
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<&'static str, (std::sync::Arc<Sample>, bool)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, SampleTables> {
         self.tables
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -496,32 +497,24 @@ impl Store {
         let statuses: Vec<&str> = statuses.iter().map(|status| status.as_str()).collect();
         // One more than asked, as `exclude` may be among them.
         let wanted = limit + 1;
-        // The tables are ranked side by side.
-        let ticket_ranks = async {
-            match tickets {
-                true => Ok(Some(
-                    self.rank("ticket", words, &statuses, wanted, budget)
-                        .await?,
-                )),
-                false => Ok::<_, StorageError>(None),
-            }
-        };
-        let entry_ranks = async {
-            match tickets && timelines {
-                true => Ok(Some(self.rank("entry", words, &[], wanted, budget).await?)),
+        // The tables are ranked side by side; a table not wanted is not queried.
+        let statuses = statuses.as_slice();
+        let rank_table = |table: &'static str, included: bool| async move {
+            // Only tickets are filtered by status.
+            let statuses: &[&str] = if table == "ticket" { statuses } else { &[] };
+            match included {
+                true => self
+                    .rank(table, words, statuses, wanted, budget)
+                    .await
+                    .map(Some),
                 false => Ok(None),
             }
         };
-        let article_ranks = async {
-            match articles {
-                true => Ok(Some(
-                    self.rank("article", words, &[], wanted, budget).await?,
-                )),
-                false => Ok(None),
-            }
-        };
-        let (ticket_ranks, entry_ranks, article_ranks) =
-            tokio::try_join!(ticket_ranks, entry_ranks, article_ranks)?;
+        let (ticket_ranks, entry_ranks, article_ranks) = tokio::try_join!(
+            rank_table("ticket", tickets),
+            rank_table("entry", tickets && timelines),
+            rank_table("article", articles),
+        )?;
         let keys = |planned: &Option<Planned>| -> Vec<serde_json::Value> {
             planned
                 .iter()

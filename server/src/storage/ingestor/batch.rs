@@ -411,19 +411,15 @@ pub(super) async fn store_once(
     Ok(stored)
 }
 
-static NO_HOURS: std::sync::LazyLock<std::collections::HashSet<u64>> =
-    std::sync::LazyLock::new(Default::default);
-
 /// The reports of known problems that count on their open tickets, as the batch query binds
 /// them: the groups by ticket number, and the records to insert, built here.
 struct Counted<'a> {
     now: DbValue,
     hour: i64,
-    /// The tickets whose count for this hour is known to exist.
-    known_hours: &'a std::collections::HashSet<u64>,
-    /// The counts for this hour to add to (their tickets are in `known_hours`).
+    /// The tickets whose count for an hour is known to exist (only this hour's matter).
+    known_hours: &'a super::KnownHours,
+    /// The counts for this hour to add to (known to exist).
     hour_ids: Vec<DbValue>,
-
     groups: serde_json::Map<String, Value>,
     ids: Vec<DbValue>,
     events: Vec<DbValue>,
@@ -456,12 +452,7 @@ impl<'a> Counted<'a> {
         Counted {
             now: now_value,
             hour,
-            // Counts of another hour are not known.
-            known_hours: if known_hours.0 == hour {
-                &known_hours.1
-            } else {
-                &NO_HOURS
-            },
+            known_hours,
             hour_ids: Vec::new(),
             groups: serde_json::Map::new(),
             ids: Vec::new(),
@@ -524,7 +515,7 @@ impl<'a> Counted<'a> {
             "crash_hour",
             vec![ticket.into_value(), self.hour.into_value()],
         );
-        if self.known_hours.contains(&number) {
+        if self.known_hours.0 == self.hour && self.known_hours.1.contains(&number) {
             // An update, as inserting over an existing record costs an error.
             self.hour_ids.push(id);
             return;

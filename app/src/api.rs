@@ -695,19 +695,9 @@ pub async fn search_knowledge(
     cursor: String,
 ) -> Result<crate::search::SearchResults, ServerFnError> {
     use crate::requests::FieldError;
-    use crate::search::{SearchQuery, SearchScope};
+    use crate::search::{SearchQuery, SearchScope, parse_statuses};
     backend::principal()?;
-    let scope = match scope.as_str() {
-        "" | "all" => SearchScope::All,
-        "tickets" => SearchScope::Tickets,
-        "articles" => SearchScope::Articles,
-        _ => {
-            return Err(backend::failure(FieldError::new(
-                "scope",
-                "must be all, tickets or articles",
-            )));
-        }
-    };
+    let scope = SearchScope::parse(&scope).map_err(backend::failure)?;
     let offset = if cursor.is_empty() {
         0
     } else {
@@ -715,20 +705,7 @@ pub async fn search_knowledge(
             .parse()
             .map_err(|_| backend::failure(FieldError::new("cursor", "is not a cursor")))?
     };
-    // Tickets' statuses: `open` for every open one, `done` for resolved and closed, or one.
-    let statuses = match status.as_str() {
-        "" | "any" => Vec::new(),
-        "open" => crate::model::Status::ALL
-            .iter()
-            .copied()
-            .filter(|status| status.is_open())
-            .collect(),
-        "done" => vec![crate::model::Status::Resolved, crate::model::Status::Closed],
-        other => vec![
-            backend::parse_enum("status", Some(other.to_string()))?
-                .unwrap_or(crate::model::Status::New),
-        ],
-    };
+    let statuses = parse_statuses(&status).map_err(backend::failure)?;
     let query = SearchQuery::parse(&q, scope, statuses, offset, 20).map_err(backend::failure)?;
     backend::help_desk()?
         .search(query)

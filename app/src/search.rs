@@ -242,6 +242,46 @@ pub struct SearchQuery {
 /// The most results a search ranks; pages go no further.
 pub const MAX_SEARCH_RESULTS: usize = 200;
 
+impl SearchScope {
+    /// `all` (or nothing), `tickets` or `articles`.
+    pub fn parse(text: &str) -> Result<SearchScope, crate::requests::FieldError> {
+        match text {
+            "" | "all" => Ok(SearchScope::All),
+            "tickets" => Ok(SearchScope::Tickets),
+            "articles" => Ok(SearchScope::Articles),
+            _ => Err(crate::requests::FieldError::new(
+                "scope",
+                "must be all, tickets or articles",
+            )),
+        }
+    }
+}
+
+/// The statuses a search keeps tickets with, as a filter names them: nothing or `any` for every
+/// status, `open` for every open one, or statuses apart by commas (`resolved,closed`).
+pub fn parse_statuses(
+    text: &str,
+) -> Result<Vec<crate::model::Status>, crate::requests::FieldError> {
+    use crate::model::Status;
+    let mut statuses = Vec::new();
+    for part in text
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty() && *part != "any")
+    {
+        if part == "open" {
+            statuses.extend(Status::ALL.iter().filter(|status| status.is_open()));
+            continue;
+        }
+        let status = part
+            .parse::<Status>()
+            .map_err(|error| crate::requests::FieldError::new("status", error.to_string()))?;
+        statuses.push(status);
+    }
+    statuses.dedup();
+    Ok(statuses)
+}
+
 impl SearchQuery {
     /// Checks a search: `q` must hold a word worth looking for.
     pub fn parse(
@@ -277,6 +317,26 @@ impl SearchQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_status_filter_names_statuses_open_or_any() {
+        use crate::model::Status;
+        assert_eq!(parse_statuses("").unwrap(), []);
+        assert_eq!(parse_statuses("any").unwrap(), []);
+        assert_eq!(
+            parse_statuses("resolved, closed").unwrap(),
+            [Status::Resolved, Status::Closed]
+        );
+        let open = parse_statuses("open").unwrap();
+        assert!(!open.is_empty() && open.iter().all(|status| status.is_open()));
+        assert_eq!(parse_statuses("resolved,lost").unwrap_err().field, "status");
+        assert_eq!(SearchScope::parse("").unwrap(), SearchScope::All);
+        assert_eq!(
+            SearchScope::parse("articles").unwrap(),
+            SearchScope::Articles
+        );
+        assert_eq!(SearchScope::parse("files").unwrap_err().field, "scope");
+    }
 
     #[test]
     fn words_are_runs_of_letters_and_digits_in_lower_case() {

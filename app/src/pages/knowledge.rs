@@ -125,9 +125,9 @@ pub fn SearchPage() -> impl IntoView {
                     <option value="articles" selected=move || scope() == "articles">"Articles"</option>
                 </select>
                 <select name="status" aria-label="Tickets that are">
-                    <option value="any" selected=move || !["open", "done"].contains(&status().as_str())>"Open or done"</option>
+                    <option value="any" selected=move || !["open", "resolved,closed"].contains(&status().as_str())>"Open or done"</option>
                     <option value="open" selected=move || status() == "open">"Open"</option>
-                    <option value="done" selected=move || status() == "done">"Resolved or closed"</option>
+                    <option value="resolved,closed" selected=move || status() == "resolved,closed">"Resolved or closed"</option>
                 </select>
                 <button type="submit" class="primary">"Search"</button>
             </Form>

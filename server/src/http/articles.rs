@@ -4,7 +4,7 @@ use super::ApiState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, Caller};
 use app::articles::{Article, ArticlePage, ArticlePatch, ArticleVersion, NewArticle};
-use app::model::{ArticleStatus, Status};
+use app::model::ArticleStatus;
 use app::search::{SearchQuery, SearchResults, SearchScope, Suggestions};
 use app::service::HelpDeskError;
 use axum::Json;
@@ -237,13 +237,10 @@ pub async fn search(
     ApiQuery(query): ApiQuery<SearchParameters>,
 ) -> Result<Json<SearchResults>, ApiError> {
     let limit = super::extract::page_limit(query.limit.as_deref())?;
-    let scope = match query.scope.as_deref() {
-        None | Some("") | Some("all") => SearchScope::All,
-        Some("tickets") => SearchScope::Tickets,
-        Some("articles") => SearchScope::Articles,
-        Some(_) => return Err(bad_query("`scope` must be `all`, `tickets` or `articles`")),
-    };
-    let statuses = parse_statuses(query.status.as_deref().unwrap_or(""))?;
+    let scope = SearchScope::parse(query.scope.as_deref().unwrap_or(""))
+        .map_err(|error| ApiError::from(error).with_status(StatusCode::BAD_REQUEST))?;
+    let statuses = app::search::parse_statuses(query.status.as_deref().unwrap_or(""))
+        .map_err(|error| ApiError::from(error).with_status(StatusCode::BAD_REQUEST))?;
     let offset = match query.cursor.as_deref() {
         None | Some("") => 0,
         Some(text) => text
@@ -261,25 +258,4 @@ pub async fn search(
     Ok(Json(
         state.help_desk.search(query).await.map_err(query_error)?,
     ))
-}
-
-/// `resolved,closed` or `open` into statuses.
-pub fn parse_statuses(text: &str) -> Result<Vec<Status>, ApiError> {
-    let mut statuses = Vec::new();
-    for part in text
-        .split(',')
-        .map(str::trim)
-        .filter(|part| !part.is_empty())
-    {
-        if part == "open" {
-            statuses.extend(Status::ALL.iter().filter(|status| status.is_open()));
-            continue;
-        }
-        let status = part
-            .parse::<Status>()
-            .map_err(|error| bad_query(format!("`status`: {error}")))?;
-        statuses.push(status);
-    }
-    statuses.dedup();
-    Ok(statuses)
 }

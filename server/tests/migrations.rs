@@ -185,3 +185,100 @@ async fn upgrading_a_version_one_data_directory_makes_its_tickets_searchable() {
         .collect();
     assert_eq!(references, ["TCK-555"]);
 }
+
+/// Version 14 first defined one full-text index per field; a database that applied that form
+/// is brought to one index per table over `search_text`, and its tickets become searchable.
+#[tokio::test]
+async fn a_database_with_the_first_full_text_indexes_is_brought_to_the_current_ones() {
+    use app::service::HelpDesk;
+    let directory = tempfile::tempdir().unwrap();
+    {
+        let db =
+            surrealdb::engine::any::connect(format!("surrealkv://{}", directory.path().display()))
+                .await
+                .unwrap();
+        db.use_ns("test").use_db("test").await.unwrap();
+        db.query(
+            "DEFINE TABLE schema_migration SCHEMAFULL;
+             DEFINE FIELD name ON schema_migration TYPE string;
+             DEFINE FIELD applied_at ON schema_migration TYPE datetime;",
+        )
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+        for migration in MIGRATIONS
+            .iter()
+            .filter(|migration| migration.version <= 14)
+        {
+            // Version 14 as it first was: no `search_text`, an index on each field.
+            let statements = if migration.version == 14 {
+                let mut first: String = migration
+                    .statements
+                    .lines()
+                    .filter(|line| !line.contains("search_text"))
+                    .map(|line| format!("{line}\n"))
+                    .collect();
+                for (table, field) in [
+                    ("ticket", "title"),
+                    ("ticket", "description"),
+                    ("ticket", "resolution"),
+                    ("article", "title"),
+                    ("article", "symptoms"),
+                    ("article", "resolution"),
+                ] {
+                    first.push_str(&format!(
+                        "DEFINE INDEX {table}_{field}_text ON {table} FIELDS {field} FULLTEXT ANALYZER knowledge BM25 HIGHLIGHTS;\n"
+                    ));
+                }
+                first
+            } else {
+                migration.statements.to_string()
+            };
+            db.query(statements)
+                .query("CREATE type::record('schema_migration', $version) SET name = 'old', applied_at = time::now()")
+                .bind(("version", i64::from(migration.version)))
+                .await
+                .unwrap()
+                .check()
+                .unwrap();
+        }
+        db.query(
+            "UPSERT sequence:ticket SET value = 1;
+             CREATE ticket:1 CONTENT {
+                 number: 1, reference: 'TCK-1', title: 'Toner smudges', description: 'Grey lines',
+                 urgency: 'low', status: 'new', channel: 'phone', customer: 'Old Customer',
+                 scope: 'external', environment: '', manner: '', queue_key: 'n',
+                 revision: 1, entry_count: 0, created_at: time::now(), updated_at: time::now()
+             };",
+        )
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    }
+    let store = reopen(directory.path()).await;
+    assert_eq!(
+        store.schema_version().await.unwrap(),
+        MIGRATIONS.last().unwrap().version
+    );
+    let found = HelpDesk::search(
+        &store,
+        app::search::SearchQuery::parse(
+            "smudges",
+            app::search::SearchScope::Tickets,
+            Vec::new(),
+            0,
+            20,
+        )
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let references: Vec<&str> = found
+        .items
+        .iter()
+        .map(|hit| hit.reference.as_str())
+        .collect();
+    assert_eq!(references, ["TCK-1"]);
+}

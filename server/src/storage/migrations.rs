@@ -320,6 +320,37 @@ UPDATE ticket SET search_text = NONE;
 "#,
         data: None,
     },
+    // Version 14 first defined three full-text indexes per table, one per field, with
+    // highlights; a database that applied that version has neither `search_text` nor its
+    // indexes. This brings it to what version 14 defines now, and changes nothing where that is
+    // already so.
+    Migration {
+        version: 16,
+        name: "one full-text index per table, for databases that had one per field",
+        statements: r#"
+REMOVE INDEX IF EXISTS ticket_title_text ON ticket;
+REMOVE INDEX IF EXISTS ticket_description_text ON ticket;
+REMOVE INDEX IF EXISTS ticket_resolution_text ON ticket;
+REMOVE INDEX IF EXISTS article_title_text ON article;
+REMOVE INDEX IF EXISTS article_symptoms_text ON article;
+REMOVE INDEX IF EXISTS article_resolution_text ON article;
+DEFINE FIELD IF NOT EXISTS search_text ON article VALUE string::concat(title, '\u{1e}', title, '\u{1e}', symptoms, '\u{1e}', resolution);
+DEFINE INDEX IF NOT EXISTS article_text ON article FIELDS search_text FULLTEXT ANALYZER knowledge BM25;
+DEFINE FIELD IF NOT EXISTS search_text ON ticket VALUE string::concat(title, '\u{1e}', title, '\u{1e}', description, '\u{1e}', resolution OR '');
+DEFINE INDEX IF NOT EXISTS ticket_text ON ticket FIELDS search_text FULLTEXT ANALYZER knowledge BM25;
+"#,
+        data: None,
+    },
+    // Their records get the search text once its definition is committed (see version 15).
+    Migration {
+        version: 17,
+        name: "the search text of tickets and articles that have none",
+        statements: r#"
+UPDATE ticket SET search_text = NONE WHERE search_text = NONE;
+UPDATE article SET search_text = NONE WHERE search_text = NONE;
+"#,
+        data: None,
+    },
 ];
 
 /// Applies every migration newer than the database's version.

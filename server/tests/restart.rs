@@ -52,3 +52,46 @@ async fn tickets_on_disk_survive_a_killed_server() {
     .await;
     assert_eq!(ticket["reference"], "TCK-26");
 }
+
+/// Scripts read a token with `TOKEN=$(helpdesk create-token …)`: whatever the server and the
+/// database log meanwhile goes to standard error, never into the token.
+#[test]
+fn a_command_prints_only_its_result_on_standard_output_even_with_every_log() {
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().to_str().expect("a UTF-8 path");
+    support::helpdesk_command(
+        &[
+            "--data-dir",
+            data_dir,
+            "create-admin",
+            "--email",
+            "a@example.com",
+            "--name",
+            "A",
+        ],
+        &[("HELPDESK_ADMIN_PASSWORD", support::ADMIN_PASSWORD)],
+    );
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_helpdesk"))
+        .args(["--log", "trace", "--data-dir", data_dir, "create-token"])
+        .args([
+            "--email",
+            "a@example.com",
+            "--name",
+            "script",
+            "--role",
+            "agent",
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the server binary runs");
+    assert!(output.status.success());
+    assert!(!output.stderr.is_empty(), "trace logging wrote nothing");
+    let stdout = String::from_utf8(output.stdout).expect("UTF-8 output");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "more than the token on standard output: {stdout}"
+    );
+    assert!(lines[0].starts_with("hdt_"), "not a token: {stdout}");
+}

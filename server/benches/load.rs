@@ -214,8 +214,36 @@ async fn main() {
         options.tickets as f64 / elapsed.as_secs_f64()
     );
 
-    // Queue: first page latency, unfiltered and filtered.
+    // Search: the first full-text search after the fill finds the last ticket created. If it
+    // does not, the search is tried again every second for ten seconds, saying when it does.
     let client = new_client();
+    let last = format!("TCK-{}", options.tickets);
+    let search = format!(
+        "{base}/api/v1/search?q=benchmark+ticket+{}&scope=tickets",
+        options.tickets - 1
+    );
+    let fill_ended = Instant::now();
+    for attempt in 0..=10 {
+        let started = Instant::now();
+        let response = client.get(&search).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let results: serde_json::Value = response.json().await.unwrap();
+        let found = results["items"]
+            .as_array()
+            .is_some_and(|items| items.iter().any(|hit| hit["reference"] == last.as_str()));
+        println!(
+            "search {:.1} s after the fill: answered in {:.0} ms, {last} {}",
+            fill_ended.elapsed().as_secs_f64() - started.elapsed().as_secs_f64(),
+            started.elapsed().as_secs_f64() * 1000.0,
+            if found { "found" } else { "NOT FOUND" }
+        );
+        if found || attempt == 10 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+
+    // Queue: first page latency, unfiltered and filtered.
     for query in [
         "",
         "?urgency=critical",

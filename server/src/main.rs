@@ -3,7 +3,9 @@
 use app::service::Accounts;
 use clap::Parser;
 use server::Config;
+use server::auth::AuthService;
 use server::config::Command;
+use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -20,10 +22,24 @@ async fn main() -> anyhow::Result<()> {
     } else {
         logs.init();
     }
-    if let Some(command) = &config.command {
-        return run_command(&config, command).await;
-    }
-    let app = server::build(&config).await?;
+    // Once the database is open, every handle to it is gone when the work is done; SurrealDB
+    // then closes it in a task of its own, which exiting first would cut short.
+    let result = match &config.command {
+        Some(command) => {
+            let (_, auth) = server::open(&config).await?;
+            run_command(command, auth).await
+        }
+        None => serve(&config, server::build(&config).await?).await,
+    };
+    config.database_settings().wait_until_closed(CLOSING).await;
+    result
+}
+
+/// How long the process waits for the embedded database to close before it exits.
+const CLOSING: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Serves until Ctrl-C or SIGTERM.
+async fn serve(config: &Config, app: axum::Router) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.address).await?;
     tracing::info!(address = %listener.local_addr()?, "serving the help desk");
     server::serve::serve(listener, app, Default::default(), shutdown()).await;
@@ -31,8 +47,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// Runs an administrative task and exits.
-async fn run_command(config: &Config, command: &Command) -> anyhow::Result<()> {
-    let (_, auth) = server::open(config).await?;
+async fn run_command(command: &Command, auth: Arc<AuthService>) -> anyhow::Result<()> {
     match command {
         Command::CreateAdmin { email, name } => {
             let password = match std::env::var("HELPDESK_ADMIN_PASSWORD") {

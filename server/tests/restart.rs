@@ -54,7 +54,8 @@ async fn tickets_on_disk_survive_a_killed_server() {
 }
 
 /// Scripts read a token with `TOKEN=$(helpdesk create-token …)`: whatever the server and the
-/// database log meanwhile goes to standard error, never into the token.
+/// database log meanwhile goes to standard error, never into the token. And a command leaves the
+/// database closed, not cut short.
 #[test]
 fn a_command_prints_only_its_result_on_standard_output_even_with_every_log() {
     let data = tempfile::tempdir().unwrap();
@@ -86,6 +87,9 @@ fn a_command_prints_only_its_result_on_standard_output_even_with_every_log() {
         .expect("the server binary runs");
     assert!(output.status.success());
     assert!(!output.stderr.is_empty(), "trace logging wrote nothing");
+    // The process waited for the database to close before exiting.
+    let logs = String::from_utf8_lossy(&output.stderr);
+    assert!(!logs.contains("did not shut down cleanly"), "{logs}");
     let stdout = String::from_utf8(output.stdout).expect("UTF-8 output");
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(

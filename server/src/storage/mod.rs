@@ -63,6 +63,46 @@ pub enum StorageError {
     },
 }
 
+impl DatabaseSettings {
+    /// Waits until the embedded on-disk database has closed, once every handle to it is dropped.
+    ///
+    /// SurrealDB shuts the database down in a task of its own when the last handle goes. A
+    /// process that exits first cuts that short: the storage engine's background tasks are
+    /// cancelled mid-way (and log errors), and the next start replays the write-ahead log. The
+    /// storage engine holds a lock on `LOCK` in its directory while it is open, so this waits
+    /// for that lock, up to `limit`. Other databases have nothing to wait for.
+    pub async fn wait_until_closed(&self, limit: Duration) -> bool {
+        let Some(directory) = self.url.strip_prefix("surrealkv://") else {
+            return true;
+        };
+        let lock = std::path::Path::new(directory).join("LOCK");
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let file = match std::fs::File::open(&lock) {
+                Ok(file) => file,
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => return true,
+                Err(error) => {
+                    tracing::warn!(%error, path = %lock.display(), "cannot tell whether the database has closed");
+                    return false;
+                }
+            };
+            match file.try_lock() {
+                Ok(()) => return true,
+                Err(std::fs::TryLockError::WouldBlock) => {}
+                Err(std::fs::TryLockError::Error(error)) => {
+                    tracing::warn!(%error, path = %lock.display(), "cannot tell whether the database has closed");
+                    return false;
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!("the database did not close within {limit:?}; exiting anyway");
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
 impl From<surrealdb::Error> for StorageError {
     fn from(error: surrealdb::Error) -> Self {
         StorageError::Database(Box::new(error))

@@ -233,7 +233,7 @@ async fn main() {
             .is_some_and(|items| items.iter().any(|hit| hit["reference"] == last.as_str()));
         println!(
             "search {:.1} s after the fill: answered in {:.0} ms, {last} {}",
-            fill_ended.elapsed().as_secs_f64() - started.elapsed().as_secs_f64(),
+            started.duration_since(fill_ended).as_secs_f64(),
             started.elapsed().as_secs_f64() * 1000.0,
             if found { "found" } else { "NOT FOUND" }
         );

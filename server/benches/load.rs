@@ -214,13 +214,25 @@ async fn main() {
         options.tickets as f64 / elapsed.as_secs_f64()
     );
 
-    // Search: the first full-text search after the fill finds the last ticket created. If it
-    // does not, the search is tried again every second for ten seconds, saying when it does.
+    // Search: the first full-text search after the fill finds the last ticket created, by its
+    // title. If it does not, the search is tried again every second for ten seconds, saying when
+    // it does.
     let client = new_client();
     let last = format!("TCK-{}", options.tickets);
+    let ticket: serde_json::Value = client
+        .get(format!("{base}/api/v1/tickets/{last}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let title = ticket["title"]
+        .as_str()
+        .expect("the last ticket has a title");
     let search = format!(
-        "{base}/api/v1/search?q=benchmark+ticket+{}&scope=tickets",
-        options.tickets - 1
+        "{base}/api/v1/search?q={}&scope=tickets",
+        title.replace(' ', "+")
     );
     let fill_ended = Instant::now();
     for attempt in 0..=10 {

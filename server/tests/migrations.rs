@@ -69,6 +69,21 @@ async fn reopening_a_data_directory_keeps_its_version_and_data() {
 ///
 /// The embedded engine releases the directory once the last handle is dropped, which the ticket
 /// writer task does shortly after the store; this waits for that rather than guessing a delay.
+/// The references of the tickets a full-text search for `words` finds, best first.
+async fn tickets_found(store: &Store, words: &str) -> Vec<String> {
+    use app::service::HelpDesk;
+    let query = app::search::SearchQuery::parse(
+        words,
+        app::search::SearchScope::Tickets,
+        Vec::new(),
+        0,
+        20,
+    )
+    .unwrap();
+    let found = HelpDesk::search(store, query).await.unwrap();
+    found.items.into_iter().map(|hit| hit.reference).collect()
+}
+
 async fn reopen(path: &std::path::Path) -> Store {
     let mut attempts = 0;
     loop {
@@ -165,32 +180,13 @@ async fn upgrading_a_version_one_data_directory_makes_its_tickets_searchable() {
     assert!(customers.next_cursor.is_some());
 
     // The full-text index covers the tickets that were there before it.
-    let found = HelpDesk::search(
-        &store,
-        app::search::SearchQuery::parse(
-            "smudges",
-            app::search::SearchScope::Tickets,
-            Vec::new(),
-            0,
-            20,
-        )
-        .unwrap(),
-    )
-    .await
-    .unwrap();
-    let references: Vec<&str> = found
-        .items
-        .iter()
-        .map(|hit| hit.reference.as_str())
-        .collect();
-    assert_eq!(references, ["TCK-555"]);
+    assert_eq!(tickets_found(&store, "smudges").await, ["TCK-555"]);
 }
 
 /// Version 14 first defined one full-text index per field; a database that applied that form
 /// is brought to one index per table over `search_text`, and its tickets become searchable.
 #[tokio::test]
 async fn a_database_with_the_first_full_text_indexes_is_brought_to_the_current_ones() {
-    use app::service::HelpDesk;
     let directory = tempfile::tempdir().unwrap();
     {
         let db =
@@ -262,23 +258,5 @@ async fn a_database_with_the_first_full_text_indexes_is_brought_to_the_current_o
         store.schema_version().await.unwrap(),
         MIGRATIONS.last().unwrap().version
     );
-    let found = HelpDesk::search(
-        &store,
-        app::search::SearchQuery::parse(
-            "smudges",
-            app::search::SearchScope::Tickets,
-            Vec::new(),
-            0,
-            20,
-        )
-        .unwrap(),
-    )
-    .await
-    .unwrap();
-    let references: Vec<&str> = found
-        .items
-        .iter()
-        .map(|hit| hit.reference.as_str())
-        .collect();
-    assert_eq!(references, ["TCK-1"]);
+    assert_eq!(tickets_found(&store, "smudges").await, ["TCK-1"]);
 }

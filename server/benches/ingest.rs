@@ -3,15 +3,17 @@
 //!
 //! Starts the real server in-process over the chosen database, creates one project, then floods
 //! `POST /api/{id}/envelope/` from concurrent clients with a realistic mix: most reports repeat one
-//! of ~100 known problems, a few are new problems. Figures are printed, never asserted: see
-//! README "Performance".
+//! of ~100 known problems, a few are new problems. The clients run in a child process (this same
+//! binary with `--flood URL`), so that the peak memory printed is the server's alone. Figures are
+//! printed, never asserted: see README "Performance".
 //!
-//! `cargo bench -p server --bench ingest -- [--events N] [--clients N] [--problems N] [--users N] [--database URL]`
+//! `cargo bench -p server --bench ingest -- [--events N] [--clients N] [--problems N] [--users N]
+//! [--database URL] [--write-buffer-mib N] [--read-cache-mib N]`
 
 use serde_json::json;
 use server::auth::{AuthService, AuthSettings};
 use server::site::SiteSettings;
-use server::storage::{DatabaseSettings, Store};
+use server::storage::{DatabaseSettings, EmbeddedMemory, Store};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -22,6 +24,10 @@ struct Options {
     problems: usize,
     users: usize,
     database: Option<String>,
+    /// The embedded database's write buffer and read cache, in MiB.
+    memory: EmbeddedMemory,
+    /// Set in the child process: the endpoint to flood.
+    flood: Option<String>,
 }
 
 fn options() -> Options {
@@ -31,6 +37,8 @@ fn options() -> Options {
         problems: 100,
         users: 500,
         database: None,
+        memory: EmbeddedMemory::default(),
+        flood: None,
     };
     let mut arguments = std::env::args().skip(1);
     while let Some(argument) = arguments.next() {
@@ -41,16 +49,26 @@ fn options() -> Options {
             "--problems" => options.problems = value().parse().expect("a number of problems"),
             "--users" => options.users = value().parse().expect("a number of users"),
             "--database" => options.database = Some(value()),
+            "--flood" => options.flood = Some(value()),
+            "--write-buffer-mib" => {
+                let mib: u64 = value().parse().expect("a size in MiB");
+                options.memory.write_buffer_bytes = mib * 1024 * 1024;
+            }
+            "--read-cache-mib" => {
+                let mib: u64 = value().parse().expect("a size in MiB");
+                options.memory.read_cache_bytes = mib * 1024 * 1024;
+            }
             _ => {} // cargo passes --bench
         }
     }
     options
 }
 
-/// The process's peak resident memory, from /proc (Linux).
-fn peak_memory_mib() -> Option<f64> {
+/// A memory figure of this process from /proc (Linux): `VmHWM` is the peak resident memory,
+/// `RssFile` the part of it mapped from files, which is this program's code.
+fn memory_mib(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|line| line.starts_with(field))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }
@@ -98,6 +116,15 @@ fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
 #[tokio::main]
 async fn main() {
     let options = options();
+    match &options.flood {
+        Some(endpoint) => flood(endpoint, &options).await,
+        None => serve_and_measure(&options).await,
+    }
+}
+
+/// The parent: serves a fresh database, runs the clients in a child process, and prints their
+/// figures with the server's peak memory.
+async fn serve_and_measure(options: &Options) {
     let data = tempfile::tempdir().expect("a temporary directory");
     let url = options
         .database
@@ -108,6 +135,7 @@ async fn main() {
         credentials: None,
         namespace: "bench".into(),
         database: "bench".into(),
+        embedded_memory: options.memory,
     })
     .await
     .expect("the database opens");
@@ -138,18 +166,40 @@ async fn main() {
         Default::default(),
         std::future::pending(),
     ));
-    let url_of_endpoint = format!(
+    let endpoint = format!(
         "http://{address}/api/{}/envelope/?sentry_key=0123456789abcdef0123456789abcdef",
         project.number
     );
     println!("database: {url}");
+    let mut clients = std::process::Command::new(std::env::current_exe().expect("this binary"));
+    clients
+        .args(["--flood", &endpoint])
+        .args(["--events", &options.events.to_string()])
+        .args(["--clients", &options.clients.to_string()])
+        .args(["--problems", &options.problems.to_string()])
+        .args(["--users", &options.users.to_string()])
+        .stderr(std::process::Stdio::inherit());
+    let output = tokio::task::spawn_blocking(move || clients.output())
+        .await
+        .unwrap()
+        .expect("the clients' process runs");
+    assert!(output.status.success(), "the clients failed");
+    println!(
+        "{}; server peak memory {:.0} MiB ({:.0} MiB of it code)",
+        String::from_utf8_lossy(&output.stdout).trim_end(),
+        memory_mib("VmHWM:").unwrap_or(0.0),
+        memory_mib("RssFile:").unwrap_or(0.0),
+    );
+}
 
+/// The child: floods `endpoint` from concurrent clients and prints their rate and latencies.
+async fn flood(endpoint: &str, options: &Options) {
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let clients: Vec<_> = (0..options.clients)
         .map(|_| {
             let next = next.clone();
-            let endpoint = url_of_endpoint.clone();
+            let endpoint = endpoint.to_owned();
             let (total, problems, users) = (options.events, options.problems, options.users);
             tokio::spawn(async move {
                 let client = reqwest::Client::new();
@@ -184,13 +234,13 @@ async fn main() {
     let elapsed = started.elapsed();
     latencies.sort();
     println!(
-        "ingest: {} events from {} clients in {:.1} s = {:.0} events/s; latency p50 {:.2} ms, p99 {:.2} ms; peak memory {:.0} MiB",
+        "ingest: {} events from {} clients in {:.1} s = {:.0} events/s; latency p50 {:.2} ms, p99 {:.2} ms; clients' peak memory {:.0} MiB",
         options.events,
         options.clients,
         elapsed.as_secs_f64(),
         options.events as f64 / elapsed.as_secs_f64(),
         percentile(&latencies, 0.5).as_secs_f64() * 1000.0,
         percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
-        peak_memory_mib().unwrap_or(0.0),
+        memory_mib("VmHWM:").unwrap_or(0.0),
     );
 }

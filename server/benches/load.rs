@@ -102,6 +102,7 @@ async fn main() {
         credentials: None,
         namespace: "bench".into(),
         database: "bench".into(),
+        embedded_memory: Default::default(),
     })
     .await
     .expect("the database opens");

@@ -1,6 +1,6 @@
 //! Configuration from command-line flags and environment variables.
 
-use crate::storage::DatabaseSettings;
+use crate::storage::{DatabaseSettings, EmbeddedMemory};
 use clap::Parser;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -42,6 +42,25 @@ pub struct Config {
     /// SurrealDB database.
     #[arg(long, env = "HELPDESK_DATABASE", default_value = "helpdesk")]
     pub database: String,
+
+    /// Memory, in MiB, in which the embedded on-disk database gathers writes before flushing them
+    /// to disk; also the largest transaction it accepts.
+    #[arg(
+        long,
+        env = "HELPDESK_DATABASE_WRITE_BUFFER_MIB",
+        default_value_t = EmbeddedMemory::DEFAULT_WRITE_BUFFER_MIB,
+        value_parser = clap::value_parser!(u64).range(8..=65536)
+    )]
+    pub database_write_buffer_mib: u64,
+
+    /// Memory, in MiB, in which the embedded on-disk database caches what it reads from disk.
+    #[arg(
+        long,
+        env = "HELPDESK_DATABASE_READ_CACHE_MIB",
+        default_value_t = EmbeddedMemory::DEFAULT_READ_CACHE_MIB,
+        value_parser = clap::value_parser!(u64).range(1..=1048576)
+    )]
+    pub database_read_cache_mib: u64,
 
     /// Directory of the built site (the wasm bundle, CSS and public files).
     #[arg(long, env = "HELPDESK_SITE_ROOT", default_value = "target/site")]
@@ -160,6 +179,10 @@ impl Config {
                 .zip(self.database_password.clone()),
             namespace: self.namespace.clone(),
             database: self.database.clone(),
+            embedded_memory: EmbeddedMemory::from_mib(
+                self.database_write_buffer_mib,
+                self.database_read_cache_mib,
+            ),
         }
     }
 }

@@ -556,6 +556,7 @@ async fn the_first_admin_is_set_up_once_and_only_from_this_machine() {
         credentials: None,
         namespace: "test".into(),
         database: "test".into(),
+        embedded_memory: Default::default(),
     })
     .await
     .unwrap();

@@ -8,6 +8,7 @@ fn on_disk(path: &std::path::Path) -> DatabaseSettings {
         credentials: None,
         namespace: "test".into(),
         database: "test".into(),
+        embedded_memory: Default::default(),
     }
 }
 
@@ -18,6 +19,7 @@ async fn a_new_database_is_brought_to_the_newest_schema_version() {
         credentials: None,
         namespace: "t".into(),
         database: "t".into(),
+        embedded_memory: Default::default(),
     };
     let store = Store::open(&settings).await.unwrap();
     let newest = MIGRATIONS

@@ -11,6 +11,7 @@
 //! that reserved it fails to commit. Several servers sharing one database still get distinct
 //! references: their increments of the sequence record conflict and are retried.
 
+use super::database::Database;
 use super::records::format_time;
 use super::{MAX_ATTEMPTS, StorageError, back_off, is_conflict, transaction_outcome};
 use app::model::{Status, Ticket, TicketRef};
@@ -19,8 +20,6 @@ use app::requests::TicketDraft;
 use app::service::HelpDeskError;
 use serde::Serialize;
 use std::sync::Arc;
-use surrealdb::Surreal;
-use surrealdb::engine::any::Any;
 use time::OffsetDateTime;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
@@ -97,13 +96,13 @@ fn writer_gone() -> HelpDeskError {
 }
 
 /// Starts the writer task.
-pub fn spawn(db: Surreal<Any>) -> CreatorHandle {
+pub fn spawn(db: Database) -> CreatorHandle {
     let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
     tokio::spawn(run(db, queue));
     CreatorHandle { jobs }
 }
 
-async fn run(db: Surreal<Any>, mut queue: mpsc::Receiver<Job>) {
+async fn run(db: Database, mut queue: mpsc::Receiver<Job>) {
     let commits = Arc::new(Semaphore::new(MAX_COMMITS_IN_FLIGHT));
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
@@ -140,7 +139,7 @@ async fn run(db: Surreal<Any>, mut queue: mpsc::Receiver<Job>) {
 /// returns the last of them. Numbers are never reused: one whose record fails to be created
 /// leaves a gap.
 pub(super) async fn reserve_numbers(
-    db: &Surreal<Any>,
+    db: &Database,
     sequence: &'static str,
     count: usize,
 ) -> Result<u64, surrealdb::Error> {
@@ -167,7 +166,7 @@ pub(super) async fn reserve_numbers(
 }
 
 /// Creates a batch of numbered tickets and answers each request.
-async fn commit(db: &Surreal<Any>, jobs: Vec<(u64, Job)>) {
+async fn commit(db: &Database, jobs: Vec<(u64, Job)>) {
     let created_at = OffsetDateTime::now_utc();
     let result = {
         let drafts: Vec<(u64, &TicketDraft)> = jobs
@@ -228,7 +227,7 @@ struct BoundDraft<'a> {
 }
 
 async fn create_batch(
-    db: &Surreal<Any>,
+    db: &Database,
     drafts: &[(u64, &TicketDraft)],
     created_at: OffsetDateTime,
 ) -> Result<(), surrealdb::Error> {

@@ -6,10 +6,9 @@
 //! done. A data directory is therefore always at exactly one version, an interrupted upgrade simply
 //! runs again at the next start, and upgrading never loses data.
 
+use super::database::Database;
 use super::{MAX_ATTEMPTS, StorageError, back_off, is_conflict, transaction_outcome};
 use serde::{Deserialize, Serialize};
-use surrealdb::Surreal;
-use surrealdb::engine::any::Any;
 
 /// One step of the schema.
 pub struct Migration {
@@ -354,7 +353,7 @@ UPDATE article SET search_text = NONE WHERE search_text = NONE;
 ];
 
 /// Applies every migration newer than the database's version.
-pub async fn apply(db: &Surreal<Any>) -> Result<(), StorageError> {
+pub async fn apply(db: &Database) -> Result<(), StorageError> {
     db.query(
         "DEFINE TABLE IF NOT EXISTS schema_migration SCHEMAFULL;
          DEFINE FIELD IF NOT EXISTS name ON schema_migration TYPE string;
@@ -391,7 +390,7 @@ pub async fn apply(db: &Surreal<Any>) -> Result<(), StorageError> {
 const RECORD_VERSION: &str =
     "CREATE type::record('schema_migration', $version) SET name = $name, applied_at = time::now();";
 
-async fn apply_one(db: &Surreal<Any>, migration: &Migration) -> Result<(), surrealdb::Error> {
+async fn apply_one(db: &Database, migration: &Migration) -> Result<(), surrealdb::Error> {
     let record = |query: String| {
         db.query(query)
             .bind(("version", i64::from(migration.version)))
@@ -440,7 +439,7 @@ struct TicketWords {
 }
 
 /// Computes the search words of every ticket, a batch of reference numbers at a time.
-async fn fill_ticket_words(db: &Surreal<Any>) -> Result<(), surrealdb::Error> {
+async fn fill_ticket_words(db: &Database) -> Result<(), surrealdb::Error> {
     let mut response = db
         .query("SELECT VALUE value FROM ONLY sequence:ticket")
         .await?
@@ -494,7 +493,7 @@ async fn fill_ticket_words(db: &Surreal<Any>) -> Result<(), surrealdb::Error> {
 }
 
 /// The newest migration applied to this database, 0 for a new one.
-pub async fn current_version(db: &Surreal<Any>) -> Result<u32, StorageError> {
+pub async fn current_version(db: &Database) -> Result<u32, StorageError> {
     let mut response = db
         .query("SELECT VALUE record::id(id) FROM schema_migration")
         .await?

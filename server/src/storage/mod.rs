@@ -1,8 +1,8 @@
 //! SurrealDB storage: connecting, migrating, and the help desk's queries.
 //!
-//! One `Surreal<Any>` handle serves every engine: `mem://` in tests, `surrealkv://` on disk by
-//! default, and `ws://`/`wss://` for a remote SurrealDB server (which may sit on TiKV). No code
-//! path here assumes the embedded engine: every write is a single query that runs as one
+//! One [`database::Database`] handle serves every engine: `mem://` in tests, `surrealkv://` on
+//! disk by default, and `ws://`/`wss://` for a remote SurrealDB server (which may sit on TiKV). No
+//! code path here assumes the embedded engine: every write is a single query that runs as one
 //! transaction, and write conflicts from concurrent writers are retried.
 
 mod accounts;
@@ -10,6 +10,7 @@ mod articles;
 mod crashes;
 mod creator;
 mod customers;
+mod database;
 mod ingestor;
 mod migrations;
 mod projects;
@@ -17,13 +18,12 @@ mod records;
 mod search;
 mod tickets;
 
+use database::Database;
 use std::time::Duration;
-use surrealdb::Surreal;
-use surrealdb::engine::any::Any;
-use surrealdb::opt::auth::Root;
 
 pub use accounts::{AgentRecord, CredentialRecord};
 pub use crashes::{CrashOutcome, CrashReport, KEPT_EVENTS_PER_TICKET, SpikeRule, StoredEvent};
+pub use database::EmbeddedMemory;
 pub use migrations::MIGRATIONS;
 pub use projects::ProjectRecord;
 pub use records::parse_time;
@@ -39,6 +39,8 @@ pub struct DatabaseSettings {
     pub namespace: String,
     /// The SurrealDB database.
     pub database: String,
+    /// What the embedded on-disk engine may hold in memory (ignored by the others).
+    pub embedded_memory: EmbeddedMemory,
 }
 
 /// A storage failure.
@@ -120,7 +122,7 @@ impl From<StorageError> for app::service::HelpDeskError {
 /// The help desk's storage: a database handle and the writer that allocates references.
 #[derive(Clone)]
 pub struct Store {
-    db: Surreal<Any>,
+    db: Database,
     creator: creator::CreatorHandle,
     /// The crash-report writer; absent only in the store the writer itself uses.
     ingestor: Option<ingestor::IngestorHandle>,
@@ -133,17 +135,7 @@ pub struct Store {
 impl Store {
     /// Connects, signs in, selects the namespace and database, and applies pending migrations.
     pub async fn open(settings: &DatabaseSettings) -> Result<Store, StorageError> {
-        let db = surrealdb::engine::any::connect(settings.url.as_str()).await?;
-        if let Some((username, password)) = &settings.credentials {
-            db.signin(Root {
-                username: username.clone(),
-                password: password.clone(),
-            })
-            .await?;
-        }
-        db.use_ns(settings.namespace.as_str())
-            .use_db(settings.database.as_str())
-            .await?;
+        let db = Database::open(settings).await?;
         migrations::apply(&db).await?;
         let creator = creator::spawn(db.clone());
         let writers_store = Store {
@@ -166,7 +158,7 @@ impl Store {
     }
 
     /// The database handle, for the modules of this crate.
-    pub(crate) fn db(&self) -> &Surreal<Any> {
+    pub(crate) fn db(&self) -> &Database {
         &self.db
     }
 }

@@ -72,6 +72,7 @@ async fn spawn(auth_settings: AuthSettings, ingest_per_minute: u32, spike_report
         credentials: None,
         namespace: "test".into(),
         database: "test".into(),
+        embedded_memory: Default::default(),
     };
     let store = Store::open(&settings)
         .await

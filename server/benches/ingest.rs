@@ -18,14 +18,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+#[global_allocator]
+static ALLOCATOR: server::Allocator = server::Allocator;
+
 struct Options {
     events: usize,
     clients: usize,
     problems: usize,
     users: usize,
     database: Option<String>,
-    /// The embedded database's write buffer and read cache, in MiB.
-    memory: EmbeddedMemory,
+    write_buffer_mib: u64,
+    read_cache_mib: u64,
     /// Set in the child process: the endpoint to flood.
     flood: Option<String>,
 }
@@ -37,7 +40,8 @@ fn options() -> Options {
         problems: 100,
         users: 500,
         database: None,
-        memory: EmbeddedMemory::default(),
+        write_buffer_mib: EmbeddedMemory::DEFAULT_WRITE_BUFFER_MIB,
+        read_cache_mib: EmbeddedMemory::DEFAULT_READ_CACHE_MIB,
         flood: None,
     };
     let mut arguments = std::env::args().skip(1);
@@ -50,14 +54,8 @@ fn options() -> Options {
             "--users" => options.users = value().parse().expect("a number of users"),
             "--database" => options.database = Some(value()),
             "--flood" => options.flood = Some(value()),
-            "--write-buffer-mib" => {
-                let mib: u64 = value().parse().expect("a size in MiB");
-                options.memory.write_buffer_bytes = mib * 1024 * 1024;
-            }
-            "--read-cache-mib" => {
-                let mib: u64 = value().parse().expect("a size in MiB");
-                options.memory.read_cache_bytes = mib * 1024 * 1024;
-            }
+            "--write-buffer-mib" => options.write_buffer_mib = value().parse().expect("MiB"),
+            "--read-cache-mib" => options.read_cache_mib = value().parse().expect("MiB"),
             _ => {} // cargo passes --bench
         }
     }
@@ -135,7 +133,7 @@ async fn serve_and_measure(options: &Options) {
         credentials: None,
         namespace: "bench".into(),
         database: "bench".into(),
-        embedded_memory: options.memory,
+        embedded_memory: EmbeddedMemory::from_mib(options.write_buffer_mib, options.read_cache_mib),
     })
     .await
     .expect("the database opens");

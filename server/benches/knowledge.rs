@@ -9,17 +9,21 @@
 //! Text is made of 5,000 pronounceable words drawn with Zipf's law, like natural text: the
 //! commonest word is in most tickets, the rarest in a handful.
 //!
-//! `cargo bench -p server --bench knowledge -- [--tickets N] [--articles N] [--samples N]`
+//! `cargo bench -p server --bench knowledge -- [--tickets N] [--articles N] [--samples N]
+//! [--write-buffer-mib N] [--read-cache-mib N]`
 
 use app::articles::NewArticle;
 use app::model::{ArticleStatus, EntryKind, Outcome, Status, TicketRef};
 use app::requests::{NewEntry, NewTicket, TransitionRequest};
 use app::search::{SearchQuery, SearchScope};
 use app::service::HelpDesk;
-use server::storage::{DatabaseSettings, Store};
+use server::storage::{DatabaseSettings, EmbeddedMemory, Store};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+#[global_allocator]
+static ALLOCATOR: server::Allocator = server::Allocator;
 
 struct Options {
     tickets: usize,
@@ -28,6 +32,8 @@ struct Options {
     workers: usize,
     data: Option<std::path::PathBuf>,
     settle: u64,
+    write_buffer_mib: u64,
+    read_cache_mib: u64,
 }
 
 fn options() -> Options {
@@ -38,6 +44,8 @@ fn options() -> Options {
         workers: 16,
         data: None,
         settle: 0,
+        write_buffer_mib: EmbeddedMemory::DEFAULT_WRITE_BUFFER_MIB,
+        read_cache_mib: EmbeddedMemory::DEFAULT_READ_CACHE_MIB,
     };
     let mut arguments = std::env::args().skip(1);
     while let Some(argument) = arguments.next() {
@@ -49,6 +57,8 @@ fn options() -> Options {
             "--workers" => options.workers = value().parse().expect("a number of workers"),
             "--data" => options.data = Some(value().into()),
             "--settle" => options.settle = value().parse().expect("a number of seconds"),
+            "--write-buffer-mib" => options.write_buffer_mib = value().parse().expect("MiB"),
+            "--read-cache-mib" => options.read_cache_mib = value().parse().expect("MiB"),
             _ => {} // cargo passes --bench
         }
     }
@@ -178,7 +188,7 @@ async fn main() {
         credentials: None,
         namespace: "bench".into(),
         database: "bench".into(),
-        embedded_memory: Default::default(),
+        embedded_memory: EmbeddedMemory::from_mib(options.write_buffer_mib, options.read_cache_mib),
     })
     .await
     .expect("the database opens");

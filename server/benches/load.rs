@@ -20,6 +20,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+#[global_allocator]
+static ALLOCATOR: server::Allocator = server::Allocator;
+
 struct Options {
     tickets: usize,
     clients: usize,

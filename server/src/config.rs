@@ -204,4 +204,27 @@ mod tests {
         assert_eq!(behind_tls.public_url(), "https://desk.example.com");
         assert_eq!(parse(&[]).public_url(), "http://127.0.0.1:3000");
     }
+
+    #[test]
+    fn the_embedded_database_memory_comes_from_two_flags_in_mib() {
+        let parse = |arguments: &[&str]| {
+            Config::try_parse_from(std::iter::once("helpdesk").chain(arguments.iter().copied()))
+        };
+        let defaults = parse(&[]).unwrap().database_settings();
+        assert_eq!(defaults.embedded_memory, EmbeddedMemory::default());
+
+        let chosen = parse(&[
+            "--database-write-buffer-mib",
+            "128",
+            "--database-read-cache-mib",
+            "512",
+        ])
+        .unwrap()
+        .database_settings();
+        assert_eq!(chosen.embedded_memory.write_buffer_bytes, 128 << 20);
+        assert_eq!(chosen.embedded_memory.read_cache_bytes, 512 << 20);
+
+        let too_small = parse(&["--database-write-buffer-mib", "1"]).unwrap_err();
+        assert!(too_small.to_string().contains("8..=65536"), "{too_small}");
+    }
 }

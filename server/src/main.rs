@@ -8,6 +8,9 @@ use server::config::Command;
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
+#[global_allocator]
+static ALLOCATOR: server::Allocator = server::Allocator;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs a command under a memory limit that it sees where a container sees its own, so that the
-# embedded SurrealDB sizes its in-memory table and block cache from the limit, as it would in a
-# container started with `--memory`. Needs root (cgroup v1 or v2).
+# Runs a command under a memory limit that it sees where a container sees its own (as in a
+# container started with `--memory`), to check that the server lives within it. Needs root
+# (cgroup v1 or v2).
 #
 #   server/benches/in-memory-limit.sh 512M target/release/deps/ingest-… --events 100000
 set -euo pipefail

@@ -92,10 +92,11 @@ impl Database {
             Database::Remote(db)
         };
         let (namespace, name) = (settings.namespace.as_str(), settings.database.as_str());
-        match &database {
-            Database::Embedded(db) => drop(db.use_ns(namespace).use_db(name).await?),
-            Database::Remote(db) => drop(db.use_ns(namespace).use_db(name).await?),
-        }
+        // Both answer with the namespace and database now selected, which we already know.
+        let _selected = match &database {
+            Database::Embedded(db) => db.use_ns(namespace).use_db(name).await?,
+            Database::Remote(db) => db.use_ns(namespace).use_db(name).await?,
+        };
         Ok(database)
     }
 

@@ -78,7 +78,14 @@ fn internal(error: impl std::fmt::Display) -> surrealdb::Error {
 impl Database {
     /// Opens or connects, signs in to a remote server, and selects the namespace and database.
     pub(crate) async fn open(settings: &DatabaseSettings) -> Result<Database, StorageError> {
-        let database = if is_embedded(&settings.url) {
+        let embedded = is_embedded(&settings.url);
+        if embedded && settings.credentials.is_some() {
+            return Err(StorageError::Settings(format!(
+                "a user and password are for a remote database server; {} is embedded and has no users",
+                settings.url
+            )));
+        }
+        let database = if embedded {
             Database::Embedded(open_embedded(&settings.url, settings.embedded_memory).await?)
         } else {
             let db = surrealdb::engine::any::connect(settings.url.as_str()).await?;
@@ -203,6 +210,25 @@ mod tests {
             texts.len(),
             200,
             "the refused transaction left nothing behind"
+        );
+    }
+
+    #[tokio::test]
+    async fn credentials_for_an_embedded_database_are_refused_rather_than_ignored() {
+        let settings = DatabaseSettings {
+            url: "mem://".into(),
+            credentials: Some(("root".into(), "secret".into())),
+            namespace: "test".into(),
+            database: "test".into(),
+            embedded_memory: EmbeddedMemory::default(),
+        };
+
+        let refusal = Database::open(&settings).await.err().expect("a refusal");
+
+        assert!(matches!(refusal, StorageError::Settings(_)), "{refusal}");
+        assert!(
+            refusal.to_string().contains("remote database server"),
+            "{refusal}"
         );
     }
 

@@ -52,6 +52,9 @@ pub enum StorageError {
     /// A stored record could not be read back.
     #[error("unreadable record: {0}")]
     Corrupt(String),
+    /// The database settings contradict each other.
+    #[error("database settings: {0}")]
+    Settings(String),
     /// A migration failed; the data directory was left at the previous version.
     #[error("migration {version} ({name}) failed: {source}")]
     Migration {

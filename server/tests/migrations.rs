@@ -67,10 +67,6 @@ async fn reopening_a_data_directory_keeps_its_version_and_data() {
     assert_eq!(store.ticket(reference).await.unwrap().ticket.title, "Kept");
 }
 
-/// Opens a data directory that a store dropped a moment ago.
-///
-/// The embedded engine releases the directory once the last handle is dropped, which the ticket
-/// writer task does shortly after the store; this waits for that rather than guessing a delay.
 /// The references of the tickets a full-text search for `words` finds, best first.
 async fn tickets_found(store: &Store, words: &str) -> Vec<String> {
     use app::service::HelpDesk;
@@ -86,6 +82,10 @@ async fn tickets_found(store: &Store, words: &str) -> Vec<String> {
     found.items.into_iter().map(|hit| hit.reference).collect()
 }
 
+/// Opens a data directory that a store dropped a moment ago.
+///
+/// The embedded engine releases the directory once the last handle is dropped, which the ticket
+/// writer task does shortly after the store; this waits for that rather than guessing a delay.
 async fn reopen(path: &std::path::Path) -> Store {
     let mut attempts = 0;
     loop {

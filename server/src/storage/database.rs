@@ -68,7 +68,16 @@ pub(crate) enum Database {
 
 /// Whether the URL names an engine that runs in this process.
 fn is_embedded(url: &str) -> bool {
-    url == "memory" || url.starts_with("mem://") || url.starts_with("surrealkv:")
+    url == "memory" || url.starts_with("mem://") || on_disk_directory(url).is_some()
+}
+
+/// The directory of an embedded on-disk database (`surrealkv://PATH` or `surrealkv:PATH`, with
+/// or without settings after a `?`), or `None` for any other URL.
+pub(super) fn on_disk_directory(url: &str) -> Option<&str> {
+    let location = url
+        .strip_prefix("surrealkv://")
+        .or_else(|| url.strip_prefix("surrealkv:"))?;
+    location.split('?').next()
 }
 
 fn internal(error: impl std::fmt::Display) -> surrealdb::Error {
@@ -211,6 +220,18 @@ mod tests {
             200,
             "the refused transaction left nothing behind"
         );
+    }
+
+    #[test]
+    fn the_directory_of_an_on_disk_database_is_read_from_either_spelling_of_its_url() {
+        assert_eq!(on_disk_directory("surrealkv://data"), Some("data"));
+        assert_eq!(
+            on_disk_directory("surrealkv:/var/lib/helpdesk?sync=every"),
+            Some("/var/lib/helpdesk")
+        );
+        assert_eq!(on_disk_directory("mem://"), None);
+        assert_eq!(on_disk_directory("ws://db:8000"), None);
+        assert!(is_embedded("surrealkv:data") && is_embedded("memory") && !is_embedded("wss://db"));
     }
 
     #[tokio::test]

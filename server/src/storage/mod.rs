@@ -77,11 +77,9 @@ impl DatabaseSettings {
     /// storage engine holds a lock on `LOCK` in its directory while it is open, so this waits
     /// for that lock, up to `limit`. Other databases have nothing to wait for.
     pub async fn wait_until_closed(&self, limit: Duration) -> bool {
-        let Some(location) = self.url.strip_prefix("surrealkv://") else {
+        let Some(directory) = database::on_disk_directory(&self.url) else {
             return true;
         };
-        // Settings may follow the path (`surrealkv://data?sync=every`).
-        let directory = location.split('?').next().unwrap_or(location);
         let lock = std::path::Path::new(directory).join("LOCK");
         let deadline = tokio::time::Instant::now() + limit;
         loop {

@@ -18,7 +18,13 @@ fn main() {
         .split_first()
         .map(|(task, rest)| (task.as_str(), rest))
         .unwrap_or(("help", &[]));
-    let result = match task {
+    // Every task but the site and the help builds the server, whose allocator (jemalloc) is
+    // compiled from C with `make`.
+    let tools = match task {
+        "run" | "test" | "e2e" | "screenshots" => ensure_make(),
+        _ => Ok(()),
+    };
+    let result = tools.and_then(|()| match task {
         "site" => build_site(rest.iter().any(|argument| argument == "--dev")),
         "run" => run(rest),
         "test" => test(),
@@ -32,7 +38,7 @@ fn main() {
             print_help();
             Err(anyhow::anyhow!("unknown task `{other}`"))
         }
-    };
+    });
     if let Err(error) = result {
         eprintln!("xtask: {error:#}");
         std::process::exit(1);
@@ -291,6 +297,15 @@ fn test() -> Result<()> {
     run_tests(&mut playwright(), &mut tally)?;
     println!("xtask: {} passed, {} failed", tally.passed, tally.failed);
     Ok(())
+}
+
+fn ensure_make() -> Result<()> {
+    if Command::new("make").arg("--version").output().is_ok() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing make from Debian's packages (jemalloc is built with it)");
+    status(Command::new("apt-get").arg("update"))?;
+    status(Command::new("apt-get").args(["install", "-y", "--no-install-recommends", "make"]))
 }
 
 fn ensure_chromium() -> Result<()> {

@@ -28,6 +28,7 @@ fn main() {
         "site" => build_site(rest.iter().any(|argument| argument == "--dev")),
         "run" => run(rest),
         "test" => test(),
+        "lint" => lint(),
         "e2e" => end_to_end(),
         "screenshots" => screenshots(),
         "help" | "--help" | "-h" => {
@@ -50,6 +51,7 @@ fn print_help() {
         "cargo xtask <task>\n\n\
          run [-- SERVER ARGS]  build the site and the server, then serve on http://127.0.0.1:3000\n\
          test                  every test: unit, integration and browser (installs what is missing)\n\
+         lint                  formatting, and clippy with warnings denied on every shipped crate\n\
          site [--dev]          build the wasm bundle, stylesheet and public files into target/site\n\
          e2e                   build the site and the server, then run the browser tests only\n\
          screenshots           build everything, then refresh the pictures in docs/ from a fresh server"
@@ -71,13 +73,15 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| root().join("target"))
 }
 
-/// A cargo command for the workspace, without the variables `cargo run` set for this program.
+/// A cargo command for the workspace, building from the lock file (`--locked`: a dependency that
+/// drifted from Cargo.lock is an error, not a silent update), without the variables `cargo run`
+/// set for this program.
 ///
 /// Build scripts (ring's, for one) rerun when `CARGO_MANIFEST_DIR` changes, so passing ours on
 /// would rebuild half the dependency tree every time `cargo xtask` and plain `cargo` alternate.
-fn cargo() -> Command {
+fn cargo(subcommand: &str) -> Command {
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    command.current_dir(root());
+    command.current_dir(root()).args([subcommand, "--locked"]);
     for (name, _) in std::env::vars_os() {
         let name_text = name.to_string_lossy();
         let set_by_cargo_run = name_text.starts_with("CARGO_PKG_")
@@ -132,8 +136,7 @@ fn ensure_wasm_target() -> Result<()> {
 fn build_site(dev: bool) -> Result<()> {
     ensure_wasm_target()?;
     let profile = if dev { "dev" } else { "wasm-release" };
-    status(cargo().args([
-        "build",
+    status(cargo("build").args([
         "--package",
         "app",
         "--lib",
@@ -190,7 +193,7 @@ fn copy_directory(from: &Path, to: &Path) -> Result<()> {
 }
 
 fn build_server() -> Result<()> {
-    status(cargo().args(["build", "--package", "server", "--bin", "helpdesk"]))
+    status(cargo("build").args(["--package", "server", "--bin", "helpdesk"]))
 }
 
 /// Builds everything and serves on the embedded on-disk database.
@@ -211,18 +214,33 @@ fn run(server_arguments: &[String]) -> Result<()> {
     )
 }
 
-/// Passed and failed tests, added up over every test runner.
+/// Passed, failed and not run tests, added up over every test runner.
 #[derive(Default)]
 struct Tally {
     passed: u64,
     failed: u64,
+    /// Tests a runner was told not to run: cargo's ignored ones, Playwright's skipped ones.
+    not_run: u64,
+    /// Their names, as the runners print them.
+    not_run_names: Vec<String>,
 }
 
 impl Tally {
-    /// Reads cargo's `test result: ok. 22 passed; 0 failed; …` and Playwright's `5 passed (6.9s)`
-    /// / `1 failed` summary lines.
+    /// Reads cargo's `test result: ok. 22 passed; 0 failed; 1 ignored; …` and Playwright's
+    /// `5 passed (6.9s)` / `1 failed` / `2 skipped` summary lines, and the lines that name a test
+    /// not run: cargo's `test name ... ignored` and Playwright's `  -  3 [chromium] › …`.
     fn count(&mut self, line: &str) {
         let line = line.trim();
+        if let Some(name) = line
+            .strip_prefix("test ")
+            .and_then(|rest| rest.split_once(" ... ignored"))
+            .map(|(name, _)| name)
+        {
+            self.not_run_names.push(name.to_string());
+        }
+        if let Some(name) = line.strip_prefix("-  ").filter(|rest| rest.contains('›')) {
+            self.not_run_names.push(name.trim().to_string());
+        }
         let words: Vec<&str> = line
             .split([' ', ';', '.'])
             .filter(|word| !word.is_empty())
@@ -237,12 +255,29 @@ impl Tally {
             && words
                 .first()
                 .is_some_and(|word| word.parse::<u64>().is_ok())
-            && matches!(words.get(1), Some(&"passed") | Some(&"failed"));
+            && matches!(
+                words.get(1),
+                Some(&"passed") | Some(&"failed") | Some(&"skipped")
+            );
         let is_summary = line.starts_with("test result:") || playwright_summary;
         if is_summary {
             self.passed += number_before("passed").unwrap_or(0);
             self.failed += number_before("failed").unwrap_or(0);
+            self.not_run += number_before("ignored").unwrap_or(0);
+            self.not_run += number_before("skipped").unwrap_or(0);
         }
+    }
+
+    /// The one summary line, then the name of every test that was not run.
+    fn summary(&self) -> String {
+        let mut summary = format!(
+            "xtask: {} passed, {} failed, {} not run (ignored or skipped)",
+            self.passed, self.failed, self.not_run
+        );
+        for name in &self.not_run_names {
+            summary.push_str(&format!("\nxtask: not run: {name}"));
+        }
+        summary
     }
 }
 
@@ -262,11 +297,8 @@ fn run_tests(command: &mut Command, tally: &mut Tally) -> Result<()> {
     }
     let status = child.wait()?;
     if !status.success() {
-        println!(
-            "xtask: {} passed, {} failed",
-            tally.passed,
-            tally.failed.max(1)
-        );
+        tally.failed = tally.failed.max(1);
+        println!("{}", tally.summary());
         bail!("{command:?} failed with {status}");
     }
     Ok(())
@@ -277,26 +309,72 @@ fn run_tests(command: &mut Command, tally: &mut Tally) -> Result<()> {
 fn test() -> Result<()> {
     let mut tally = Tally::default();
     run_tests(
-        cargo().args(["test", "--package", "app", "--features", "ssr"]),
+        cargo("test").args(["--package", "app", "--features", "ssr"]),
         &mut tally,
     )?;
-    run_tests(cargo().args(["test", "--package", "xtask"]), &mut tally)?;
+    run_tests(cargo("test").args(["--package", "xtask"]), &mut tally)?;
     run_tests(
-        cargo().args(["test", "--package", "reporter", "--features", "tracing"]),
+        cargo("test").args(["--package", "reporter", "--features", "tracing"]),
         &mut tally,
     )?;
     // SurrealDB's own server, for the tests of the remote-database mode.
-    status(cargo().args(["build", "--package", "surreal-for-tests"]))?;
+    status(cargo("build").args(["--package", "surreal-for-tests"]))?;
     run_tests(
-        cargo()
-            .args(["test", "--package", "server"])
+        cargo("test")
+            .args(["--package", "server"])
             .env("SURREAL_BINARY", target_dir().join("debug/surreal")),
         &mut tally,
     )?;
     prepare_end_to_end()?;
     run_tests(&mut playwright(), &mut tally)?;
-    println!("xtask: {} passed, {} failed", tally.passed, tally.failed);
+    println!("{}", tally.summary());
     Ok(())
+}
+
+/// Formatting, and clippy with warnings denied on every crate that ships, with each feature set
+/// it ships with: the app both inside the server (`ssr`) and as the browser's bundle (`hydrate`,
+/// for wasm32; never both at once). SurrealDB's test server (`test-support/surreal`) is not
+/// linted: it is SurrealDB's code, never shipped.
+fn lint() -> Result<()> {
+    ensure_wasm_target()?;
+    status(
+        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(root())
+            .args(["fmt", "--all", "--", "--check"]),
+    )?;
+    let deny = ["--", "--deny", "warnings"];
+    status(
+        cargo("clippy")
+            .args(["--package", "server", "--all-targets"])
+            .args(deny),
+    )?;
+    status(
+        cargo("clippy")
+            .args(["--package", "app", "--all-targets", "--features", "ssr"])
+            .args(deny),
+    )?;
+    status(
+        cargo("clippy")
+            .args(["--package", "app", "--lib", "--target", WASM_TARGET])
+            .args(["--no-default-features", "--features", "hydrate"])
+            .args(deny),
+    )?;
+    status(
+        cargo("clippy")
+            .args([
+                "--package",
+                "reporter",
+                "--all-targets",
+                "--features",
+                "tracing",
+            ])
+            .args(deny),
+    )?;
+    status(
+        cargo("clippy")
+            .args(["--package", "xtask", "--all-targets"])
+            .args(deny),
+    )
 }
 
 fn ensure_make() -> Result<()> {
@@ -371,13 +449,32 @@ mod tests {
         for line in [
             "test result: ok. 22 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 1.68s",
             "test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.1s",
+            "test result: ok. 4 passed; 0 failed; 2 ignored; 0 measured; 0 filtered out; finished in 0.1s",
             "  5 passed (6.9s)",
             "  1 failed",
+            "  1 skipped",
             "test a_ticket_goes_through_the_whole_workflow ... ok",
+            "test slow_migration_is_checked ... ignored",
+            "test another_one ... ignored, needs a remote server",
+            "  -  3 [chromium] › queue.spec.mjs:12:1 › the queue refreshes",
             "the ticket passed review and 3 failed attempts were logged",
         ] {
             tally.count(line);
         }
-        assert_eq!((tally.passed, tally.failed), (30, 3));
+        assert_eq!((tally.passed, tally.failed, tally.not_run), (34, 3, 3));
+        assert_eq!(
+            tally.not_run_names,
+            [
+                "slow_migration_is_checked",
+                "another_one",
+                "3 [chromium] › queue.spec.mjs:12:1 › the queue refreshes"
+            ]
+        );
+        assert!(
+            tally
+                .summary()
+                .starts_with("xtask: 34 passed, 3 failed, 3 not run")
+        );
+        assert!(tally.summary().contains("\nxtask: not run: another_one"));
     }
 }

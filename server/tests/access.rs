@@ -88,7 +88,6 @@ async fn every_route_has_an_access_rule_and_every_rule_a_route() {
             }
         }
     }
-    routes.insert(("GET".into(), "/api/v1/openapi.json".into()));
     for (path, method) in leptos::server_fn::axum::server_fn_paths() {
         routes.insert((method.to_string(), path.to_string()));
     }
@@ -109,6 +108,45 @@ async fn every_route_has_an_access_rule_and_every_rule_a_route() {
         without_route.is_empty(),
         "rules for routes that do not exist: {without_route:?}"
     );
+}
+
+#[tokio::test]
+async fn a_method_a_route_does_not_have_is_answered_405_with_the_methods_it_has() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .delete(app.url("/api/v1/tickets"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 405);
+    let allow = response
+        .headers()
+        .get("allow")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let mut methods: Vec<&str> = allow.split(", ").collect();
+    methods.sort();
+    assert_eq!(methods, ["GET", "HEAD", "POST"], "Allow: {allow}");
+    let body: Value = response.json().await.expect("JSON error");
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+    // A stranger learns no more than the route's methods, and HEAD is GET without a body.
+    let stranger = bare_client();
+    let status = stranger
+        .put(app.url("/api/v1/tickets/TCK-1"))
+        .send()
+        .await
+        .expect("request")
+        .status();
+    assert_eq!(status.as_u16(), 405);
+    let head = stranger
+        .head(app.url("/healthz"))
+        .send()
+        .await
+        .expect("request")
+        .status();
+    assert_eq!(head.as_u16(), 200);
 }
 
 #[tokio::test]

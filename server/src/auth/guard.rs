@@ -36,6 +36,12 @@ pub async fn guard(State(state): State<GuardState>, mut request: Request, next: 
     };
     let method = request.method().clone();
     let Some(rule) = rules::find(&method, &path) else {
+        let allowed = rules::methods_of(&path);
+        if !allowed.is_empty() {
+            // The route exists with other methods: the client's mistake, not a missing rule.
+            tracing::debug!(%method, %path, "method not allowed");
+            return method_not_allowed(&method, &allowed);
+        }
         tracing::error!(%method, %path, "route has no access rule; refused");
         return ApiError::new(
             StatusCode::FORBIDDEN,
@@ -97,6 +103,25 @@ pub async fn guard(State(state): State<GuardState>, mut request: Request, next: 
         request.extensions_mut().insert::<ClientAddress>(client);
     }
     next.run(request).await
+}
+
+/// 405 with the `Allow` header listing the methods the route has.
+fn method_not_allowed(method: &Method, allowed: &[Method]) -> Response {
+    let mut names: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+    if allowed.contains(&Method::GET) {
+        names.push("HEAD");
+    }
+    let allow = names.join(", ");
+    let mut response = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("this route does not answer {method}; it answers {allow}"),
+    )
+    .into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }
 
 fn refuse_unauthenticated(path: &str, uri: &axum::http::Uri, error: HelpDeskError) -> Response {

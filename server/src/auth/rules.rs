@@ -158,11 +158,25 @@ pub const RULES: &[Rule] = &[
     rule(Method::POST, "/rpc/create_project", ADMIN),
 ];
 
-/// The rule for a route, if it has one.
+/// The rule for a route, if it has one. `HEAD` is served by a route's `GET` and has its rule.
 pub fn find(method: &Method, path: &str) -> Option<&'static Rule> {
+    let method = if method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
     RULES
         .iter()
         .find(|rule| rule.method == method && rule.path == path)
+}
+
+/// The methods a route answers, for the `Allow` header of a 405; empty for an unknown route.
+pub fn methods_of(path: &str) -> Vec<Method> {
+    RULES
+        .iter()
+        .filter(|rule| rule.path == path)
+        .map(|rule| rule.method.clone())
+        .collect()
 }
 
 /// Whether a route is a dashboard page (redirected to sign-in rather than answered with 401).

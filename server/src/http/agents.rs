@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
 /// The caller: their email, name and effective role.
-#[utoipa::path(get, path = "/api/v1/me", tag = "agents", responses(
+#[utoipa::path(get, path = "/me", tag = "agents", responses(
     (status = 200, description = "Who the credentials belong to", body = CurrentAgent),
     (status = 401, description = "No valid credentials", body = ErrorBody),
 ))]
@@ -18,7 +18,7 @@ pub async fn me(Caller(caller): Caller) -> Json<CurrentAgent> {
 }
 
 /// Changes the caller's own password; their other sessions end.
-#[utoipa::path(post, path = "/api/v1/me/password", tag = "agents", request_body = PasswordChange, responses(
+#[utoipa::path(post, path = "/me/password", tag = "agents", request_body = PasswordChange, responses(
     (status = 204, description = "Changed"),
     (status = 422, description = "The current password is wrong, or the new one too short", body = ErrorBody),
     (status = 429, description = "Too many wrong attempts", body = ErrorBody),
@@ -43,7 +43,7 @@ pub async fn change_password(
 }
 
 /// Every agent, by name (agents need the list to assign tickets).
-#[utoipa::path(get, path = "/api/v1/agents", tag = "agents", responses(
+#[utoipa::path(get, path = "/agents", tag = "agents", responses(
     (status = 200, description = "The agents", body = Vec<Agent>),
     (status = 403, description = "Viewers may not list agents", body = ErrorBody),
 ))]
@@ -52,7 +52,7 @@ pub async fn list(State(state): State<ApiState>) -> Result<Json<Vec<Agent>>, Api
 }
 
 /// Creates an agent (admins only).
-#[utoipa::path(post, path = "/api/v1/agents", tag = "agents", request_body = NewAgent, responses(
+#[utoipa::path(post, path = "/agents", tag = "agents", request_body = NewAgent, responses(
     (status = 201, description = "The new agent", body = Agent),
     (status = 409, description = "The email is taken", body = ErrorBody),
     (status = 422, description = "A field is invalid (e.g. the password is too short)", body = ErrorBody),
@@ -68,7 +68,7 @@ pub async fn create(
 }
 
 /// Renames an agent, changes their role or password, or (de)activates them (admins only).
-#[utoipa::path(patch, path = "/api/v1/agents/{id}", tag = "agents", request_body = AgentPatch,
+#[utoipa::path(patch, path = "/agents/{id}", tag = "agents", request_body = AgentPatch,
     params(("id" = String, Path, description = "The agent's id")),
     responses(
         (status = 200, description = "The changed agent", body = Agent),

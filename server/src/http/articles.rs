@@ -45,7 +45,7 @@ pub struct ArticleQuery {
 }
 
 /// Articles, newest first.
-#[utoipa::path(get, path = "/api/v1/articles", tag = "articles",
+#[utoipa::path(get, path = "/articles", tag = "articles",
     params(
         ("status" = Option<String>, Query, description = "`draft` or `published` (default: both)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
@@ -77,7 +77,7 @@ pub async fn list(
 }
 
 /// Writes an article (agents and admins); a draft unless `status` is `published`.
-#[utoipa::path(post, path = "/api/v1/articles", tag = "articles", request_body = NewArticle,
+#[utoipa::path(post, path = "/articles", tag = "articles", request_body = NewArticle,
     responses(
         (status = 201, description = "The article", body = Article),
         (status = 422, description = "A field is invalid; `field` names it (`tickets[0]`)", body = ErrorBody),
@@ -96,7 +96,7 @@ pub async fn create(
 }
 
 /// One article; `symptoms` and `resolution` are Markdown.
-#[utoipa::path(get, path = "/api/v1/articles/{id}", tag = "articles",
+#[utoipa::path(get, path = "/articles/{id}", tag = "articles",
     params(("id" = u64, Path, description = "The article's id")),
     responses(
         (status = 200, description = "The article", body = Article),
@@ -111,7 +111,7 @@ pub async fn get(
 
 /// Changes the fields present (agents and admins), made from `revision`: a change from an
 /// older revision than the article's is refused with 409, so nobody's edit is lost.
-#[utoipa::path(patch, path = "/api/v1/articles/{id}", tag = "articles",
+#[utoipa::path(patch, path = "/articles/{id}", tag = "articles",
     params(("id" = u64, Path, description = "The article's id")),
     request_body = ArticlePatch,
     responses(
@@ -135,7 +135,7 @@ pub async fn update(
 }
 
 /// Every version of an article, newest first.
-#[utoipa::path(get, path = "/api/v1/articles/{id}/history", tag = "articles",
+#[utoipa::path(get, path = "/articles/{id}/history", tag = "articles",
     params(("id" = u64, Path, description = "The article's id")),
     responses(
         (status = 200, description = "Its versions, newest first", body = Vec<ArticleVersion>),
@@ -152,7 +152,7 @@ pub async fn history(
 
 /// An article prefilled from a ticket, to publish its resolution: post it (changed or not) to
 /// `/api/v1/articles`.
-#[utoipa::path(get, path = "/api/v1/tickets/{reference}/article-draft", tag = "articles",
+#[utoipa::path(get, path = "/tickets/{reference}/article-draft", tag = "articles",
     params(("reference" = String, Path, description = "A ticket reference such as `TCK-42`")),
     responses(
         (status = 200, description = "The prefilled article (not stored)", body = NewArticle),
@@ -167,7 +167,7 @@ pub async fn draft_from_ticket(
 }
 
 /// Resolved tickets and articles about this ticket's problem.
-#[utoipa::path(get, path = "/api/v1/tickets/{reference}/suggestions", tag = "search",
+#[utoipa::path(get, path = "/tickets/{reference}/suggestions", tag = "search",
     params(("reference" = String, Path, description = "A ticket reference such as `TCK-42`")),
     responses(
         (status = 200, description = "Articles and resolved tickets, best first", body = Suggestions),
@@ -190,7 +190,7 @@ pub struct SuggestionQuery {
 
 /// Resolved tickets and articles about a problem described in words, such as a ticket being
 /// entered.
-#[utoipa::path(get, path = "/api/v1/suggestions", tag = "search",
+#[utoipa::path(get, path = "/suggestions", tag = "search",
     params(("text" = String, Query, description = "The problem, in words (title and description)")),
     responses(
         (status = 200, description = "Articles and resolved tickets, best first", body = Suggestions),
@@ -220,7 +220,7 @@ pub struct SearchParameters {
 
 /// Full-text search across tickets (title, description, resolution and timeline) and published
 /// articles, best first (BM25), with the matched words marked.
-#[utoipa::path(get, path = "/api/v1/search", tag = "search",
+#[utoipa::path(get, path = "/search", tag = "search",
     params(
         ("q" = String, Query, description = "Words; any of them matches, more matches rank higher"),
         ("scope" = Option<String>, Query, description = "`all` (default), `tickets` or `articles`"),

@@ -16,10 +16,10 @@ mod tokens;
 use app::service::{SharedAccounts, SharedHelpDesk};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, patch, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use error::ApiError;
-pub use openapi::openapi;
 
 /// The largest request body the API reads, in bytes.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -35,65 +35,68 @@ pub struct ApiState {
     pub public_url: std::sync::Arc<str>,
 }
 
+/// The REST API and the health probes, each route declared once: the router and the OpenAPI
+/// document both come from these `routes!` (a handler's `#[utoipa::path]` names its method and
+/// path; handlers of one path share a `routes!`).
+fn api_routes() -> OpenApiRouter<ApiState> {
+    let version_1 = OpenApiRouter::new()
+        .routes(routes!(tickets::create, tickets::list))
+        .routes(routes!(tickets::show, tickets::update))
+        .routes(routes!(tickets::add_entry))
+        .routes(routes!(tickets::transition))
+        .routes(routes!(tickets::events))
+        .routes(routes!(tickets::occurrences))
+        .routes(routes!(articles::draft_from_ticket))
+        .routes(routes!(articles::ticket_suggestions))
+        .routes(routes!(agents::me))
+        .routes(routes!(agents::change_password))
+        .routes(routes!(agents::list, agents::create))
+        .routes(routes!(agents::update))
+        .routes(routes!(projects::list, projects::create))
+        .routes(routes!(customers::list, customers::create))
+        .routes(routes!(customers::get, customers::update))
+        .routes(routes!(customers::tickets))
+        .routes(routes!(articles::list, articles::create))
+        .routes(routes!(articles::get, articles::update))
+        .routes(routes!(articles::history))
+        .routes(routes!(articles::suggestions))
+        .routes(routes!(articles::search))
+        .routes(routes!(tokens::list, tokens::create))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(openapi::document))
+        .fallback(|| async { ApiError::not_found("no such API route") });
+    OpenApiRouter::with_openapi(openapi::description())
+        .nest("/api/v1", version_1)
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+}
+
+/// The crash-report ingestion endpoints (Sentry protocol), declared the same way.
+fn ingest_routes() -> OpenApiRouter<ingest::IngestState> {
+    OpenApiRouter::new()
+        .routes(routes!(ingest::envelope))
+        .routes(routes!(ingest::store))
+}
+
+/// The OpenAPI 3.1 document of every route above, as the routers declare them.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut document = api_routes().into_openapi();
+    document.merge(ingest_routes().into_openapi());
+    document
+}
+
 /// The crash-report ingestion endpoints, with their own body limit (the compressed maximum).
 pub fn ingest_router(state: ingest::IngestState) -> Router {
-    Router::new()
-        .route("/api/{project_id}/envelope/", post(ingest::envelope))
-        .route("/api/{project_id}/store/", post(ingest::store))
+    let (router, _) = ingest_routes().split_for_parts();
+    router
         .layer(DefaultBodyLimit::max(ingest::MAX_COMPRESSED_BYTES))
         .with_state(state)
 }
 
 /// The REST API and the health probes.
 pub fn router(state: ApiState) -> Router {
-    let api = Router::new()
-        .route("/tickets", post(tickets::create).get(tickets::list))
-        .route(
-            "/tickets/{reference}",
-            get(tickets::show).patch(tickets::update),
-        )
-        .route("/tickets/{reference}/entries", post(tickets::add_entry))
-        .route(
-            "/tickets/{reference}/transitions",
-            post(tickets::transition),
-        )
-        .route("/tickets/{reference}/events", get(tickets::events))
-        .route(
-            "/tickets/{reference}/occurrences",
-            get(tickets::occurrences),
-        )
-        .route("/me", get(agents::me))
-        .route("/me/password", post(agents::change_password))
-        .route("/agents", get(agents::list).post(agents::create))
-        .route("/agents/{id}", patch(agents::update))
-        .route("/projects", get(projects::list).post(projects::create))
-        .route("/customers", get(customers::list).post(customers::create))
-        .route(
-            "/customers/{id}",
-            get(customers::get).patch(customers::update),
-        )
-        .route("/customers/{id}/tickets", get(customers::tickets))
-        .route("/articles", get(articles::list).post(articles::create))
-        .route("/articles/{id}", get(articles::get).patch(articles::update))
-        .route("/articles/{id}/history", get(articles::history))
-        .route(
-            "/tickets/{reference}/article-draft",
-            get(articles::draft_from_ticket),
-        )
-        .route(
-            "/tickets/{reference}/suggestions",
-            get(articles::ticket_suggestions),
-        )
-        .route("/suggestions", get(articles::suggestions))
-        .route("/search", get(articles::search))
-        .route("/tokens", get(tokens::list).post(tokens::create))
-        .route("/tokens/{id}", delete(tokens::revoke))
-        .route("/openapi.json", get(openapi::document))
-        .fallback(|| async { ApiError::not_found("no such API route") });
-    Router::new()
-        .nest("/api/v1", api)
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
+    let (router, _) = api_routes().split_for_parts();
+    router
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

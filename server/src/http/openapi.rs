@@ -1,4 +1,5 @@
-//! The OpenAPI document, generated from the handlers' annotations so it cannot drift.
+//! The OpenAPI document's description, security schemes and shared schemas; its paths come from
+//! the routers themselves (`super::api_routes`), so that no route can be missing from it.
 
 use super::error::{ErrorBody, ErrorDetail};
 use app::accounts::{
@@ -49,44 +50,6 @@ impl Modify for Credentials {
     ),
     modifiers(&Credentials),
     security(("token" = []), ("session" = [])),
-    paths(
-        super::tickets::create,
-        super::tickets::list,
-        super::tickets::show,
-        super::tickets::update,
-        super::tickets::add_entry,
-        super::tickets::transition,
-        super::agents::me,
-        super::agents::change_password,
-        super::agents::list,
-        super::agents::create,
-        super::agents::update,
-        super::tickets::events,
-        super::tickets::occurrences,
-        super::ingest::envelope,
-        super::ingest::store,
-        super::projects::list,
-        super::projects::create,
-        super::customers::list,
-        super::customers::create,
-        super::customers::get,
-        super::customers::update,
-        super::customers::tickets,
-        super::articles::list,
-        super::articles::create,
-        super::articles::get,
-        super::articles::update,
-        super::articles::history,
-        super::articles::draft_from_ticket,
-        super::articles::ticket_suggestions,
-        super::articles::suggestions,
-        super::articles::search,
-        super::tokens::list,
-        super::tokens::create,
-        super::tokens::revoke,
-        super::health::healthz,
-        super::health::readyz,
-    ),
     components(schemas(
         Ticket,
         TicketDetail,
@@ -142,12 +105,19 @@ impl Modify for Credentials {
 )]
 struct ApiDocument;
 
-/// The OpenAPI 3.1 document of this API.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+/// The document's description, security schemes and schemas, without paths.
+pub(super) fn description() -> utoipa::openapi::OpenApi {
     ApiDocument::openapi()
 }
 
-/// Serves the document.
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(openapi())
+/// The served document, built once.
+static DOCUMENT: std::sync::LazyLock<utoipa::openapi::OpenApi> =
+    std::sync::LazyLock::new(super::openapi);
+
+/// This document: the OpenAPI 3.1 description of every route.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", security(()), responses(
+    (status = 200, description = "The OpenAPI document", content_type = "application/json"),
+))]
+pub async fn document() -> Json<&'static utoipa::openapi::OpenApi> {
+    Json(&DOCUMENT)
 }

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 /// Every project with its DSN.
-#[utoipa::path(get, path = "/api/v1/projects", tag = "projects", responses(
+#[utoipa::path(get, path = "/projects", tag = "projects", responses(
     (status = 200, description = "The projects, oldest first", body = Vec<Project>),
 ))]
 pub async fn list(State(state): State<ApiState>) -> Result<Json<Vec<Project>>, ApiError> {
@@ -17,7 +17,7 @@ pub async fn list(State(state): State<ApiState>) -> Result<Json<Vec<Project>>, A
 }
 
 /// Creates a project (admins); the answer carries its DSN.
-#[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = NewProject, responses(
+#[utoipa::path(post, path = "/projects", tag = "projects", request_body = NewProject, responses(
     (status = 201, description = "The project, with its DSN", body = Project),
     (status = 422, description = "The name is missing or too long", body = ErrorBody),
 ))]

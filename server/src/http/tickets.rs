@@ -19,7 +19,7 @@ pub(super) fn reference(text: &str) -> Result<TicketRef, ApiError> {
 }
 
 /// Enters a ticket.
-#[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", request_body = NewTicket, responses(
+#[utoipa::path(post, path = "/tickets", tag = "tickets", request_body = NewTicket, responses(
     (status = 201, description = "The ticket, with its new reference", body = Ticket),
     (status = 400, description = "Malformed JSON", body = ErrorBody),
     (status = 413, description = "Body too large", body = ErrorBody),
@@ -36,7 +36,7 @@ pub async fn create(
 }
 
 /// Lists tickets in queue order: most urgent first, then oldest first.
-#[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(
+#[utoipa::path(get, path = "/tickets", tag = "tickets", params(
     ("status" = Option<String>, Query, description = "`open` (default), `all`, or one status"),
     ("urgency" = Option<String>, Query, description = "Only this urgency"),
     ("q" = Option<String>, Query, description = "Words that must all appear (whole words, any case) in title, description or customer"),
@@ -60,7 +60,7 @@ pub async fn list(
 }
 
 /// One ticket with its timeline.
-#[utoipa::path(get, path = "/api/v1/tickets/{reference}", tag = "tickets",
+#[utoipa::path(get, path = "/tickets/{reference}", tag = "tickets",
     params(("reference" = String, Path, description = "e.g. TCK-42")),
     responses(
         (status = 200, description = "The ticket and its timeline", body = TicketDetail),
@@ -74,7 +74,7 @@ pub async fn show(
 }
 
 /// Edits fields; urgency and assignee changes go on the timeline.
-#[utoipa::path(patch, path = "/api/v1/tickets/{reference}", tag = "tickets", request_body = TicketPatch,
+#[utoipa::path(patch, path = "/tickets/{reference}", tag = "tickets", request_body = TicketPatch,
     params(("reference" = String, Path, description = "e.g. TCK-42")),
     responses(
         (status = 200, description = "The changed ticket", body = Ticket),
@@ -93,7 +93,7 @@ pub async fn update(
 }
 
 /// Adds a note, customer contact or fix attempt to the timeline.
-#[utoipa::path(post, path = "/api/v1/tickets/{reference}/entries", tag = "tickets", request_body = NewEntry,
+#[utoipa::path(post, path = "/tickets/{reference}/entries", tag = "tickets", request_body = NewEntry,
     params(("reference" = String, Path, description = "e.g. TCK-42")),
     responses(
         (status = 201, description = "The new entry", body = Entry),
@@ -115,7 +115,7 @@ pub async fn add_entry(
 }
 
 /// Moves the ticket through the workflow.
-#[utoipa::path(post, path = "/api/v1/tickets/{reference}/transitions", tag = "tickets", request_body = TransitionRequest,
+#[utoipa::path(post, path = "/tickets/{reference}/transitions", tag = "tickets", request_body = TransitionRequest,
     params(("reference" = String, Path, description = "e.g. TCK-42")),
     responses(
         (status = 200, description = "The ticket in its new status", body = Ticket),
@@ -168,7 +168,7 @@ pub struct EventsQuery {
 }
 
 /// The stored events of a crash ticket (the first 100 of each; counts are always exact).
-#[utoipa::path(get, path = "/api/v1/tickets/{reference}/events", tag = "tickets",
+#[utoipa::path(get, path = "/tickets/{reference}/events", tag = "tickets",
     params(
         ("reference" = String, Path, description = "e.g. TCK-42"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
@@ -245,7 +245,7 @@ pub struct OccurrencesQuery {
 }
 
 /// The reports of a crash ticket per hour, over the last `days` days.
-#[utoipa::path(get, path = "/api/v1/tickets/{reference}/occurrences", tag = "tickets",
+#[utoipa::path(get, path = "/tickets/{reference}/occurrences", tag = "tickets",
     params(
         ("reference" = String, Path, description = "e.g. TCK-42"),
         ("days" = Option<u32>, Query, description = "How many days back, 1 to 90 (default 30)"),

@@ -1,8 +1,8 @@
 //! Agents, their roles and API tokens: the wire types, and the checks of what clients send.
 //!
 //! Who makes a request is never taken from the request body: the server resolves a [`Principal`]
-//! from the session cookie or the `Authorization: Bearer` token, and every timeline entry is
-//! written in that principal's name.
+//! from the session cookie, the `Authorization: Bearer` token or a project's key, and every
+//! timeline entry is written in that principal's name.
 
 use crate::model::Role;
 use crate::requests::{FieldError, checked_text};
@@ -71,9 +71,22 @@ pub enum Credential {
     },
 }
 
-/// Who is making a request, as the server resolved it.
+/// Who is making a request, as the server resolved it: the subject of every operation of the
+/// desk, which decides what each may do.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Principal {
+pub enum Principal {
+    /// Nobody the server knows: no credentials (and, later, someone holding only a public link).
+    Stranger,
+    /// An agent, through a dashboard session or one of their API tokens.
+    Agent(AgentPrincipal),
+    /// An application presenting a project's public key: it may file crash reports for that
+    /// project and nothing else.
+    Project(crate::ids::ProjectId),
+}
+
+/// An agent making a request, through a session or an API token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentPrincipal {
     /// The agent's identifier.
     pub agent_id: String,
     /// The agent's email.
@@ -86,7 +99,7 @@ pub struct Principal {
     pub credential: Credential,
 }
 
-impl Principal {
+impl AgentPrincipal {
     /// The author name written on the timeline.
     pub fn author(&self) -> String {
         match &self.credential {
@@ -383,7 +396,7 @@ mod tests {
 
     #[test]
     fn token_authors_name_the_owner_and_the_token() {
-        let principal = Principal {
+        let principal = AgentPrincipal {
             agent_id: "a1".into(),
             email: "ada@example.com".into(),
             name: "Ada".into(),

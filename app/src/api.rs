@@ -27,26 +27,42 @@ mod backend {
             .ok_or_else(|| ServerFnError::new("accounts are not available in this context"))
     }
 
-    /// The caller as the server's guard resolved them, if signed in.
-    pub fn signed_in() -> Option<crate::accounts::Principal> {
-        use_context::<http::request::Parts>().and_then(|parts| {
-            parts
-                .extensions
-                .get::<crate::accounts::Principal>()
-                .cloned()
-        })
+    /// The caller as the server's guard resolved them; a stranger when nobody signed in.
+    pub fn caller() -> crate::accounts::Principal {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| {
+                parts
+                    .extensions
+                    .get::<crate::accounts::Principal>()
+                    .cloned()
+            })
+            .unwrap_or(crate::accounts::Principal::Stranger)
     }
 
-    /// The caller; the guard already refused callers whose role is too low for the route.
-    pub fn principal() -> Result<crate::accounts::Principal, ServerFnError> {
+    /// The signed-in agent, if any.
+    pub fn signed_in() -> Option<crate::accounts::AgentPrincipal> {
+        match caller() {
+            crate::accounts::Principal::Agent(agent) => Some(agent),
+            _ => None,
+        }
+    }
+
+    /// The signed-in agent; the guard already refused callers whose role is too low for the
+    /// route.
+    pub fn principal() -> Result<crate::accounts::AgentPrincipal, ServerFnError> {
         signed_in().ok_or_else(|| failure(HelpDeskError::Unauthenticated("sign in first")))
     }
 
-    /// Where clients reach the server, for DSNs.
-    pub fn public_url() -> Result<std::sync::Arc<str>, ServerFnError> {
-        use_context::<crate::projects::PublicUrl>()
-            .map(|url| url.0)
-            .ok_or_else(|| ServerFnError::new("the public URL is not available in this context"))
+    /// The projects service.
+    pub fn projects() -> Result<crate::service::SharedProjects, ServerFnError> {
+        use_context::<crate::service::SharedProjects>()
+            .ok_or_else(|| ServerFnError::new("projects are not available in this context"))
+    }
+
+    /// The customers service.
+    pub fn customers() -> Result<crate::service::SharedCustomers, ServerFnError> {
+        use_context::<crate::service::SharedCustomers>()
+            .ok_or_else(|| ServerFnError::new("customers are not available in this context"))
     }
 
     /// The address the request came from; unknown counts as a remote, forwarded one.
@@ -140,13 +156,8 @@ mod backend {
     }
 
     /// A customer id from a path or form; a malformed one names no customer.
-    pub fn customer_id(text: &str) -> Result<u64, ServerFnError> {
-        text.trim().parse::<u64>().map_err(|_| {
-            failure(HelpDeskError::Missing {
-                kind: "customer",
-                id: text.chars().take(40).collect(),
-            })
-        })
+    pub fn customer_id(text: &str) -> Result<crate::ids::CustomerId, ServerFnError> {
+        text.parse().map_err(failure)
     }
 
     /// An article id from a path or form.
@@ -555,10 +566,8 @@ pub async fn change_password(
 /// Every project with its DSN.
 #[server(prefix = "/rpc", endpoint = "list_projects")]
 pub async fn list_projects() -> Result<Vec<crate::projects::Project>, ServerFnError> {
-    backend::principal()?;
-    let base = backend::public_url()?;
-    backend::help_desk()?
-        .projects(&base)
+    backend::projects()?
+        .projects(&backend::caller())
         .await
         .map_err(backend::failure)
 }
@@ -567,11 +576,9 @@ pub async fn list_projects() -> Result<Vec<crate::projects::Project>, ServerFnEr
 #[server(prefix = "/rpc", endpoint = "create_project")]
 pub async fn create_project(name: String) -> Result<crate::projects::Project, ServerFnError> {
     use crate::projects::NewProject;
-    backend::principal()?;
     let name = NewProject { name }.parse().map_err(backend::failure)?;
-    let base = backend::public_url()?;
-    backend::help_desk()?
-        .create_project(name, &base)
+    backend::projects()?
+        .create_project(&backend::caller(), name)
         .await
         .map_err(backend::failure)
 }
@@ -582,11 +589,10 @@ pub async fn search_customers(
     q: String,
     cursor: String,
 ) -> Result<crate::customers::CustomerPage, ServerFnError> {
-    backend::principal()?;
     let query = Some(q.as_str()).filter(|query| !query.trim().is_empty());
     let cursor = Some(cursor.as_str()).filter(|cursor| !cursor.is_empty());
-    backend::help_desk()?
-        .customers(query, cursor, 50)
+    backend::customers()?
+        .customers(&backend::caller(), query, cursor, 50)
         .await
         .map_err(backend::failure)
 }
@@ -594,9 +600,8 @@ pub async fn search_customers(
 /// One customer.
 #[server(prefix = "/rpc", endpoint = "load_customer")]
 pub async fn load_customer(id: String) -> Result<crate::customers::Customer, ServerFnError> {
-    backend::principal()?;
-    backend::help_desk()?
-        .customer(backend::customer_id(&id)?)
+    backend::customers()?
+        .customer(&backend::caller(), backend::customer_id(&id)?)
         .await
         .map_err(backend::failure)
 }
@@ -606,9 +611,8 @@ pub async fn load_customer(id: String) -> Result<crate::customers::Customer, Ser
 pub async fn customer_tickets(
     id: String,
 ) -> Result<crate::customers::CustomerTickets, ServerFnError> {
-    backend::principal()?;
-    backend::help_desk()?
-        .customer_tickets(backend::customer_id(&id)?)
+    backend::customers()?
+        .customer_tickets(&backend::caller(), backend::customer_id(&id)?)
         .await
         .map_err(backend::failure)
 }
@@ -625,7 +629,6 @@ pub async fn create_customer(
     notes: String,
 ) -> Result<crate::customers::Customer, ServerFnError> {
     use crate::customers::{Contact, NewCustomer};
-    backend::principal()?;
     let contacts = if contact_name.trim().is_empty()
         && contact_email.trim().is_empty()
         && contact_phone.trim().is_empty()
@@ -647,8 +650,8 @@ pub async fn create_customer(
     }
     .parse()
     .map_err(backend::failure)?;
-    let customer = backend::help_desk()?
-        .create_customer(draft)
+    let customer = backend::customers()?
+        .create_customer(&backend::caller(), draft)
         .await
         .map_err(backend::failure)?;
     leptos_axum::redirect(&format!("/customers/{}", customer.id));
@@ -872,7 +875,6 @@ pub async fn record_caller(
     contact_phone: String,
 ) -> Result<crate::customers::Customer, ServerFnError> {
     use crate::customers::{Contact, NewCustomer};
-    backend::principal()?;
     let given = |text: String| Some(text).filter(|text| !text.trim().is_empty());
     let contacts = if contact_name.trim().is_empty() {
         Vec::new()
@@ -890,8 +892,8 @@ pub async fn record_caller(
     }
     .parse()
     .map_err(backend::failure)?;
-    backend::help_desk()?
-        .create_customer(draft)
+    backend::customers()?
+        .create_customer(&backend::caller(), draft)
         .await
         .map_err(backend::failure)
 }

@@ -11,6 +11,7 @@ pub mod components;
 pub mod crash;
 pub mod customers;
 pub mod format;
+pub mod ids;
 #[cfg(feature = "ssr")]
 pub mod markdown;
 pub mod model;

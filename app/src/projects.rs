@@ -24,10 +24,6 @@ pub struct Project {
     pub created_at: OffsetDateTime,
 }
 
-/// Where clients reach the server (`http://host:port`), as the DSNs of projects name it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PublicUrl(pub std::sync::Arc<str>);
-
 /// A request to create a project.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -4,8 +4,11 @@
 //! integrations share one set of rules, and `app` never names a database type.
 
 use crate::accounts::{
-    Agent, AgentDraft, ApiToken, CheckedAgentPatch, CreatedToken, Principal, TokenDraft,
+    Agent, AgentDraft, AgentPrincipal, ApiToken, CheckedAgentPatch, CreatedToken, Principal,
+    TokenDraft,
 };
+use crate::ids::CustomerId;
+use crate::model::Role;
 use crate::model::{Entry, Ticket, TicketDetail, TicketPage, TicketRef};
 use crate::requests::{
     CheckedPatch, EntryDraft, FieldError, QueueQuery, TicketDraft, TransitionDraft,
@@ -53,6 +56,89 @@ pub enum HelpDeskError {
     Storage(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+impl Principal {
+    /// The agent behind the request, when their role is at least `role`. A stranger is told to
+    /// sign in; a project's key and a lower role are forbidden.
+    pub fn require(&self, role: Role) -> Result<&AgentPrincipal, HelpDeskError> {
+        match self {
+            Principal::Stranger => Err(HelpDeskError::Unauthenticated("sign in first")),
+            Principal::Project(_) => Err(HelpDeskError::Forbidden(
+                "a project's key files crash reports and nothing else".into(),
+            )),
+            Principal::Agent(agent) if agent.role.allows(role) => Ok(agent),
+            Principal::Agent(agent) => Err(HelpDeskError::Forbidden(format!(
+                "this needs the {role} role; you have {}",
+                agent.role
+            ))),
+        }
+    }
+}
+
+impl From<crate::ids::NotAnId> for HelpDeskError {
+    fn from(error: crate::ids::NotAnId) -> Self {
+        HelpDeskError::Missing {
+            kind: error.kind,
+            id: error.text,
+        }
+    }
+}
+
+/// Projects: the applications that report crashes, and their DSNs.
+#[async_trait::async_trait]
+pub trait ProjectService: Send + Sync + 'static {
+    /// Creates a project with a fresh public key (admins); `name` is checked.
+    async fn create_project(
+        &self,
+        caller: &Principal,
+        name: String,
+    ) -> Result<crate::projects::Project, HelpDeskError>;
+    /// Every project, oldest first (viewers).
+    async fn projects(
+        &self,
+        caller: &Principal,
+    ) -> Result<Vec<crate::projects::Project>, HelpDeskError>;
+}
+
+/// Customers: the organisations that call, their contacts and their tickets.
+#[async_trait::async_trait]
+pub trait CustomerService: Send + Sync + 'static {
+    /// Creates a customer (agents).
+    async fn create_customer(
+        &self,
+        caller: &Principal,
+        draft: crate::customers::CustomerDraft,
+    ) -> Result<crate::customers::Customer, HelpDeskError>;
+    /// A customer (viewers).
+    async fn customer(
+        &self,
+        caller: &Principal,
+        id: CustomerId,
+    ) -> Result<crate::customers::Customer, HelpDeskError>;
+    /// Changes the fields a patch names (agents).
+    async fn update_customer(
+        &self,
+        caller: &Principal,
+        id: CustomerId,
+        patch: crate::customers::CustomerPatch,
+    ) -> Result<crate::customers::Customer, HelpDeskError>;
+    /// A customer's tickets, open first (at most [`crate::customers::CUSTOMER_TICKETS_LIMIT`];
+    /// viewers).
+    async fn customer_tickets(
+        &self,
+        caller: &Principal,
+        id: CustomerId,
+    ) -> Result<crate::customers::CustomerTickets, HelpDeskError>;
+    /// A page of customers by name after `cursor`, only those matching `query` when given
+    /// (viewers).
+    async fn customers(
+        &self,
+        caller: &Principal,
+        query: Option<&str>,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<crate::customers::CustomerPage, HelpDeskError>;
+}
+
 /// The help desk, as the server implements it.
 #[async_trait::async_trait]
 pub trait HelpDesk: Send + Sync + 'static {
@@ -82,12 +168,6 @@ pub trait HelpDesk: Send + Sync + 'static {
     ) -> Result<Ticket, HelpDeskError>;
     /// Whether the database answers.
     async fn ready(&self) -> Result<(), HelpDeskError>;
-    /// Creates a project with a fresh public key; `dsn_base` is the server's public URL.
-    async fn create_project(
-        &self,
-        name: String,
-        dsn_base: &str,
-    ) -> Result<crate::projects::Project, HelpDeskError>;
     /// A crash ticket's stored reports after `after` (a sequence number), oldest first.
     async fn crash_events(
         &self,
@@ -107,31 +187,6 @@ pub trait HelpDesk: Send + Sync + 'static {
         reference: TicketRef,
         since_hour: i64,
     ) -> Result<crate::crash::OccurrenceHistory, HelpDeskError>;
-    /// Creates a customer.
-    async fn create_customer(
-        &self,
-        draft: crate::customers::CustomerDraft,
-    ) -> Result<crate::customers::Customer, HelpDeskError>;
-    /// A customer by id.
-    async fn customer(&self, id: u64) -> Result<crate::customers::Customer, HelpDeskError>;
-    /// Changes the fields a patch names.
-    async fn update_customer(
-        &self,
-        id: u64,
-        patch: crate::customers::CustomerPatch,
-    ) -> Result<crate::customers::Customer, HelpDeskError>;
-    /// A customer's tickets, open first (at most [`crate::customers::CUSTOMER_TICKETS_LIMIT`]).
-    async fn customer_tickets(
-        &self,
-        id: u64,
-    ) -> Result<crate::customers::CustomerTickets, HelpDeskError>;
-    /// A page of customers by name after `cursor`, only those matching `query` when given.
-    async fn customers(
-        &self,
-        query: Option<&str>,
-        cursor: Option<&str>,
-        limit: usize,
-    ) -> Result<crate::customers::CustomerPage, HelpDeskError>;
     /// Creates an article written by `author`.
     async fn create_article(
         &self,
@@ -178,21 +233,20 @@ pub trait HelpDesk: Send + Sync + 'static {
         &self,
         reference: TicketRef,
     ) -> Result<crate::search::Suggestions, HelpDeskError>;
-    /// Every project, oldest first.
-    async fn projects(
-        &self,
-        dsn_base: &str,
-    ) -> Result<Vec<crate::projects::Project>, HelpDeskError>;
 }
 
 /// The shared handle that the server puts into the Leptos context.
 pub type SharedHelpDesk = Arc<dyn HelpDesk>;
+/// The projects service, shared the same way.
+pub type SharedProjects = Arc<dyn ProjectService>;
+/// The customers service, shared the same way.
+pub type SharedCustomers = Arc<dyn CustomerService>;
 
 /// A signed-in dashboard session.
 #[derive(Clone, Debug)]
 pub struct SignedIn {
     /// Who signed in.
-    pub principal: Principal,
+    pub principal: AgentPrincipal,
     /// The `Set-Cookie` header value that carries the session.
     pub set_cookie: String,
 }
@@ -218,11 +272,11 @@ pub trait Accounts: Send + Sync + 'static {
         client: crate::accounts::ClientAddress,
     ) -> Result<SignedIn, HelpDeskError>;
     /// Ends the principal's session; returns the `Set-Cookie` value that clears the cookie.
-    async fn sign_out(&self, principal: &Principal) -> Result<String, HelpDeskError>;
+    async fn sign_out(&self, principal: &AgentPrincipal) -> Result<String, HelpDeskError>;
     /// Changes the principal's own password, given the current one; their other sessions end.
     async fn change_password(
         &self,
-        principal: &Principal,
+        principal: &AgentPrincipal,
         current: &str,
         new: &str,
         client: std::net::IpAddr,
@@ -238,15 +292,15 @@ pub trait Accounts: Send + Sync + 'static {
         patch: CheckedAgentPatch,
     ) -> Result<Agent, HelpDeskError>;
     /// The principal's own API tokens that are not revoked.
-    async fn tokens(&self, owner: &Principal) -> Result<Vec<ApiToken>, HelpDeskError>;
+    async fn tokens(&self, owner: &AgentPrincipal) -> Result<Vec<ApiToken>, HelpDeskError>;
     /// Creates an API token for the principal's agent.
     async fn create_token(
         &self,
-        owner: &Principal,
+        owner: &AgentPrincipal,
         draft: TokenDraft,
     ) -> Result<CreatedToken, HelpDeskError>;
     /// Revokes one of the principal's tokens.
-    async fn revoke_token(&self, owner: &Principal, id: &str) -> Result<(), HelpDeskError>;
+    async fn revoke_token(&self, owner: &AgentPrincipal, id: &str) -> Result<(), HelpDeskError>;
 }
 
 /// The shared accounts handle that the server puts into the Leptos context.

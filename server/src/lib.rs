@@ -5,13 +5,14 @@
 
 pub mod auth;
 pub mod config;
+pub mod desk;
 pub mod http;
 pub mod ingest;
 pub mod serve;
 pub mod site;
 pub mod storage;
 
-use app::service::{SharedAccounts, SharedHelpDesk};
+use app::service::{SharedAccounts, SharedCustomers, SharedHelpDesk, SharedProjects};
 use std::sync::Arc;
 
 pub use config::Config;
@@ -34,19 +35,25 @@ pub fn app_router(
     auth: Arc<auth::AuthService>,
     site: site::SiteSettings,
 ) -> axum::Router {
-    let help_desk: SharedHelpDesk = Arc::new(store.clone());
-    let accounts: SharedAccounts = auth.clone();
+    let desk = desk::Desk::new(store.clone(), site.public_url.as_str());
+    let services = site::Services {
+        help_desk: Arc::new(store.clone()) as SharedHelpDesk,
+        accounts: auth.clone() as SharedAccounts,
+        projects: Arc::new(desk.clone()) as SharedProjects,
+        customers: Arc::new(desk) as SharedCustomers,
+    };
     http::router(http::ApiState {
-        help_desk: help_desk.clone(),
-        accounts: accounts.clone(),
-        public_url: site.public_url.clone().into(),
+        help_desk: services.help_desk.clone(),
+        accounts: services.accounts.clone(),
+        projects: services.projects.clone(),
+        customers: services.customers.clone(),
     })
     .merge(http::ingest_router(http::ingest::IngestState {
         store,
         limiter: Arc::new(ingest::rate::IngestLimiter::new(site.ingest_per_minute)),
         spike: site.spike,
     }))
-    .merge(site::router(help_desk, accounts, site))
+    .merge(site::router(services, site))
     .route_layer(axum::middleware::from_fn_with_state(
         auth::guard::GuardState { auth },
         auth::guard::guard,

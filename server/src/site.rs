@@ -1,6 +1,6 @@
 //! The dashboard site: server-rendered Leptos pages, server functions and the static bundle.
 
-use app::service::{SharedAccounts, SharedHelpDesk};
+use app::service::{SharedAccounts, SharedCustomers, SharedHelpDesk, SharedProjects};
 use app::{App, shell};
 use axum::Router;
 use leptos::prelude::*;
@@ -23,15 +23,24 @@ pub struct SiteSettings {
     pub spike: crate::storage::SpikeRule,
 }
 
+/// The desk's services, which server functions find in the Leptos context.
+#[derive(Clone)]
+pub struct Services {
+    /// Tickets, crashes, knowledge and search.
+    pub help_desk: SharedHelpDesk,
+    /// Agents, sign-in and tokens.
+    pub accounts: SharedAccounts,
+    /// Projects.
+    pub projects: SharedProjects,
+    /// Customers.
+    pub customers: SharedCustomers,
+}
+
 /// The output name of the wasm bundle and stylesheet under `/pkg`.
 pub const OUTPUT_NAME: &str = "helpdesk";
 
 /// The pages, the server functions and the static files.
-pub fn router(
-    help_desk: SharedHelpDesk,
-    accounts: SharedAccounts,
-    settings: SiteSettings,
-) -> Router {
+pub fn router(services: Services, settings: SiteSettings) -> Router {
     let options = LeptosOptions::builder()
         .output_name(OUTPUT_NAME)
         .site_root(settings.site_root.to_string_lossy().to_string())
@@ -39,11 +48,11 @@ pub fn router(
         .site_addr(settings.address)
         .build();
     let routes = generate_route_list(App);
-    let public_url = app::projects::PublicUrl(settings.public_url.clone().into());
     let context = move || {
-        provide_context(help_desk.clone());
-        provide_context(accounts.clone());
-        provide_context(public_url.clone());
+        provide_context(services.help_desk.clone());
+        provide_context(services.accounts.clone());
+        provide_context(services.projects.clone());
+        provide_context(services.customers.clone());
     };
     Router::new()
         .leptos_routes_with_context(&options, routes, context.clone(), {

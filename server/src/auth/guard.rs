@@ -4,7 +4,7 @@
 //! For each request it finds the route's rule in [`super::rules::RULES`] (refusing routes without
 //! one), resolves the caller from a bearer token or the session cookie, refuses cross-site
 //! state-changing requests that ride on the cookie (CSRF), checks the role, and hands the
-//! [`Principal`] to the handler in the request's extensions.
+//! [`Principal`] (a stranger when nobody signed in) to the handler in the request's extensions.
 
 use super::rules::{self, Access};
 use super::service::{AuthService, SESSION_COOKIE};
@@ -54,7 +54,8 @@ pub async fn guard(State(state): State<GuardState>, mut request: Request, next: 
         return next.run(request).await;
     }
     let principal = match state.auth.resolve(request.headers()).await {
-        Ok(principal) => principal,
+        Ok(Some(agent)) => Principal::Agent(agent),
+        Ok(None) => Principal::Stranger,
         Err(error @ HelpDeskError::Unauthenticated(_)) => {
             return refuse_unauthenticated(&path, request.uri(), error);
         }
@@ -72,28 +73,17 @@ pub async fn guard(State(state): State<GuardState>, mut request: Request, next: 
         )
         .into_response();
     }
-    if let Access::AtLeast(required) = rule.access {
-        match &principal {
-            None => {
-                return refuse_unauthenticated(
-                    &path,
-                    request.uri(),
-                    HelpDeskError::Unauthenticated("sign in first"),
-                );
+    if let Access::AtLeast(required) = rule.access
+        && let Err(error) = principal.require(required)
+    {
+        return match error {
+            HelpDeskError::Unauthenticated(_) => {
+                refuse_unauthenticated(&path, request.uri(), error)
             }
-            Some(principal) if !principal.role.allows(required) => {
-                return ApiError::from(HelpDeskError::Forbidden(format!(
-                    "this needs the {required} role; you have {}",
-                    principal.role
-                )))
-                .into_response();
-            }
-            Some(_) => {}
-        }
+            other => ApiError::from(other).into_response(),
+        };
     }
-    if let Some(principal) = principal {
-        request.extensions_mut().insert::<Principal>(principal);
-    }
+    request.extensions_mut().insert::<Principal>(principal);
     if let Some(ConnectInfo(peer)) = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()

@@ -7,8 +7,8 @@ use super::secret::{
 use super::throttle::LoginThrottle;
 use crate::storage::{AgentRecord, CredentialRecord, Store, parse_time};
 use app::accounts::{
-    Agent, AgentDraft, ApiToken, CheckedAgentPatch, ClientAddress, CreatedToken, Credential,
-    Principal, TokenDraft,
+    Agent, AgentDraft, AgentPrincipal, ApiToken, CheckedAgentPatch, ClientAddress, CreatedToken,
+    Credential, TokenDraft,
 };
 use app::model::Role;
 use app::service::{Accounts, HelpDeskError, SignedIn};
@@ -76,7 +76,10 @@ impl AuthService {
 
     /// Who the request comes from: a bearer token, else the session cookie, else nobody.
     /// A bearer token that is not valid is an error (it never falls back to the cookie).
-    pub async fn resolve(&self, headers: &HeaderMap) -> Result<Option<Principal>, HelpDeskError> {
+    pub async fn resolve(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Option<AgentPrincipal>, HelpDeskError> {
         if let Some(authorization) = headers.get(axum::http::header::AUTHORIZATION) {
             let token = authorization
                 .to_str()
@@ -96,7 +99,7 @@ impl AuthService {
         }
     }
 
-    async fn token_principal(&self, token: &str) -> Result<Principal, HelpDeskError> {
+    async fn token_principal(&self, token: &str) -> Result<AgentPrincipal, HelpDeskError> {
         let invalid = HelpDeskError::Unauthenticated("the API token is not valid");
         let Some((id, secret)) = token
             .strip_prefix(TOKEN_PREFIX)
@@ -124,7 +127,10 @@ impl AuthService {
         ))
     }
 
-    async fn session_principal(&self, value: &str) -> Result<Option<Principal>, HelpDeskError> {
+    async fn session_principal(
+        &self,
+        value: &str,
+    ) -> Result<Option<AgentPrincipal>, HelpDeskError> {
         let Some((id, secret)) = split_credential(value, '.') else {
             return Ok(None);
         };
@@ -162,7 +168,7 @@ impl AuthService {
             .insert_session(&id, &hash_secret(&secret), &agent.id, expires_at)
             .await?;
         Ok(SignedIn {
-            principal: Principal {
+            principal: AgentPrincipal {
                 agent_id: agent.id,
                 email: agent.email,
                 name: agent.name,
@@ -262,8 +268,8 @@ fn client_address_with(
     }
 }
 
-fn principal(record: &CredentialRecord, role: Role, credential: Credential) -> Principal {
-    Principal {
+fn principal(record: &CredentialRecord, role: Role, credential: Credential) -> AgentPrincipal {
+    AgentPrincipal {
         agent_id: record.agent_id.clone(),
         email: record.email.clone(),
         name: record.name.clone(),
@@ -340,7 +346,7 @@ impl Accounts for AuthService {
         self.open_session(agent).await
     }
 
-    async fn sign_out(&self, principal: &Principal) -> Result<String, HelpDeskError> {
+    async fn sign_out(&self, principal: &AgentPrincipal) -> Result<String, HelpDeskError> {
         if let Credential::Session { id } = &principal.credential {
             self.store.delete_session(id).await?;
         }
@@ -349,7 +355,7 @@ impl Accounts for AuthService {
 
     async fn change_password(
         &self,
-        principal: &Principal,
+        principal: &AgentPrincipal,
         current: &str,
         new: &str,
         client: IpAddr,
@@ -410,19 +416,19 @@ impl Accounts for AuthService {
             .await
     }
 
-    async fn tokens(&self, owner: &Principal) -> Result<Vec<ApiToken>, HelpDeskError> {
+    async fn tokens(&self, owner: &AgentPrincipal) -> Result<Vec<ApiToken>, HelpDeskError> {
         Ok(self.store.tokens_of(&owner.agent_id).await?)
     }
 
     async fn create_token(
         &self,
-        owner: &Principal,
+        owner: &AgentPrincipal,
         draft: TokenDraft,
     ) -> Result<CreatedToken, HelpDeskError> {
         self.insert_token(&owner.agent_id, draft).await
     }
 
-    async fn revoke_token(&self, owner: &Principal, id: &str) -> Result<(), HelpDeskError> {
+    async fn revoke_token(&self, owner: &AgentPrincipal, id: &str) -> Result<(), HelpDeskError> {
         if self.store.revoke_token_of(&owner.agent_id, id).await? {
             Ok(())
         } else {

@@ -2,7 +2,7 @@
 
 use super::ApiState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, Caller};
+use super::extract::{ApiJson, SignedIn};
 use app::accounts::{Agent, AgentPatch, ClientAddress, CurrentAgent, NewAgent, PasswordChange};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -13,7 +13,7 @@ use axum::http::StatusCode;
     (status = 200, description = "Who the credentials belong to", body = CurrentAgent),
     (status = 401, description = "No valid credentials", body = ErrorBody),
 ))]
-pub async fn me(Caller(caller): Caller) -> Json<CurrentAgent> {
+pub async fn me(SignedIn(caller): SignedIn) -> Json<CurrentAgent> {
     Json(caller.current())
 }
 
@@ -25,7 +25,7 @@ pub async fn me(Caller(caller): Caller) -> Json<CurrentAgent> {
 ))]
 pub async fn change_password(
     State(state): State<ApiState>,
-    Caller(caller): Caller,
+    SignedIn(caller): SignedIn,
     client: Option<axum::Extension<ClientAddress>>,
     ApiJson(change): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
@@ -59,7 +59,7 @@ pub async fn list(State(state): State<ApiState>) -> Result<Json<Vec<Agent>>, Api
 ))]
 pub async fn create(
     State(state): State<ApiState>,
-    Caller(caller): Caller,
+    SignedIn(caller): SignedIn,
     ApiJson(request): ApiJson<NewAgent>,
 ) -> Result<(StatusCode, Json<Agent>), ApiError> {
     let agent = state.accounts.create_agent(request.parse()?).await?;

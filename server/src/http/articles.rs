@@ -2,7 +2,7 @@
 
 use super::ApiState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, ApiQuery, Caller};
+use super::extract::{ApiJson, ApiQuery, SignedIn};
 use app::articles::{Article, ArticlePage, ArticlePatch, ArticleVersion, NewArticle};
 use app::model::ArticleStatus;
 use app::search::{SearchQuery, SearchResults, SearchScope, Suggestions};
@@ -84,7 +84,7 @@ pub async fn list(
     ))]
 pub async fn create(
     State(state): State<ApiState>,
-    Caller(caller): Caller,
+    SignedIn(caller): SignedIn,
     ApiJson(request): ApiJson<NewArticle>,
 ) -> Result<(StatusCode, Json<Article>), ApiError> {
     let article = state
@@ -122,7 +122,7 @@ pub async fn get(
     ))]
 pub async fn update(
     State(state): State<ApiState>,
-    Caller(caller): Caller,
+    SignedIn(caller): SignedIn,
     Path(id): Path<String>,
     ApiJson(patch): ApiJson<ArticlePatch>,
 ) -> Result<Json<Article>, ApiError> {

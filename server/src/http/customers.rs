@@ -4,6 +4,7 @@ use super::ApiState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, Caller};
 use app::customers::{Customer, CustomerPage, CustomerPatch, CustomerTickets, NewCustomer};
+use app::ids::CustomerId;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -25,16 +26,9 @@ fn bad_query(message: &str) -> ApiError {
     )
 }
 
-fn customer_id(text: &str) -> Result<u64, ApiError> {
-    text.parse::<u64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "no customer {} exists",
-                text.chars().take(40).collect::<String>()
-            ))
-        })
+fn customer_id(text: &str) -> Result<CustomerId, ApiError> {
+    text.parse::<CustomerId>()
+        .map_err(|error| app::service::HelpDeskError::from(error).into())
 }
 
 /// Customers by name; `q` finds them by the beginnings of the words of their name and contacts
@@ -51,6 +45,7 @@ fn customer_id(text: &str) -> Result<u64, ApiError> {
     ))]
 pub async fn list(
     State(state): State<ApiState>,
+    Caller(caller): Caller,
     ApiQuery(query): ApiQuery<CustomerQuery>,
 ) -> Result<Json<CustomerPage>, ApiError> {
     let limit = super::extract::page_limit(query.limit.as_deref())?;
@@ -59,8 +54,8 @@ pub async fn list(
         return Err(bad_query("`cursor` is not a cursor this server gave out"));
     }
     let page = state
-        .help_desk
-        .customers(query.q.as_deref(), cursor, limit)
+        .customers
+        .customers(&caller, query.q.as_deref(), cursor, limit)
         .await
         .map_err(|error| match error {
             // The only field of a listing is its query parameters: a bad `q` is a bad request.
@@ -83,8 +78,10 @@ pub async fn create(
     Caller(caller): Caller,
     ApiJson(request): ApiJson<NewCustomer>,
 ) -> Result<(StatusCode, Json<Customer>), ApiError> {
-    let customer = state.help_desk.create_customer(request.parse()?).await?;
-    tracing::info!(actor = %caller.email, customer = customer.id, "customer created");
+    let customer = state
+        .customers
+        .create_customer(&caller, request.parse()?)
+        .await?;
     Ok((StatusCode::CREATED, Json(customer)))
 }
 
@@ -97,9 +94,12 @@ pub async fn create(
     ))]
 pub async fn get(
     State(state): State<ApiState>,
+    Caller(caller): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Customer>, ApiError> {
-    Ok(Json(state.help_desk.customer(customer_id(&id)?).await?))
+    Ok(Json(
+        state.customers.customer(&caller, customer_id(&id)?).await?,
+    ))
 }
 
 /// Changes the fields present (agents and admins); lists given replace the old ones.
@@ -117,12 +117,12 @@ pub async fn update(
     Path(id): Path<String>,
     ApiJson(patch): ApiJson<CustomerPatch>,
 ) -> Result<Json<Customer>, ApiError> {
-    let customer = state
-        .help_desk
-        .update_customer(customer_id(&id)?, patch)
-        .await?;
-    tracing::info!(actor = %caller.email, customer = customer.id, "customer changed");
-    Ok(Json(customer))
+    Ok(Json(
+        state
+            .customers
+            .update_customer(&caller, customer_id(&id)?, patch)
+            .await?,
+    ))
 }
 
 /// The customer's tickets: those filed for it, and crash tickets whose reports named it (its
@@ -136,9 +136,13 @@ pub async fn update(
     ))]
 pub async fn tickets(
     State(state): State<ApiState>,
+    Caller(caller): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<CustomerTickets>, ApiError> {
     Ok(Json(
-        state.help_desk.customer_tickets(customer_id(&id)?).await?,
+        state
+            .customers
+            .customer_tickets(&caller, customer_id(&id)?)
+            .await?,
     ))
 }

@@ -13,7 +13,8 @@ pub struct ApiJson<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
 
-/// The caller, as the guard resolved them; every guarded route that needs one has one.
+/// The caller, as the guard resolved them: a stranger when nobody signed in. The desk decides
+/// what they may do.
 pub struct Caller(pub app::accounts::Principal);
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
@@ -23,12 +24,31 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
         parts: &mut axum::http::request::Parts,
         _state: &S,
     ) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<app::accounts::Principal>()
-            .cloned()
-            .map(Caller)
-            .ok_or_else(|| app::service::HelpDeskError::Unauthenticated("sign in first").into())
+        Ok(Caller(
+            parts
+                .extensions
+                .get::<app::accounts::Principal>()
+                .cloned()
+                .unwrap_or(app::accounts::Principal::Stranger),
+        ))
+    }
+}
+
+/// The signed-in agent, for the handlers whose resource has no desk module yet (the guard has
+/// checked their role).
+pub struct SignedIn(pub app::accounts::AgentPrincipal);
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<app::accounts::Principal>() {
+            Some(app::accounts::Principal::Agent(agent)) => Ok(SignedIn(agent.clone())),
+            _ => Err(app::service::HelpDeskError::Unauthenticated("sign in first").into()),
+        }
     }
 }
 

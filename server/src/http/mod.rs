@@ -13,7 +13,7 @@ mod projects;
 mod tickets;
 mod tokens;
 
-use app::service::{SharedAccounts, SharedHelpDesk};
+use app::service::{SharedAccounts, SharedCustomers, SharedHelpDesk, SharedProjects};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;
@@ -31,8 +31,10 @@ pub struct ApiState {
     pub help_desk: SharedHelpDesk,
     /// Agents and tokens.
     pub accounts: SharedAccounts,
-    /// Where clients reach the server, for DSNs.
-    pub public_url: std::sync::Arc<str>,
+    /// Projects and their DSNs.
+    pub projects: SharedProjects,
+    /// Customers.
+    pub customers: SharedCustomers,
 }
 
 /// The REST API and the health probes, each route declared once: the router and the OpenAPI

@@ -12,8 +12,11 @@ use axum::http::StatusCode;
 #[utoipa::path(get, path = "/projects", tag = "projects", responses(
     (status = 200, description = "The projects, oldest first", body = Vec<Project>),
 ))]
-pub async fn list(State(state): State<ApiState>) -> Result<Json<Vec<Project>>, ApiError> {
-    Ok(Json(state.help_desk.projects(&state.public_url).await?))
+pub async fn list(
+    State(state): State<ApiState>,
+    Caller(caller): Caller,
+) -> Result<Json<Vec<Project>>, ApiError> {
+    Ok(Json(state.projects.projects(&caller).await?))
 }
 
 /// Creates a project (admins); the answer carries its DSN.
@@ -27,9 +30,8 @@ pub async fn create(
     ApiJson(request): ApiJson<NewProject>,
 ) -> Result<(StatusCode, Json<Project>), ApiError> {
     let project = state
-        .help_desk
-        .create_project(request.parse()?, &state.public_url)
+        .projects
+        .create_project(&caller, request.parse()?)
         .await?;
-    tracing::info!(actor = %caller.email, project = project.id, name = %project.name, "project created");
     Ok((StatusCode::CREATED, Json(project)))
 }

@@ -2,7 +2,7 @@
 
 use super::ApiState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, ApiQuery, Caller};
+use super::extract::{ApiJson, ApiQuery, SignedIn};
 use app::model::{Channel, Entry, Ticket, TicketDetail, TicketPage, TicketRef};
 use app::requests::{NewEntry, NewTicket, RawQueueQuery, TicketPatch, TransitionRequest};
 use axum::Json;
@@ -27,7 +27,7 @@ pub(super) fn reference(text: &str) -> Result<TicketRef, ApiError> {
 ))]
 pub async fn create(
     State(state): State<ApiState>,
-    Caller(caller): Caller,
+    SignedIn(caller): SignedIn,
     ApiJson(request): ApiJson<NewTicket>,
 ) -> Result<(StatusCode, Json<Ticket>), ApiError> {
     let draft = request.parse(Channel::Api, &caller.author())?;
@@ -50,7 +50,7 @@ pub async fn create(
 ))]
 pub async fn list(
     State(state): State<ApiState>,
-    Caller(caller): Caller,
+    SignedIn(caller): SignedIn,
     ApiQuery(query): ApiQuery<RawQueueQuery>,
 ) -> Result<Json<TicketPage>, ApiError> {
     let query = query
@@ -83,7 +83,7 @@ pub async fn show(
     ))]
 pub async fn update(
     State(state): State<ApiState>,
-    Caller(caller): Caller,
+    SignedIn(caller): SignedIn,
     Path(text): Path<String>,
     ApiJson(patch): ApiJson<TicketPatch>,
 ) -> Result<Json<Ticket>, ApiError> {
@@ -102,7 +102,7 @@ pub async fn update(
     ))]
 pub async fn add_entry(
     State(state): State<ApiState>,
-    Caller(caller): Caller,
+    SignedIn(caller): SignedIn,
     Path(text): Path<String>,
     ApiJson(entry): ApiJson<NewEntry>,
 ) -> Result<(StatusCode, Json<Entry>), ApiError> {
@@ -125,7 +125,7 @@ pub async fn add_entry(
     ))]
 pub async fn transition(
     State(state): State<ApiState>,
-    Caller(caller): Caller,
+    SignedIn(caller): SignedIn,
     Path(text): Path<String>,
     ApiJson(request): ApiJson<TransitionRequest>,
 ) -> Result<Json<Ticket>, ApiError> {

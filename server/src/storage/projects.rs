@@ -1,43 +1,23 @@
-//! Projects in SurrealDB: numbered from their own sequence, each with a random public key.
+//! Projects in SurrealDB: numbered from their own sequence, each stored with its public key.
 
-use super::records::{decode, parse_time};
+use super::records::decode;
 use super::{
     MAX_ATTEMPTS, StorageError, Store, back_off, is_conflict, returned_statement,
     transaction_outcome,
 };
-use crate::ingest::dsn::Dsn;
-use app::projects::Project;
 use serde::Deserialize;
 
 /// A row of the `project` table.
 #[derive(Clone, Debug, Deserialize)]
 pub struct ProjectRecord {
+    /// The project's number, from its own sequence.
     pub number: u64,
+    /// What the application is called.
     pub name: String,
+    /// The key its DSN carries.
     pub public_key: String,
+    /// When it was created (RFC 3339).
     pub created_at: String,
-}
-
-impl ProjectRecord {
-    /// The wire form, with the DSN under the server's public URL (`http://host:port`).
-    pub fn into_project(self, dsn_base: &str) -> Result<Project, StorageError> {
-        let (scheme, authority) = dsn_base
-            .trim_end_matches('/')
-            .split_once("://")
-            .unwrap_or(("http", dsn_base));
-        let dsn = Dsn {
-            scheme: scheme.to_string(),
-            public_key: self.public_key,
-            authority: authority.to_string(),
-            project_id: self.number.to_string(),
-        };
-        Ok(Project {
-            id: self.number,
-            name: self.name,
-            dsn: dsn.to_string(),
-            created_at: parse_time(&self.created_at)?,
-        })
-    }
 }
 
 const CREATE_PROJECT: &str = r#"

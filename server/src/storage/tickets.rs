@@ -532,28 +532,6 @@ impl HelpDesk for Store {
         .await
     }
 
-    async fn create_project(
-        &self,
-        name: String,
-        dsn_base: &str,
-    ) -> Result<app::projects::Project, HelpDeskError> {
-        let public_key = format!(
-            "{}{}",
-            crate::auth::secret::random_id(),
-            crate::auth::secret::random_id()
-        );
-        let record = self.insert_project(&name, &public_key).await?;
-        Ok(record.into_project(dsn_base)?)
-    }
-
-    async fn projects(&self, dsn_base: &str) -> Result<Vec<app::projects::Project>, HelpDeskError> {
-        self.all_projects()
-            .await?
-            .into_iter()
-            .map(|record| record.into_project(dsn_base).map_err(Into::into))
-            .collect()
-    }
-
     async fn crash_events(
         &self,
         reference: TicketRef,
@@ -593,23 +571,6 @@ impl HelpDesk for Store {
             current_hour,
             hours: self.crash_hours(reference.number(), since_hour).await?,
         })
-    }
-
-    async fn create_customer(
-        &self,
-        draft: app::customers::CustomerDraft,
-    ) -> Result<app::customers::Customer, HelpDeskError> {
-        let number = self.insert_customer(&draft).await?;
-        self.customer(number).await
-    }
-
-    async fn customer(&self, id: u64) -> Result<app::customers::Customer, HelpDeskError> {
-        self.load_customer(id)
-            .await?
-            .ok_or_else(|| HelpDeskError::Missing {
-                kind: "customer",
-                id: id.to_string(),
-            })
     }
 
     async fn create_article(
@@ -697,48 +658,6 @@ impl HelpDesk for Store {
         let ticket = self.load(reference).await?;
         let text = format!("{} {}", ticket.title, ticket.description);
         Ok(Store::suggestions(self, &text, Some(reference), ticket.fingerprint.as_deref()).await?)
-    }
-
-    async fn customer_tickets(
-        &self,
-        id: u64,
-    ) -> Result<app::customers::CustomerTickets, HelpDeskError> {
-        let customer = self.customer(id).await?;
-        Ok(
-            Store::customer_tickets(self, &customer, app::customers::CUSTOMER_TICKETS_LIMIT)
-                .await?,
-        )
-    }
-
-    async fn update_customer(
-        &self,
-        id: u64,
-        patch: app::customers::CustomerPatch,
-    ) -> Result<app::customers::Customer, HelpDeskError> {
-        let current = self.customer(id).await?;
-        let draft = patch.apply(&current)?;
-        if !self.replace_customer(id, &draft).await? {
-            return Err(HelpDeskError::Missing {
-                kind: "customer",
-                id: id.to_string(),
-            });
-        }
-        self.customer(id).await
-    }
-
-    async fn customers(
-        &self,
-        query: Option<&str>,
-        cursor: Option<&str>,
-        limit: usize,
-    ) -> Result<app::customers::CustomerPage, HelpDeskError> {
-        let words = match query.map(str::trim).filter(|query| !query.is_empty()) {
-            Some(query) => app::customers::search_words(query)?,
-            None => Vec::new(),
-        };
-        Ok(self
-            .list_customers(&words, cursor.unwrap_or(""), limit)
-            .await?)
     }
 
     async fn ready(&self) -> Result<(), HelpDeskError> {

@@ -1,0 +1,98 @@
+//! Customers: the organisations that call, their contacts, and the tickets filed for them.
+//! Viewers read them; agents create and change them.
+
+use super::Desk;
+use crate::storage::{StorageError, Store};
+use app::accounts::Principal;
+use app::customers::{
+    CUSTOMER_TICKETS_LIMIT, Customer, CustomerDraft, CustomerPage, CustomerPatch, CustomerTickets,
+};
+use app::ids::CustomerId;
+use app::model::Role;
+use app::service::{CustomerService, HelpDeskError};
+
+fn missing(id: CustomerId) -> HelpDeskError {
+    HelpDeskError::Missing {
+        kind: "customer",
+        id: id.to_string(),
+    }
+}
+
+async fn load(store: &Store, id: CustomerId) -> Result<Customer, HelpDeskError> {
+    store
+        .load_customer(id.number())
+        .await?
+        .ok_or_else(|| missing(id))
+}
+
+#[async_trait::async_trait]
+impl CustomerService for Desk {
+    async fn create_customer(
+        &self,
+        caller: &Principal,
+        draft: CustomerDraft,
+    ) -> Result<Customer, HelpDeskError> {
+        let agent = caller.require(Role::Agent)?;
+        let number = self.store().insert_customer(&draft).await?;
+        let id = CustomerId::new(number)
+            .ok_or_else(|| StorageError::Corrupt("a customer was numbered 0".into()))?;
+        tracing::info!(actor = %agent.email, customer = %id, "customer created");
+        load(self.store(), id).await
+    }
+
+    async fn customer(
+        &self,
+        caller: &Principal,
+        id: CustomerId,
+    ) -> Result<Customer, HelpDeskError> {
+        caller.require(Role::Viewer)?;
+        load(self.store(), id).await
+    }
+
+    async fn update_customer(
+        &self,
+        caller: &Principal,
+        id: CustomerId,
+        patch: CustomerPatch,
+    ) -> Result<Customer, HelpDeskError> {
+        let agent = caller.require(Role::Agent)?;
+        let current = load(self.store(), id).await?;
+        let draft = patch.apply(&current)?;
+        if !self.store().replace_customer(id.number(), &draft).await? {
+            return Err(missing(id));
+        }
+        tracing::info!(actor = %agent.email, customer = %id, "customer changed");
+        load(self.store(), id).await
+    }
+
+    async fn customer_tickets(
+        &self,
+        caller: &Principal,
+        id: CustomerId,
+    ) -> Result<CustomerTickets, HelpDeskError> {
+        caller.require(Role::Viewer)?;
+        let customer = load(self.store(), id).await?;
+        Ok(self
+            .store()
+            .customer_tickets(&customer, CUSTOMER_TICKETS_LIMIT)
+            .await?)
+    }
+
+    async fn customers(
+        &self,
+        caller: &Principal,
+        query: Option<&str>,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<CustomerPage, HelpDeskError> {
+        caller.require(Role::Viewer)?;
+        let words = match query.map(str::trim).filter(|query| !query.is_empty()) {
+            Some(query) => app::customers::search_words(query)?,
+            None => Vec::new(),
+        };
+        Ok(self
+            .store()
+            .list_customers(&words, cursor.unwrap_or(""), limit)
+            .await?)
+    }
+}

@@ -59,6 +59,18 @@ mod backend {
             .ok_or_else(|| ServerFnError::new("projects are not available in this context"))
     }
 
+    /// The articles service.
+    pub fn articles() -> Result<crate::service::SharedArticles, ServerFnError> {
+        use_context::<crate::service::SharedArticles>()
+            .ok_or_else(|| ServerFnError::new("articles are not available in this context"))
+    }
+
+    /// The search service.
+    pub fn search() -> Result<crate::service::SharedSearch, ServerFnError> {
+        use_context::<crate::service::SharedSearch>()
+            .ok_or_else(|| ServerFnError::new("search is not available in this context"))
+    }
+
     /// The customers service.
     pub fn customers() -> Result<crate::service::SharedCustomers, ServerFnError> {
         use_context::<crate::service::SharedCustomers>()
@@ -160,14 +172,9 @@ mod backend {
         text.parse().map_err(failure)
     }
 
-    /// An article id from a path or form.
-    pub fn article_id(text: &str) -> Result<u64, ServerFnError> {
-        text.trim().parse::<u64>().map_err(|_| {
-            failure(HelpDeskError::Missing {
-                kind: "article",
-                id: text.chars().take(40).collect(),
-            })
-        })
+    /// An article id from a path or form; a malformed one names no article.
+    pub fn article_id(text: &str) -> Result<crate::ids::ArticleId, ServerFnError> {
+        text.parse().map_err(failure)
     }
 
     /// Empty strings from forms mean "not given".
@@ -699,7 +706,6 @@ pub async fn search_knowledge(
 ) -> Result<crate::search::SearchResults, ServerFnError> {
     use crate::requests::FieldError;
     use crate::search::{SearchQuery, SearchScope, parse_statuses};
-    backend::principal()?;
     let scope = SearchScope::parse(&scope).map_err(backend::failure)?;
     let offset = if cursor.is_empty() {
         0
@@ -710,8 +716,8 @@ pub async fn search_knowledge(
     };
     let statuses = parse_statuses(&status).map_err(backend::failure)?;
     let query = SearchQuery::parse(&q, scope, statuses, offset, 20).map_err(backend::failure)?;
-    backend::help_desk()?
-        .search(query)
+    backend::search()?
+        .search(&backend::caller(), query)
         .await
         .map_err(backend::failure)
 }
@@ -719,10 +725,9 @@ pub async fn search_knowledge(
 /// What helped before with a problem described in words (a ticket being entered).
 #[server(prefix = "/rpc", endpoint = "suggest_for_text")]
 pub async fn suggest_for_text(text: String) -> Result<crate::search::Suggestions, ServerFnError> {
-    backend::principal()?;
     let text: String = text.chars().take(crate::model::MAX_TEXT_CHARS).collect();
-    backend::help_desk()?
-        .suggestions(&text)
+    backend::search()?
+        .suggestions(&backend::caller(), &text)
         .await
         .map_err(backend::failure)
 }
@@ -732,10 +737,9 @@ pub async fn suggest_for_text(text: String) -> Result<crate::search::Suggestions
 pub async fn suggest_for_ticket(
     reference: String,
 ) -> Result<crate::search::Suggestions, ServerFnError> {
-    backend::principal()?;
     let reference = backend::reference(&reference)?;
-    backend::help_desk()?
-        .ticket_suggestions(reference)
+    backend::search()?
+        .ticket_suggestions(&backend::caller(), reference)
         .await
         .map_err(backend::failure)
 }
@@ -743,9 +747,8 @@ pub async fn suggest_for_ticket(
 /// One article, with its Markdown rendered (safely) on the server.
 #[server(prefix = "/rpc", endpoint = "load_article")]
 pub async fn load_article(id: String) -> Result<crate::articles::RenderedArticle, ServerFnError> {
-    backend::principal()?;
-    let article = backend::help_desk()?
-        .article(backend::article_id(&id)?)
+    let article = backend::articles()?
+        .article(&backend::caller(), backend::article_id(&id)?)
         .await
         .map_err(backend::failure)?;
     Ok(crate::articles::RenderedArticle {
@@ -760,9 +763,8 @@ pub async fn load_article(id: String) -> Result<crate::articles::RenderedArticle
 pub async fn article_history(
     id: String,
 ) -> Result<Vec<crate::articles::ArticleVersion>, ServerFnError> {
-    backend::principal()?;
-    backend::help_desk()?
-        .article_history(backend::article_id(&id)?)
+    backend::articles()?
+        .article_history(&backend::caller(), backend::article_id(&id)?)
         .await
         .map_err(backend::failure)
 }
@@ -773,15 +775,14 @@ pub async fn list_articles(
     status: String,
     cursor: String,
 ) -> Result<crate::articles::ArticlePage, ServerFnError> {
-    backend::principal()?;
     let status = if status.is_empty() {
         None
     } else {
         backend::parse_enum("status", Some(status))?
     };
     let cursor = Some(cursor.as_str()).filter(|cursor| !cursor.is_empty());
-    backend::help_desk()?
-        .articles(status, cursor, 50)
+    backend::articles()?
+        .articles(&backend::caller(), status, cursor, 50)
         .await
         .map_err(backend::failure)
 }
@@ -789,13 +790,13 @@ pub async fn list_articles(
 /// The form's starting point: an article prefilled from a ticket (`from`), or an empty one.
 #[server(prefix = "/rpc", endpoint = "article_draft")]
 pub async fn article_draft(from: String) -> Result<crate::articles::NewArticle, ServerFnError> {
-    backend::principal()?;
+    // An empty form holds nothing to protect; a prefilled one is the desk's to allow.
     if from.trim().is_empty() {
         return Ok(crate::articles::NewArticle::default());
     }
     let reference = backend::reference(from.trim())?;
-    backend::help_desk()?
-        .article_from_ticket(reference)
+    backend::articles()?
+        .article_from_ticket(&backend::caller(), reference)
         .await
         .map_err(backend::failure)
 }
@@ -816,7 +817,7 @@ pub async fn save_article(
 ) -> Result<crate::articles::Article, ServerFnError> {
     use crate::articles::{ArticlePatch, NewArticle};
     use crate::requests::FieldError;
-    let principal = backend::principal()?;
+    let caller = backend::caller();
     let list = |text: &str| -> Vec<String> {
         text.split(',')
             .map(str::trim)
@@ -825,7 +826,7 @@ pub async fn save_article(
             .collect()
     };
     let status = backend::parse_enum("status", Some(status))?;
-    let help_desk = backend::help_desk()?;
+    let articles = backend::articles()?;
     let article = match backend::given(id) {
         None => {
             let draft = NewArticle {
@@ -838,8 +839,8 @@ pub async fn save_article(
             }
             .parse()
             .map_err(backend::failure)?;
-            help_desk
-                .create_article(draft, &principal.author())
+            articles
+                .create_article(&caller, draft)
                 .await
                 .map_err(backend::failure)?
         }
@@ -856,8 +857,8 @@ pub async fn save_article(
                 tickets: Some(list(&tickets)),
                 status,
             };
-            help_desk
-                .update_article(backend::article_id(&id)?, patch, &principal.author())
+            articles
+                .update_article(&caller, backend::article_id(&id)?, patch)
                 .await
                 .map_err(backend::failure)?
         }

@@ -7,7 +7,7 @@ use crate::accounts::{
     Agent, AgentDraft, AgentPrincipal, ApiToken, CheckedAgentPatch, CreatedToken, Principal,
     TokenDraft,
 };
-use crate::ids::CustomerId;
+use crate::ids::{ArticleId, CustomerId};
 use crate::model::Role;
 use crate::model::{Entry, Ticket, TicketDetail, TicketPage, TicketRef};
 use crate::requests::{
@@ -139,6 +139,76 @@ pub trait CustomerService: Send + Sync + 'static {
     ) -> Result<crate::customers::CustomerPage, HelpDeskError>;
 }
 
+/// The knowledge base's articles: written from what worked, reviewed, published.
+#[async_trait::async_trait]
+pub trait ArticleService: Send + Sync + 'static {
+    /// Creates an article written by the caller (agents).
+    async fn create_article(
+        &self,
+        caller: &Principal,
+        draft: crate::articles::ArticleDraft,
+    ) -> Result<crate::articles::Article, HelpDeskError>;
+    /// An article (viewers).
+    async fn article(
+        &self,
+        caller: &Principal,
+        id: ArticleId,
+    ) -> Result<crate::articles::Article, HelpDeskError>;
+    /// Applies a patch made from `patch.revision` (agents); a newer revision refuses it
+    /// (`Conflict`).
+    async fn update_article(
+        &self,
+        caller: &Principal,
+        id: ArticleId,
+        patch: crate::articles::ArticlePatch,
+    ) -> Result<crate::articles::Article, HelpDeskError>;
+    /// Articles newest first, after `cursor`, only with `status` when given (viewers).
+    async fn articles(
+        &self,
+        caller: &Principal,
+        status: Option<crate::model::ArticleStatus>,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<crate::articles::ArticlePage, HelpDeskError>;
+    /// Every version of an article, newest first (viewers).
+    async fn article_history(
+        &self,
+        caller: &Principal,
+        id: ArticleId,
+    ) -> Result<Vec<crate::articles::ArticleVersion>, HelpDeskError>;
+    /// An article prefilled from a ticket: its problem, the attempts that failed, the one that
+    /// worked and the resolution; not stored (viewers).
+    async fn article_from_ticket(
+        &self,
+        caller: &Principal,
+        reference: TicketRef,
+    ) -> Result<crate::articles::NewArticle, HelpDeskError>;
+}
+
+/// Full-text search and the suggestions for a problem.
+#[async_trait::async_trait]
+pub trait SearchService: Send + Sync + 'static {
+    /// A page of results across tickets, timelines and articles (viewers).
+    async fn search(
+        &self,
+        caller: &Principal,
+        query: crate::search::SearchQuery,
+    ) -> Result<crate::search::SearchResults, HelpDeskError>;
+    /// Resolved tickets and articles about a problem described by `text`, a ticket being
+    /// entered (viewers).
+    async fn suggestions(
+        &self,
+        caller: &Principal,
+        text: &str,
+    ) -> Result<crate::search::Suggestions, HelpDeskError>;
+    /// Resolved tickets and articles about an existing ticket's problem (viewers).
+    async fn ticket_suggestions(
+        &self,
+        caller: &Principal,
+        reference: TicketRef,
+    ) -> Result<crate::search::Suggestions, HelpDeskError>;
+}
+
 /// The help desk, as the server implements it.
 #[async_trait::async_trait]
 pub trait HelpDesk: Send + Sync + 'static {
@@ -187,52 +257,6 @@ pub trait HelpDesk: Send + Sync + 'static {
         reference: TicketRef,
         since_hour: i64,
     ) -> Result<crate::crash::OccurrenceHistory, HelpDeskError>;
-    /// Creates an article written by `author`.
-    async fn create_article(
-        &self,
-        draft: crate::articles::ArticleDraft,
-        author: &str,
-    ) -> Result<crate::articles::Article, HelpDeskError>;
-    /// An article by id.
-    async fn article(&self, id: u64) -> Result<crate::articles::Article, HelpDeskError>;
-    /// Applies a patch made from `patch.revision`; a newer revision refuses it (`Conflict`).
-    async fn update_article(
-        &self,
-        id: u64,
-        patch: crate::articles::ArticlePatch,
-        author: &str,
-    ) -> Result<crate::articles::Article, HelpDeskError>;
-    /// Articles newest first, after `cursor`, only with `status` when given.
-    async fn articles(
-        &self,
-        status: Option<crate::model::ArticleStatus>,
-        cursor: Option<&str>,
-        limit: usize,
-    ) -> Result<crate::articles::ArticlePage, HelpDeskError>;
-    /// Every version of an article, newest first.
-    async fn article_history(
-        &self,
-        id: u64,
-    ) -> Result<Vec<crate::articles::ArticleVersion>, HelpDeskError>;
-    /// An article prefilled from a ticket: its problem, the attempts that failed, the one that
-    /// worked and the resolution; not stored.
-    async fn article_from_ticket(
-        &self,
-        reference: TicketRef,
-    ) -> Result<crate::articles::NewArticle, HelpDeskError>;
-    /// A page of full-text search results across tickets, timelines and articles.
-    async fn search(
-        &self,
-        query: crate::search::SearchQuery,
-    ) -> Result<crate::search::SearchResults, HelpDeskError>;
-    /// Resolved tickets and articles about a problem described by `text` (a ticket being
-    /// entered).
-    async fn suggestions(&self, text: &str) -> Result<crate::search::Suggestions, HelpDeskError>;
-    /// Resolved tickets and articles about an existing ticket's problem.
-    async fn ticket_suggestions(
-        &self,
-        reference: TicketRef,
-    ) -> Result<crate::search::Suggestions, HelpDeskError>;
 }
 
 /// The shared handle that the server puts into the Leptos context.
@@ -241,6 +265,10 @@ pub type SharedHelpDesk = Arc<dyn HelpDesk>;
 pub type SharedProjects = Arc<dyn ProjectService>;
 /// The customers service, shared the same way.
 pub type SharedCustomers = Arc<dyn CustomerService>;
+/// The articles service, shared the same way.
+pub type SharedArticles = Arc<dyn ArticleService>;
+/// The search service, shared the same way.
+pub type SharedSearch = Arc<dyn SearchService>;
 
 /// A signed-in dashboard session.
 #[derive(Clone, Debug)]

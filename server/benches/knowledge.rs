@@ -12,11 +12,13 @@
 //! `cargo bench -p server --bench knowledge -- [--tickets N] [--articles N] [--samples N]
 //! [--write-buffer-mib N] [--read-cache-mib N]`
 
+use app::accounts::{AgentPrincipal, Credential, Principal};
 use app::articles::NewArticle;
 use app::model::{ArticleStatus, EntryKind, Outcome, Status, TicketRef};
 use app::requests::{NewEntry, NewTicket, TransitionRequest};
 use app::search::{SearchQuery, SearchScope};
-use app::service::HelpDesk;
+use app::service::{ArticleService, HelpDesk, SearchService};
+use server::desk::Desk;
 use server::storage::{DatabaseSettings, EmbeddedMemory, Store};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -211,6 +213,22 @@ async fn main() {
     }
 }
 
+/// The desk over the store, as the surfaces call it.
+fn desk(store: &Store) -> Desk {
+    Desk::new(store.clone(), "http://bench.invalid")
+}
+
+/// An agent calling the desk, as a signed-in dashboard user does.
+fn bench_agent() -> Principal {
+    Principal::Agent(AgentPrincipal {
+        agent_id: "bench".into(),
+        email: "bench@example.com".into(),
+        name: "Bench".into(),
+        role: app::model::Role::Agent,
+        credential: Credential::Session { id: "bench".into() },
+    })
+}
+
 /// Tickets (every fifth resolved, with a fix attempt that worked and a resolution) and articles.
 async fn fill(store: &Store, vocabulary: &Arc<Vocabulary>, options: &Options) {
     let started = Instant::now();
@@ -274,8 +292,8 @@ async fn fill(store: &Store, vocabulary: &Arc<Vocabulary>, options: &Options) {
                 }
                 .parse()
                 .expect("a valid article");
-                store
-                    .create_article(draft, "bench@example.com")
+                desk(&store)
+                    .create_article(&bench_agent(), draft)
                     .await
                     .expect("created");
             }
@@ -326,7 +344,8 @@ async fn measure(store: &Store, vocabulary: &Arc<Vocabulary>, options: &Options)
             let store = store.clone();
             let query = query.clone();
             async move {
-                HelpDesk::search(&store, query)
+                desk(&store)
+                    .search(&bench_agent(), query)
                     .await
                     .expect("searched")
                     .items
@@ -347,7 +366,8 @@ async fn measure(store: &Store, vocabulary: &Arc<Vocabulary>, options: &Options)
                 vocabulary.text(5_000_000 + sample * 2 + 1, 40)
             );
             async move {
-                let found = HelpDesk::suggestions(&store, &text)
+                let found = desk(&store)
+                    .suggestions(&bench_agent(), &text)
                     .await
                     .expect("suggested");
                 found.articles.len() + found.tickets.len()
@@ -364,8 +384,8 @@ async fn measure(store: &Store, vocabulary: &Arc<Vocabulary>, options: &Options)
                 TicketRef::from_number((sample * 7919) as u64 % options.tickets as u64 + 1)
                     .expect("a reference");
             async move {
-                let found = store
-                    .ticket_suggestions(reference)
+                let found = desk(&store)
+                    .ticket_suggestions(&bench_agent(), reference)
                     .await
                     .expect("suggested");
                 found.articles.len() + found.tickets.len()

@@ -12,7 +12,9 @@ pub mod serve;
 pub mod site;
 pub mod storage;
 
-use app::service::{SharedAccounts, SharedCustomers, SharedHelpDesk, SharedProjects};
+use app::service::{
+    SharedAccounts, SharedArticles, SharedCustomers, SharedHelpDesk, SharedProjects, SharedSearch,
+};
 use std::sync::Arc;
 
 pub use config::Config;
@@ -40,13 +42,17 @@ pub fn app_router(
         help_desk: Arc::new(store.clone()) as SharedHelpDesk,
         accounts: auth.clone() as SharedAccounts,
         projects: Arc::new(desk.clone()) as SharedProjects,
-        customers: Arc::new(desk) as SharedCustomers,
+        customers: Arc::new(desk.clone()) as SharedCustomers,
+        articles: Arc::new(desk.clone()) as SharedArticles,
+        search: Arc::new(desk) as SharedSearch,
     };
     http::router(http::ApiState {
         help_desk: services.help_desk.clone(),
         accounts: services.accounts.clone(),
         projects: services.projects.clone(),
         customers: services.customers.clone(),
+        articles: services.articles.clone(),
+        search: services.search.clone(),
     })
     .merge(http::ingest_router(http::ingest::IngestState {
         store,

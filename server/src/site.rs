@@ -1,6 +1,8 @@
 //! The dashboard site: server-rendered Leptos pages, server functions and the static bundle.
 
-use app::service::{SharedAccounts, SharedCustomers, SharedHelpDesk, SharedProjects};
+use app::service::{
+    SharedAccounts, SharedArticles, SharedCustomers, SharedHelpDesk, SharedProjects, SharedSearch,
+};
 use app::{App, shell};
 use axum::Router;
 use leptos::prelude::*;
@@ -34,6 +36,10 @@ pub struct Services {
     pub projects: SharedProjects,
     /// Customers.
     pub customers: SharedCustomers,
+    /// Knowledge-base articles.
+    pub articles: SharedArticles,
+    /// Search and suggestions.
+    pub search: SharedSearch,
 }
 
 /// The output name of the wasm bundle and stylesheet under `/pkg`.
@@ -53,6 +59,8 @@ pub fn router(services: Services, settings: SiteSettings) -> Router {
         provide_context(services.accounts.clone());
         provide_context(services.projects.clone());
         provide_context(services.customers.clone());
+        provide_context(services.articles.clone());
+        provide_context(services.search.clone());
     };
     Router::new()
         .leptos_routes_with_context(&options, routes, context.clone(), {

@@ -3,15 +3,24 @@
 //! the role it needs.
 
 use app::accounts::{AgentPrincipal, Credential, Principal};
+use app::articles::{ArticlePatch, NewArticle};
 use app::customers::{CustomerPatch, NewCustomer};
-use app::ids::{CustomerId, ProjectId};
-use app::model::Role;
-use app::service::{CustomerService, HelpDeskError, ProjectService};
+use app::ids::{ArticleId, CustomerId, ProjectId};
+use app::model::{Channel, Role};
+use app::requests::NewTicket;
+use app::search::{SearchQuery, SearchScope};
+use app::service::{
+    ArticleService, CustomerService, HelpDesk, HelpDeskError, ProjectService, SearchService,
+};
 use server::desk::Desk;
 use server::storage::{DatabaseSettings, Store};
 
 async fn desk() -> Desk {
-    let store = Store::open(&DatabaseSettings {
+    Desk::new(store().await, "https://desk.example")
+}
+
+async fn store() -> Store {
+    Store::open(&DatabaseSettings {
         url: "mem://".into(),
         credentials: None,
         namespace: "test".into(),
@@ -19,8 +28,7 @@ async fn desk() -> Desk {
         embedded_memory: Default::default(),
     })
     .await
-    .expect("the in-memory database opens");
-    Desk::new(store, "https://desk.example")
+    .expect("the in-memory database opens")
 }
 
 fn agent(role: Role) -> Principal {
@@ -53,6 +61,8 @@ fn kind<T: std::fmt::Debug>(result: Result<T, HelpDeskError>) -> &'static str {
         Err(HelpDeskError::Unauthenticated(_)) => "unauthenticated",
         Err(HelpDeskError::Forbidden(_)) => "forbidden",
         Err(HelpDeskError::Missing { .. }) => "missing",
+        Err(HelpDeskError::Conflict(_)) => "conflict",
+        Err(HelpDeskError::Invalid(_)) => "invalid",
         Err(other) => panic!("unexpected error: {other:?}"),
         Ok(value) => panic!("admitted: {value:?}"),
     }
@@ -159,4 +169,144 @@ async fn projects_are_listed_for_viewers_and_created_by_admins_only() {
     );
     let listed = desk.projects(&agent(Role::Viewer)).await.unwrap();
     assert_eq!(listed, vec![project]);
+}
+
+fn article(title: &str, tickets: Vec<String>) -> app::articles::ArticleDraft {
+    NewArticle {
+        title: title.into(),
+        symptoms: "The printer prints blank pages".into(),
+        resolution: "Replace the toner cartridge".into(),
+        tickets,
+        ..NewArticle::default()
+    }
+    .parse()
+    .expect("a valid article")
+}
+
+#[tokio::test]
+async fn articles_are_read_by_viewers_and_written_by_agents_from_the_revision_they_read() {
+    let store = store().await;
+    let desk = Desk::new(store.clone(), "https://desk.example");
+    let ticket = store
+        .create_ticket(
+            NewTicket {
+                title: "Blank pages".into(),
+                description: "Every page comes out blank".into(),
+                customer: "Acme".into(),
+                ..NewTicket::default()
+            }
+            .parse(Channel::Phone, "An agent")
+            .expect("a valid ticket"),
+        )
+        .await
+        .expect("a ticket");
+    let writer = agent(Role::Agent);
+    let created = desk
+        .create_article(
+            &writer,
+            article("Blank pages", vec![ticket.reference.to_string()]),
+        )
+        .await
+        .expect("an agent writes an article");
+    assert_eq!(
+        created.author, "A agent",
+        "the author is the caller, not the request"
+    );
+    let id = ArticleId::new(created.id).unwrap();
+    let patch = |revision| ArticlePatch {
+        revision,
+        title: Some("Blank pages from the printer".into()),
+        ..ArticlePatch::default()
+    };
+    for (caller, expected) in refused_callers(Role::Agent) {
+        assert_eq!(
+            kind(
+                desk.create_article(&caller, article("Other", Vec::new()))
+                    .await
+            ),
+            expected
+        );
+        assert_eq!(
+            kind(desk.update_article(&caller, id, patch(1)).await),
+            expected
+        );
+    }
+    for (caller, expected) in refused_callers(Role::Viewer) {
+        assert_eq!(kind(desk.article(&caller, id).await), expected);
+        assert_eq!(kind(desk.article_history(&caller, id).await), expected);
+        assert_eq!(kind(desk.articles(&caller, None, None, 10).await), expected);
+        assert_eq!(
+            kind(desk.article_from_ticket(&caller, ticket.reference).await),
+            expected
+        );
+    }
+    let viewer = agent(Role::Viewer);
+    assert_eq!(
+        desk.article(&viewer, id).await.unwrap().title,
+        "Blank pages"
+    );
+    assert_eq!(
+        desk.articles(&viewer, None, None, 10)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    let prefilled = desk
+        .article_from_ticket(&viewer, ticket.reference)
+        .await
+        .unwrap();
+    assert_eq!(prefilled.tickets, vec![ticket.reference.to_string()]);
+    let changed = desk.update_article(&writer, id, patch(1)).await.unwrap();
+    assert_eq!(changed.revision, 2);
+    assert_eq!(
+        kind(desk.update_article(&writer, id, patch(1)).await),
+        "conflict",
+        "an edit made from an older revision would undo someone's change"
+    );
+    assert_eq!(desk.article_history(&viewer, id).await.unwrap().len(), 2);
+    assert_eq!(
+        kind(
+            desk.create_article(&writer, article("Ghost", vec!["TCK-999".into()]))
+                .await
+        ),
+        "invalid",
+        "an article names tickets that exist"
+    );
+}
+
+#[tokio::test]
+async fn search_and_suggestions_are_for_viewers_and_up() {
+    let store = store().await;
+    let desk = Desk::new(store.clone(), "https://desk.example");
+    let ticket = store
+        .create_ticket(
+            NewTicket {
+                title: "Scanner not detected".into(),
+                description: "The scanner is not found over USB".into(),
+                customer: "Acme".into(),
+                ..NewTicket::default()
+            }
+            .parse(Channel::Phone, "An agent")
+            .expect("a valid ticket"),
+        )
+        .await
+        .expect("a ticket");
+    let query = || SearchQuery::parse("scanner", SearchScope::All, Vec::new(), 0, 20).unwrap();
+    for (caller, expected) in refused_callers(Role::Viewer) {
+        assert_eq!(kind(desk.search(&caller, query()).await), expected);
+        assert_eq!(kind(desk.suggestions(&caller, "scanner").await), expected);
+        assert_eq!(
+            kind(desk.ticket_suggestions(&caller, ticket.reference).await),
+            expected
+        );
+    }
+    let viewer = agent(Role::Viewer);
+    let found = desk.search(&viewer, query()).await.unwrap();
+    assert_eq!(found.items.len(), 1, "{found:?}");
+    desk.suggestions(&viewer, "scanner").await.unwrap();
+    desk.ticket_suggestions(&viewer, ticket.reference)
+        .await
+        .unwrap();
 }

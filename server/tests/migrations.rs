@@ -69,7 +69,6 @@ async fn reopening_a_data_directory_keeps_its_version_and_data() {
 
 /// The references of the tickets a full-text search for `words` finds, best first.
 async fn tickets_found(store: &Store, words: &str) -> Vec<String> {
-    use app::service::HelpDesk;
     let query = app::search::SearchQuery::parse(
         words,
         app::search::SearchScope::Tickets,
@@ -78,7 +77,7 @@ async fn tickets_found(store: &Store, words: &str) -> Vec<String> {
         20,
     )
     .unwrap();
-    let found = HelpDesk::search(store, query).await.unwrap();
+    let found = store.search(&query).await.unwrap();
     found.items.into_iter().map(|hit| hit.reference).collect()
 }
 

@@ -6,8 +6,10 @@
 //! Storage knows no rules. The same noun names the file on every floor: `http/customers.rs` →
 //! `desk/customers.rs` → `storage/customers.rs`.
 
+mod articles;
 mod customers;
 mod projects;
+mod search;
 
 use crate::storage::Store;
 use std::sync::Arc;

@@ -10,10 +10,13 @@ mod health;
 pub mod ingest;
 mod openapi;
 mod projects;
+mod search;
 mod tickets;
 mod tokens;
 
-use app::service::{SharedAccounts, SharedCustomers, SharedHelpDesk, SharedProjects};
+use app::service::{
+    SharedAccounts, SharedArticles, SharedCustomers, SharedHelpDesk, SharedProjects, SharedSearch,
+};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;
@@ -35,6 +38,10 @@ pub struct ApiState {
     pub projects: SharedProjects,
     /// Customers.
     pub customers: SharedCustomers,
+    /// Knowledge-base articles.
+    pub articles: SharedArticles,
+    /// Search and suggestions.
+    pub search: SharedSearch,
 }
 
 /// The REST API and the health probes, each route declared once: the router and the OpenAPI
@@ -49,7 +56,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(tickets::events))
         .routes(routes!(tickets::occurrences))
         .routes(routes!(articles::draft_from_ticket))
-        .routes(routes!(articles::ticket_suggestions))
+        .routes(routes!(search::ticket_suggestions))
         .routes(routes!(agents::me))
         .routes(routes!(agents::change_password))
         .routes(routes!(agents::list, agents::create))
@@ -61,8 +68,8 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(articles::list, articles::create))
         .routes(routes!(articles::get, articles::update))
         .routes(routes!(articles::history))
-        .routes(routes!(articles::suggestions))
-        .routes(routes!(articles::search))
+        .routes(routes!(search::suggestions))
+        .routes(routes!(search::search))
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::revoke))
         .routes(routes!(openapi::document))

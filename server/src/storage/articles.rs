@@ -6,8 +6,6 @@ use super::records::{decode, format_time, parse_time};
 use super::{StorageError, Store, is_conflict, transaction_outcome};
 use app::articles::{Article, ArticleDraft, ArticlePage, ArticleVersion};
 use app::model::{ArticleStatus, TicketRef};
-use app::requests::FieldError;
-use app::service::HelpDeskError;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -124,28 +122,16 @@ COMMIT TRANSACTION;
 "#;
 
 impl Store {
-    /// Refuses ticket references that name no ticket, naming the first (`tickets[1]`).
-    async fn check_tickets_exist(&self, tickets: &[TicketRef]) -> Result<(), HelpDeskError> {
-        if tickets.is_empty() {
-            return Ok(());
-        }
-        let numbers: Vec<i64> = tickets.iter().map(|t| t.number() as i64).collect();
+    /// Whether each of these tickets exists, in order.
+    pub async fn tickets_exist(&self, numbers: &[u64]) -> Result<Vec<bool>, StorageError> {
+        let numbers: Vec<i64> = numbers.iter().map(|number| *number as i64).collect();
         let mut response = self
             .db()
             .query("RETURN array::map($numbers, |$number| record::exists(type::record('ticket', $number)))")
             .bind(("numbers", numbers))
-            .await
-            .and_then(|response| response.check())
-            .map_err(StorageError::from)?;
-        let exists: Vec<bool> = response.take(0).map_err(StorageError::from)?;
-        match exists.iter().position(|exists| !exists) {
-            Some(index) => Err(FieldError::new(
-                &format!("tickets[{index}]"),
-                format!("no ticket {} exists", tickets[index]),
-            )
-            .into()),
-            None => Ok(()),
-        }
+            .await?
+            .check()?;
+        Ok(response.take(0)?)
     }
 
     async fn save_article(
@@ -169,23 +155,16 @@ impl Store {
             .map(|_| ())
     }
 
-    /// Creates an article; answers it. The number is taken first, so an article that fails to
-    /// be created leaves a gap, never a duplicate.
+    /// Creates an article; answers its number. The number is taken first, so an article that
+    /// fails to be created leaves a gap, never a duplicate.
     pub async fn insert_article(
         &self,
         draft: &ArticleDraft,
         author: &str,
-    ) -> Result<Article, HelpDeskError> {
-        self.check_tickets_exist(&draft.tickets).await?;
-        let number = super::creator::reserve_numbers(self.db(), "article", 1)
-            .await
-            .map_err(StorageError::from)?;
-        self.save_article(number, 1, draft, author)
-            .await
-            .map_err(StorageError::from)?;
-        self.load_article(number).await?.ok_or_else(|| {
-            StorageError::Corrupt(format!("article {number} vanished after creation")).into()
-        })
+    ) -> Result<u64, StorageError> {
+        let number = super::creator::reserve_numbers(self.db(), "article", 1).await?;
+        self.save_article(number, 1, draft, author).await?;
+        Ok(number)
     }
 
     /// An article by number.
@@ -205,30 +184,24 @@ impl Store {
             .transpose()
     }
 
-    /// Writes the next revision of an article made from `expected_revision`; a change made from
-    /// an older revision is refused, as it would undo someone's edit.
+    /// Writes the next revision of an article made from `expected_revision`, only if the article
+    /// is still at that revision (checked inside the write); answers whether it was written.
     pub async fn replace_article(
         &self,
         number: u64,
         expected_revision: u64,
         draft: &ArticleDraft,
         author: &str,
-    ) -> Result<(), HelpDeskError> {
-        self.check_tickets_exist(&draft.tickets).await?;
-        let stale = || {
-            HelpDeskError::Conflict(format!(
-                "article {number} changed since revision {expected_revision}; read it again"
-            ))
-        };
+    ) -> Result<bool, StorageError> {
         match self
             .save_article(number, expected_revision + 1, draft, author)
             .await
         {
-            Ok(()) => Ok(()),
+            Ok(()) => Ok(true),
             Err(error) if error.message().contains("stale revision") || is_conflict(&error) => {
-                Err(stale())
+                Ok(false)
             }
-            Err(error) => Err(StorageError::from(error).into()),
+            Err(error) => Err(error.into()),
         }
     }
 

@@ -125,7 +125,8 @@ impl Store {
         Ok(rarest.map(|(_, _, word)| word.clone()))
     }
 
-    pub(super) async fn load(&self, reference: TicketRef) -> Result<TicketRecord, HelpDeskError> {
+    /// A ticket's stored record.
+    pub(crate) async fn load(&self, reference: TicketRef) -> Result<TicketRecord, HelpDeskError> {
         let mut response = self
             .db()
             .query("SELECT * OMIT search_words, search_text FROM type::record('ticket', $number)")
@@ -571,93 +572,6 @@ impl HelpDesk for Store {
             current_hour,
             hours: self.crash_hours(reference.number(), since_hour).await?,
         })
-    }
-
-    async fn create_article(
-        &self,
-        draft: app::articles::ArticleDraft,
-        author: &str,
-    ) -> Result<app::articles::Article, HelpDeskError> {
-        self.insert_article(&draft, author).await
-    }
-
-    async fn article(&self, id: u64) -> Result<app::articles::Article, HelpDeskError> {
-        self.load_article(id)
-            .await?
-            .ok_or_else(|| HelpDeskError::Missing {
-                kind: "article",
-                id: id.to_string(),
-            })
-    }
-
-    async fn update_article(
-        &self,
-        id: u64,
-        patch: app::articles::ArticlePatch,
-        author: &str,
-    ) -> Result<app::articles::Article, HelpDeskError> {
-        let current = self.article(id).await?;
-        if patch.revision != current.revision {
-            return Err(HelpDeskError::Conflict(format!(
-                "article {id} is at revision {}, not {}; read it again",
-                current.revision, patch.revision
-            )));
-        }
-        let revision = patch.revision;
-        let draft = patch.apply(&current)?;
-        self.replace_article(id, revision, &draft, author).await?;
-        self.article(id).await
-    }
-
-    async fn articles(
-        &self,
-        status: Option<app::model::ArticleStatus>,
-        cursor: Option<&str>,
-        limit: usize,
-    ) -> Result<app::articles::ArticlePage, HelpDeskError> {
-        let before = match cursor {
-            None => None,
-            Some(text) => Some(text.parse::<u64>().map_err(|_| {
-                app::requests::FieldError::new("cursor", "is not a cursor this server gave out")
-            })?),
-        };
-        Ok(self.list_articles(status, before, limit).await?)
-    }
-
-    async fn article_history(
-        &self,
-        id: u64,
-    ) -> Result<Vec<app::articles::ArticleVersion>, HelpDeskError> {
-        self.article(id).await?;
-        Ok(self.article_versions(id).await?)
-    }
-
-    async fn article_from_ticket(
-        &self,
-        reference: TicketRef,
-    ) -> Result<app::articles::NewArticle, HelpDeskError> {
-        let detail = HelpDesk::ticket(self, reference).await?;
-        Ok(app::articles::from_ticket(&detail))
-    }
-
-    async fn search(
-        &self,
-        query: app::search::SearchQuery,
-    ) -> Result<app::search::SearchResults, HelpDeskError> {
-        Ok(Store::search(self, &query).await?)
-    }
-
-    async fn suggestions(&self, text: &str) -> Result<app::search::Suggestions, HelpDeskError> {
-        Ok(Store::suggestions(self, text, None, None).await?)
-    }
-
-    async fn ticket_suggestions(
-        &self,
-        reference: TicketRef,
-    ) -> Result<app::search::Suggestions, HelpDeskError> {
-        let ticket = self.load(reference).await?;
-        let text = format!("{} {}", ticket.title, ticket.description);
-        Ok(Store::suggestions(self, &text, Some(reference), ticket.fingerprint.as_deref()).await?)
     }
 
     async fn ready(&self) -> Result<(), HelpDeskError> {

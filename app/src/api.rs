@@ -14,12 +14,27 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 mod backend {
     use crate::model::TicketRef;
-    use crate::service::{HelpDeskError, SharedHelpDesk};
+    use crate::service::HelpDeskError;
     use leptos::prelude::*;
 
-    pub fn help_desk() -> Result<SharedHelpDesk, ServerFnError> {
-        use_context::<SharedHelpDesk>()
-            .ok_or_else(|| ServerFnError::new("the help desk is not available in this context"))
+    /// The tickets service.
+    pub fn tickets() -> Result<crate::service::SharedTickets, ServerFnError> {
+        use_context::<crate::service::SharedTickets>()
+            .ok_or_else(|| ServerFnError::new("tickets are not available in this context"))
+    }
+
+    /// The crash service.
+    pub fn crashes() -> Result<crate::service::SharedCrashes, ServerFnError> {
+        use_context::<crate::service::SharedCrashes>()
+            .ok_or_else(|| ServerFnError::new("crashes are not available in this context"))
+    }
+
+    /// The email `me` stands for in a query: the signed-in agent's; nobody's for others.
+    pub fn email_of(caller: &crate::accounts::Principal) -> String {
+        match caller {
+            crate::accounts::Principal::Agent(agent) => agent.email.clone(),
+            _ => String::new(),
+        }
     }
 
     pub fn accounts() -> Result<crate::service::SharedAccounts, ServerFnError> {
@@ -204,7 +219,7 @@ pub async fn queue_page(
     cursor: Option<String>,
 ) -> Result<TicketPage, ServerFnError> {
     use crate::requests::RawQueueQuery;
-    let caller = backend::principal()?;
+    let caller = backend::caller();
     let query = RawQueueQuery {
         status,
         urgency,
@@ -214,10 +229,10 @@ pub async fn queue_page(
         limit: None,
         cursor,
     }
-    .parse(&caller.email)
+    .parse(&backend::email_of(&caller))
     .map_err(backend::failure)?;
-    backend::help_desk()?
-        .queue(query)
+    backend::tickets()?
+        .queue(&caller, query)
         .await
         .map_err(backend::failure)
 }
@@ -225,10 +240,9 @@ pub async fn queue_page(
 /// A ticket with its timeline.
 #[server(prefix = "/rpc", endpoint = "load_ticket")]
 pub async fn load_ticket(reference: String) -> Result<TicketDetail, ServerFnError> {
-    backend::principal()?;
     let reference = backend::reference(&reference)?;
-    backend::help_desk()?
-        .ticket(reference)
+    backend::tickets()?
+        .ticket(&backend::caller(), reference)
         .await
         .map_err(backend::failure)
 }
@@ -251,8 +265,8 @@ pub async fn create_ticket(
     use crate::requests::{FieldError, NewTicket};
     let customer_id = backend::given(customer_id)
         .map(|text| {
-            text.trim()
-                .parse::<u64>()
+            text.parse::<crate::ids::CustomerId>()
+                .map(crate::ids::CustomerId::number)
                 .map_err(|_| FieldError::new("customer_id", "is not a customer id"))
         })
         .transpose()
@@ -270,11 +284,9 @@ pub async fn create_ticket(
             .map(|text| crate::format::normalize_local_time(&text)),
         manner: manner.unwrap_or_default(),
     };
-    let draft = request
-        .parse(Channel::Phone, &backend::principal()?.author())
-        .map_err(backend::failure)?;
-    let ticket = backend::help_desk()?
-        .create_ticket(draft)
+    let draft = request.parse(Channel::Phone).map_err(backend::failure)?;
+    let ticket = backend::tickets()?
+        .create_ticket(&backend::caller(), draft)
         .await
         .map_err(backend::failure)?;
     leptos_axum::redirect(&format!("/tickets/{}", ticket.reference));
@@ -305,10 +317,10 @@ pub async fn add_entry(
         body,
         outcome,
     }
-    .parse(&backend::principal()?.author())
+    .parse()
     .map_err(backend::failure)?;
-    backend::help_desk()?
-        .add_entry(reference, entry)
+    backend::tickets()?
+        .add_entry(&backend::caller(), reference, entry)
         .await
         .map_err(backend::failure)
 }
@@ -331,10 +343,10 @@ pub async fn change_status(
         resolution,
         release: backend::given(release),
     }
-    .parse(&backend::principal()?.author())
+    .parse()
     .map_err(backend::failure)?;
-    backend::help_desk()?
-        .transition(reference, transition)
+    backend::tickets()?
+        .transition(&backend::caller(), reference, transition)
         .await
         .map_err(backend::failure)
 }
@@ -360,10 +372,10 @@ pub async fn update_ticket(
         manner,
         ..TicketPatch::default()
     }
-    .parse(&backend::principal()?.author())
+    .parse()
     .map_err(backend::failure)?;
-    backend::help_desk()?
-        .update_ticket(reference, patch)
+    backend::tickets()?
+        .update_ticket(&backend::caller(), reference, patch)
         .await
         .map_err(backend::failure)
 }
@@ -670,14 +682,13 @@ pub async fn create_customer(
 pub async fn crash_occurrences(
     reference: String,
 ) -> Result<crate::crash::OccurrenceHistory, ServerFnError> {
-    backend::principal()?;
     let reference = backend::reference(&reference)?;
     let since = time::OffsetDateTime::now_utc()
         .unix_timestamp()
         .div_euclid(3_600)
         - crate::crash::CHARTED_DAYS * 24;
-    backend::help_desk()?
-        .crash_occurrences(reference, since)
+    backend::crashes()?
+        .crash_occurrences(&backend::caller(), reference, since)
         .await
         .map_err(backend::failure)
 }
@@ -687,10 +698,9 @@ pub async fn crash_occurrences(
 pub async fn latest_crash_event(
     reference: String,
 ) -> Result<Option<crate::crash::StoredCrashEvent>, ServerFnError> {
-    backend::principal()?;
     let reference = backend::reference(&reference)?;
-    backend::help_desk()?
-        .latest_crash_event(reference)
+    backend::crashes()?
+        .latest_crash_event(&backend::caller(), reference)
         .await
         .map_err(backend::failure)
 }

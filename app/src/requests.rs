@@ -2,6 +2,7 @@
 //!
 //! Parsing happens once, here, at the edge: the storage layer only ever sees checked values.
 
+use crate::ids::CustomerId;
 use crate::model::{
     Channel, EntryKind, MAX_SHORT_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, Outcome, Scope, Status,
     Urgency,
@@ -95,7 +96,9 @@ pub struct NewTicket {
     pub urgency: Option<Urgency>,
     /// Defaults to `api` over the REST API and `phone` in the dashboard.
     pub channel: Option<Channel>,
-    /// The customer or employee who reported it (required).
+    /// The customer or employee who reported it; required unless `customer_id` is given, whose
+    /// name it then takes.
+    #[serde(default)]
     pub customer: String,
     /// The customer record to file it for (it must exist).
     #[serde(default)]
@@ -123,10 +126,10 @@ pub struct TicketDraft {
     pub urgency: Urgency,
     /// Channel.
     pub channel: Channel,
-    /// Trimmed, non-empty customer.
+    /// Trimmed customer; empty only when `customer_id` is given, whose name the desk fills in.
     pub customer: String,
     /// The customer record it is filed for.
-    pub customer_id: Option<u64>,
+    pub customer_id: Option<CustomerId>,
     /// Scope.
     pub scope: Scope,
     /// Environment.
@@ -135,14 +138,18 @@ pub struct TicketDraft {
     pub occurred_at: Option<OffsetDateTime>,
     /// How it occurred.
     pub manner: String,
-    /// Who entered it.
-    pub author: String,
+}
+
+/// A customer id from a client's JSON: 0 names no customer.
+fn checked_customer_id(id: u64) -> Result<CustomerId, FieldError> {
+    CustomerId::new(id)
+        .ok_or_else(|| FieldError::new("customer_id", format!("no customer {id} exists")))
 }
 
 impl NewTicket {
-    /// Checks every field; the default channel depends on the client (`api` or `dashboard`), and
-    /// the author is whoever signed the request, never what it claims.
-    pub fn parse(self, default_channel: Channel, author: &str) -> Result<TicketDraft, FieldError> {
+    /// Checks every field; the default channel depends on the client (`api` or `dashboard`).
+    /// Who entered it is not among them: the desk writes the caller's name.
+    pub fn parse(self, default_channel: Channel) -> Result<TicketDraft, FieldError> {
         if self.channel == Some(Channel::Crash) {
             return Err(FieldError::new(
                 "channel",
@@ -154,13 +161,17 @@ impl NewTicket {
             description: checked_text("description", &self.description, MAX_TEXT_CHARS, false)?,
             urgency: self.urgency.unwrap_or(Urgency::Medium),
             channel: self.channel.unwrap_or(default_channel),
-            customer: checked_text("customer", &self.customer, MAX_SHORT_CHARS, true)?,
-            customer_id: self.customer_id,
+            customer: checked_text(
+                "customer",
+                &self.customer,
+                MAX_SHORT_CHARS,
+                self.customer_id.is_none(),
+            )?,
+            customer_id: self.customer_id.map(checked_customer_id).transpose()?,
             scope: self.scope.unwrap_or(Scope::External),
             environment: checked_text("environment", &self.environment, MAX_TEXT_CHARS, false)?,
             occurred_at: checked_time("occurred_at", self.occurred_at.as_deref())?,
             manner: checked_text("manner", &self.manner, MAX_TEXT_CHARS, false)?,
-            author: author.to_string(),
         })
     }
 }
@@ -206,7 +217,7 @@ pub struct CheckedPatch {
     /// New customer.
     pub customer: Option<String>,
     /// New customer record; `Some(None)` unlinks it.
-    pub customer_id: Option<Option<u64>>,
+    pub customer_id: Option<Option<CustomerId>>,
     /// New scope.
     pub scope: Option<Scope>,
     /// New environment.
@@ -217,13 +228,11 @@ pub struct CheckedPatch {
     pub manner: Option<String>,
     /// `Some(None)` unassigns.
     pub assignee: Option<Option<String>>,
-    /// Who made the change.
-    pub author: String,
 }
 
 impl TicketPatch {
     /// Checks every present field; a patch that changes nothing is refused.
-    pub fn parse(self, author: &str) -> Result<CheckedPatch, FieldError> {
+    pub fn parse(self) -> Result<CheckedPatch, FieldError> {
         let text = |field: &str, value: Option<String>, max: usize, required: bool| {
             value
                 .map(|value| checked_text(field, &value, max, required))
@@ -246,20 +255,17 @@ impl TicketPatch {
             description: text("description", self.description, MAX_TEXT_CHARS, false)?,
             urgency: self.urgency,
             customer: text("customer", self.customer, MAX_SHORT_CHARS, true)?,
-            customer_id: self.customer_id,
+            customer_id: self
+                .customer_id
+                .map(|id| id.map(checked_customer_id).transpose())
+                .transpose()?,
             scope: self.scope,
             environment: text("environment", self.environment, MAX_TEXT_CHARS, false)?,
             occurred_at,
             manner: text("manner", self.manner, MAX_TEXT_CHARS, false)?,
             assignee,
-            author: author.to_string(),
         };
-        if patch
-            == (CheckedPatch {
-                author: patch.author.clone(),
-                ..CheckedPatch::default()
-            })
-        {
+        if patch == CheckedPatch::default() {
             return Err(FieldError::new("body", "names no field to change"));
         }
         Ok(patch)
@@ -288,13 +294,11 @@ pub struct EntryDraft {
     pub body: String,
     /// Present exactly for attempts.
     pub outcome: Option<Outcome>,
-    /// Who wrote it.
-    pub author: String,
 }
 
 impl NewEntry {
     /// Checks the entry: only manual kinds, and an outcome exactly for attempts.
-    pub fn parse(self, author: &str) -> Result<EntryDraft, FieldError> {
+    pub fn parse(self) -> Result<EntryDraft, FieldError> {
         if !self.kind.is_manual() {
             return Err(FieldError::new(
                 "kind",
@@ -321,7 +325,6 @@ impl NewEntry {
             kind: self.kind,
             body: checked_text("body", &self.body, MAX_TEXT_CHARS, true)?,
             outcome,
-            author: author.to_string(),
         })
     }
 }
@@ -350,13 +353,11 @@ pub struct TransitionDraft {
     pub resolution: Option<String>,
     /// The release with the fix, for a resolution.
     pub release: Option<String>,
-    /// Who made the change.
-    pub author: String,
 }
 
 impl TransitionRequest {
     /// Checks the text fields; the workflow rules are checked against the ticket later.
-    pub fn parse(self, author: &str) -> Result<TransitionDraft, FieldError> {
+    pub fn parse(self) -> Result<TransitionDraft, FieldError> {
         let resolution = self
             .resolution
             .map(|text| checked_text("resolution", &text, MAX_TEXT_CHARS, false))
@@ -377,7 +378,6 @@ impl TransitionRequest {
             to: self.to,
             resolution,
             release,
-            author: author.to_string(),
         })
     }
 }
@@ -542,11 +542,10 @@ mod tests {
 
     #[test]
     fn a_minimal_ticket_gets_the_client_defaults() {
-        let draft = minimal().parse(Channel::Phone, "agent").unwrap();
+        let draft = minimal().parse(Channel::Phone).unwrap();
         assert_eq!(draft.urgency, Urgency::Medium);
         assert_eq!(draft.channel, Channel::Phone);
         assert_eq!(draft.scope, Scope::External);
-        assert_eq!(draft.author, "agent");
         assert_eq!(draft.occurred_at, None);
     }
 
@@ -555,35 +554,53 @@ mod tests {
         let mut request = minimal();
         request.title = "  Printer offline \n".into();
         assert_eq!(
-            request.parse(Channel::Api, "api").unwrap().title,
+            request.parse(Channel::Api).unwrap().title,
             "Printer offline"
         );
 
         let mut request = minimal();
         request.customer = "Ada\u{0}".into();
-        assert_eq!(
-            request.parse(Channel::Api, "api").unwrap_err().field,
-            "customer"
-        );
+        assert_eq!(request.parse(Channel::Api).unwrap_err().field, "customer");
 
         let mut request = minimal();
         request.description = "é".repeat(MAX_TEXT_CHARS + 1);
-        let error = request.parse(Channel::Api, "api").unwrap_err();
+        let error = request.parse(Channel::Api).unwrap_err();
         assert_eq!(error.field, "description");
         assert!(error.message.contains("20000"), "{error}");
+    }
+
+    #[test]
+    fn the_customer_may_be_left_out_only_for_a_customer_record() {
+        let mut request = minimal();
+        request.customer = "  ".into();
+        assert_eq!(
+            request.clone().parse(Channel::Api).unwrap_err().field,
+            "customer"
+        );
+        request.customer_id = Some(3);
+        let draft = request.clone().parse(Channel::Api).unwrap();
+        assert_eq!(
+            (draft.customer.as_str(), draft.customer_id),
+            ("", CustomerId::new(3))
+        );
+        request.customer_id = Some(0);
+        assert_eq!(
+            request.parse(Channel::Api).unwrap_err().field,
+            "customer_id"
+        );
     }
 
     #[test]
     fn times_are_rfc3339_and_normalised_to_utc() {
         let mut request = minimal();
         request.occurred_at = Some("2026-11-28T10:00:00+01:00".into());
-        let draft = request.parse(Channel::Api, "api").unwrap();
+        let draft = request.parse(Channel::Api).unwrap();
         assert_eq!(draft.occurred_at.unwrap().offset(), time::UtcOffset::UTC);
         assert_eq!(draft.occurred_at.unwrap().hour(), 9);
         let mut request = minimal();
         request.occurred_at = Some("28/11/2026".into());
         assert_eq!(
-            request.parse(Channel::Api, "api").unwrap_err().field,
+            request.parse(Channel::Api).unwrap_err().field,
             "occurred_at"
         );
     }
@@ -597,40 +614,34 @@ mod tests {
         };
         assert!(
             entry(EntryKind::Attempt, Some(Outcome::Failed))
-                .parse("api")
+                .parse()
                 .is_ok()
         );
         assert_eq!(
-            entry(EntryKind::Attempt, None)
-                .parse("api")
-                .unwrap_err()
-                .field,
+            entry(EntryKind::Attempt, None).parse().unwrap_err().field,
             "outcome"
         );
         assert_eq!(
             entry(EntryKind::Note, Some(Outcome::Worked))
-                .parse("api")
+                .parse()
                 .unwrap_err()
                 .field,
             "outcome"
         );
         assert_eq!(
-            entry(EntryKind::Edit, None).parse("api").unwrap_err().field,
+            entry(EntryKind::Edit, None).parse().unwrap_err().field,
             "kind"
         );
     }
 
     #[test]
     fn an_empty_patch_is_refused_and_an_empty_assignee_unassigns() {
-        assert_eq!(
-            TicketPatch::default().parse("api").unwrap_err().field,
-            "body"
-        );
+        assert_eq!(TicketPatch::default().parse().unwrap_err().field, "body");
         let patch = TicketPatch {
             assignee: Some("  ".into()),
             ..TicketPatch::default()
         }
-        .parse("api")
+        .parse()
         .unwrap();
         assert_eq!(patch.assignee, Some(None));
     }

@@ -1,7 +1,8 @@
-//! The help desk's operations as one trait, implemented by the server over its database.
+//! The help desk's operations, one narrow trait per resource, implemented by the server's desk.
 //!
-//! Server functions and the REST API both call through this trait, so the dashboard and
-//! integrations share one set of rules, and `app` never names a database type.
+//! Server functions and the REST API both call through these traits with the caller's
+//! [`Principal`], so the dashboard and integrations share one set of rules, who may do what is
+//! decided in one place, and `app` never names a database type.
 
 use crate::accounts::{
     Agent, AgentDraft, AgentPrincipal, ApiToken, CheckedAgentPatch, CreatedToken, Principal,
@@ -209,58 +210,89 @@ pub trait SearchService: Send + Sync + 'static {
     ) -> Result<crate::search::Suggestions, HelpDeskError>;
 }
 
-/// The help desk, as the server implements it.
+/// Tickets: entering them, the queue, and everything that happens on their timeline.
 #[async_trait::async_trait]
-pub trait HelpDesk: Send + Sync + 'static {
-    /// Enters a new ticket with the next reference.
-    async fn create_ticket(&self, draft: TicketDraft) -> Result<Ticket, HelpDeskError>;
-    /// One ticket with its timeline.
-    async fn ticket(&self, reference: TicketRef) -> Result<TicketDetail, HelpDeskError>;
-    /// One page of the queue.
-    async fn queue(&self, query: QueueQuery) -> Result<TicketPage, HelpDeskError>;
-    /// Edits fields; urgency and assignee changes go on the timeline.
+pub trait TicketService: Send + Sync + 'static {
+    /// Enters a new ticket with the next reference, written by the caller (agents).
+    async fn create_ticket(
+        &self,
+        caller: &Principal,
+        draft: TicketDraft,
+    ) -> Result<Ticket, HelpDeskError>;
+    /// One ticket with its timeline (viewers).
+    async fn ticket(
+        &self,
+        caller: &Principal,
+        reference: TicketRef,
+    ) -> Result<TicketDetail, HelpDeskError>;
+    /// One page of the queue (viewers).
+    async fn queue(
+        &self,
+        caller: &Principal,
+        query: QueueQuery,
+    ) -> Result<TicketPage, HelpDeskError>;
+    /// Edits fields; urgency and assignee changes go on the timeline (agents).
     async fn update_ticket(
         &self,
+        caller: &Principal,
         reference: TicketRef,
         patch: CheckedPatch,
     ) -> Result<Ticket, HelpDeskError>;
-    /// Adds a note, contact or fix attempt.
+    /// Adds a note, contact or fix attempt (agents).
     async fn add_entry(
         &self,
+        caller: &Principal,
         reference: TicketRef,
         entry: EntryDraft,
     ) -> Result<Entry, HelpDeskError>;
-    /// Moves the ticket through the workflow.
+    /// Moves the ticket through the workflow (agents).
     async fn transition(
         &self,
+        caller: &Principal,
         reference: TicketRef,
         transition: TransitionDraft,
     ) -> Result<Ticket, HelpDeskError>;
-    /// Whether the database answers.
-    async fn ready(&self) -> Result<(), HelpDeskError>;
-    /// A crash ticket's stored reports after `after` (a sequence number), oldest first.
+}
+
+/// What crash reports left on their tickets.
+#[async_trait::async_trait]
+pub trait CrashService: Send + Sync + 'static {
+    /// A crash ticket's stored reports after `after` (a sequence number), oldest first
+    /// (viewers).
     async fn crash_events(
         &self,
+        caller: &Principal,
         reference: TicketRef,
         after: u64,
         limit: usize,
     ) -> Result<Vec<crate::crash::StoredCrashEvent>, HelpDeskError>;
-    /// The most recent stored report of a crash ticket, if any.
+    /// The most recent stored report of a crash ticket, if any (viewers).
     async fn latest_crash_event(
         &self,
+        caller: &Principal,
         reference: TicketRef,
     ) -> Result<Option<crate::crash::StoredCrashEvent>, HelpDeskError>;
     /// A crash ticket's reports per hour since `since_hour` (hours since the epoch), and the
-    /// current hour; empty for other tickets.
+    /// current hour; empty for other tickets (viewers).
     async fn crash_occurrences(
         &self,
+        caller: &Principal,
         reference: TicketRef,
         since_hour: i64,
     ) -> Result<crate::crash::OccurrenceHistory, HelpDeskError>;
 }
 
-/// The shared handle that the server puts into the Leptos context.
-pub type SharedHelpDesk = Arc<dyn HelpDesk>;
+/// Whether the help desk can serve: the readiness probe, open to anyone.
+#[async_trait::async_trait]
+pub trait Readiness: Send + Sync + 'static {
+    /// Whether the database answers.
+    async fn ready(&self) -> Result<(), HelpDeskError>;
+}
+
+/// The tickets service, as the server puts it into the Leptos context.
+pub type SharedTickets = Arc<dyn TicketService>;
+/// The crash service, shared the same way.
+pub type SharedCrashes = Arc<dyn CrashService>;
 /// The projects service, shared the same way.
 pub type SharedProjects = Arc<dyn ProjectService>;
 /// The customers service, shared the same way.

@@ -17,7 +17,7 @@ use app::articles::NewArticle;
 use app::model::{ArticleStatus, EntryKind, Outcome, Status, TicketRef};
 use app::requests::{NewEntry, NewTicket, TransitionRequest};
 use app::search::{SearchQuery, SearchScope};
-use app::service::{ArticleService, HelpDesk, SearchService};
+use app::service::{ArticleService, SearchService, TicketService};
 use server::desk::Desk;
 use server::storage::{DatabaseSettings, EmbeddedMemory, Store};
 use std::sync::Arc;
@@ -249,9 +249,12 @@ async fn fill(store: &Store, vocabulary: &Arc<Vocabulary>, options: &Options) {
                     manner: "during the nightly run".into(),
                     ..NewTicket::default()
                 }
-                .parse(app::model::Channel::Api, "bench@example.com")
+                .parse(app::model::Channel::Api)
                 .expect("a valid ticket");
-                let ticket = store.create_ticket(draft).await.expect("created");
+                let ticket = desk(&store)
+                    .create_ticket(&bench_agent(), draft)
+                    .await
+                    .expect("created");
                 if resolved {
                     resolve(
                         &store,
@@ -396,15 +399,17 @@ async fn measure(store: &Store, vocabulary: &Arc<Vocabulary>, options: &Options)
 }
 
 async fn resolve(store: &Store, reference: TicketRef, fix: &str) {
-    let author = "bench@example.com";
+    let desk = desk(store);
     let entry = NewEntry {
         kind: EntryKind::Attempt,
         body: fix.to_string(),
         outcome: Some(Outcome::Worked),
     }
-    .parse(author)
+    .parse()
     .expect("a valid entry");
-    store.add_entry(reference, entry).await.expect("added");
+    desk.add_entry(&bench_agent(), reference, entry)
+        .await
+        .expect("added");
     for (to, resolution) in [
         (Status::Verified, None),
         (Status::InProgress, None),
@@ -415,10 +420,9 @@ async fn resolve(store: &Store, reference: TicketRef, fix: &str) {
             resolution,
             release: None,
         }
-        .parse(author)
+        .parse()
         .expect("a valid transition");
-        store
-            .transition(reference, transition)
+        desk.transition(&bench_agent(), reference, transition)
             .await
             .expect("moved");
     }

@@ -13,7 +13,8 @@ pub mod site;
 pub mod storage;
 
 use app::service::{
-    SharedAccounts, SharedArticles, SharedCustomers, SharedHelpDesk, SharedProjects, SharedSearch,
+    SharedAccounts, SharedArticles, SharedCrashes, SharedCustomers, SharedProjects, SharedSearch,
+    SharedTickets,
 };
 use std::sync::Arc;
 
@@ -39,15 +40,18 @@ pub fn app_router(
 ) -> axum::Router {
     let desk = desk::Desk::new(store.clone(), site.public_url.as_str());
     let services = site::Services {
-        help_desk: Arc::new(store.clone()) as SharedHelpDesk,
+        tickets: Arc::new(desk.clone()) as SharedTickets,
+        crashes: Arc::new(desk.clone()) as SharedCrashes,
         accounts: auth.clone() as SharedAccounts,
         projects: Arc::new(desk.clone()) as SharedProjects,
         customers: Arc::new(desk.clone()) as SharedCustomers,
         articles: Arc::new(desk.clone()) as SharedArticles,
-        search: Arc::new(desk) as SharedSearch,
+        search: Arc::new(desk.clone()) as SharedSearch,
     };
     http::router(http::ApiState {
-        help_desk: services.help_desk.clone(),
+        tickets: services.tickets.clone(),
+        crashes: services.crashes.clone(),
+        ready: Arc::new(desk.clone()),
         accounts: services.accounts.clone(),
         projects: services.projects.clone(),
         customers: services.customers.clone(),

@@ -1,7 +1,8 @@
 //! The dashboard site: server-rendered Leptos pages, server functions and the static bundle.
 
 use app::service::{
-    SharedAccounts, SharedArticles, SharedCustomers, SharedHelpDesk, SharedProjects, SharedSearch,
+    SharedAccounts, SharedArticles, SharedCrashes, SharedCustomers, SharedProjects, SharedSearch,
+    SharedTickets,
 };
 use app::{App, shell};
 use axum::Router;
@@ -28,8 +29,10 @@ pub struct SiteSettings {
 /// The desk's services, which server functions find in the Leptos context.
 #[derive(Clone)]
 pub struct Services {
-    /// Tickets, crashes, knowledge and search.
-    pub help_desk: SharedHelpDesk,
+    /// Tickets.
+    pub tickets: SharedTickets,
+    /// What crash reports left on tickets.
+    pub crashes: SharedCrashes,
     /// Agents, sign-in and tokens.
     pub accounts: SharedAccounts,
     /// Projects.
@@ -55,7 +58,8 @@ pub fn router(services: Services, settings: SiteSettings) -> Router {
         .build();
     let routes = generate_route_list(App);
     let context = move || {
-        provide_context(services.help_desk.clone());
+        provide_context(services.tickets.clone());
+        provide_context(services.crashes.clone());
         provide_context(services.accounts.clone());
         provide_context(services.projects.clone());
         provide_context(services.customers.clone());

@@ -7,10 +7,12 @@ use app::articles::{ArticlePatch, NewArticle};
 use app::customers::{CustomerPatch, NewCustomer};
 use app::ids::{ArticleId, CustomerId, ProjectId};
 use app::model::{Channel, Role};
-use app::requests::NewTicket;
+use app::model::{EntryKind, Outcome, Status, Urgency};
+use app::requests::{NewEntry, NewTicket, RawQueueQuery, TicketPatch, TransitionRequest};
 use app::search::{SearchQuery, SearchScope};
 use app::service::{
-    ArticleService, CustomerService, HelpDesk, HelpDeskError, ProjectService, SearchService,
+    ArticleService, CrashService, CustomerService, HelpDeskError, ProjectService, SearchService,
+    TicketService,
 };
 use server::desk::Desk;
 use server::storage::{DatabaseSettings, Store};
@@ -171,6 +173,27 @@ async fn projects_are_listed_for_viewers_and_created_by_admins_only() {
     assert_eq!(listed, vec![project]);
 }
 
+fn ticket_draft(title: &str, description: &str) -> app::requests::TicketDraft {
+    NewTicket {
+        title: title.into(),
+        description: description.into(),
+        customer: "Acme".into(),
+        environment: "Windows 11".into(),
+        occurred_at: Some("2026-11-30T09:00:00Z".into()),
+        manner: "On every print job".into(),
+        ..NewTicket::default()
+    }
+    .parse(Channel::Phone)
+    .expect("a valid ticket")
+}
+
+/// A ticket entered by an agent.
+async fn file(desk: &Desk, title: &str, description: &str) -> app::model::Ticket {
+    desk.create_ticket(&agent(Role::Agent), ticket_draft(title, description))
+        .await
+        .expect("an agent enters a ticket")
+}
+
 fn article(title: &str, tickets: Vec<String>) -> app::articles::ArticleDraft {
     NewArticle {
         title: title.into(),
@@ -185,21 +208,8 @@ fn article(title: &str, tickets: Vec<String>) -> app::articles::ArticleDraft {
 
 #[tokio::test]
 async fn articles_are_read_by_viewers_and_written_by_agents_from_the_revision_they_read() {
-    let store = store().await;
-    let desk = Desk::new(store.clone(), "https://desk.example");
-    let ticket = store
-        .create_ticket(
-            NewTicket {
-                title: "Blank pages".into(),
-                description: "Every page comes out blank".into(),
-                customer: "Acme".into(),
-                ..NewTicket::default()
-            }
-            .parse(Channel::Phone, "An agent")
-            .expect("a valid ticket"),
-        )
-        .await
-        .expect("a ticket");
+    let desk = desk().await;
+    let ticket = file(&desk, "Blank pages", "Every page comes out blank").await;
     let writer = agent(Role::Agent);
     let created = desk
         .create_article(
@@ -278,21 +288,13 @@ async fn articles_are_read_by_viewers_and_written_by_agents_from_the_revision_th
 
 #[tokio::test]
 async fn search_and_suggestions_are_for_viewers_and_up() {
-    let store = store().await;
-    let desk = Desk::new(store.clone(), "https://desk.example");
-    let ticket = store
-        .create_ticket(
-            NewTicket {
-                title: "Scanner not detected".into(),
-                description: "The scanner is not found over USB".into(),
-                customer: "Acme".into(),
-                ..NewTicket::default()
-            }
-            .parse(Channel::Phone, "An agent")
-            .expect("a valid ticket"),
-        )
-        .await
-        .expect("a ticket");
+    let desk = desk().await;
+    let ticket = file(
+        &desk,
+        "Scanner not detected",
+        "The scanner is not found over USB",
+    )
+    .await;
     let query = || SearchQuery::parse("scanner", SearchScope::All, Vec::new(), 0, 20).unwrap();
     for (caller, expected) in refused_callers(Role::Viewer) {
         assert_eq!(kind(desk.search(&caller, query()).await), expected);
@@ -309,4 +311,139 @@ async fn search_and_suggestions_are_for_viewers_and_up() {
     desk.ticket_suggestions(&viewer, ticket.reference)
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn tickets_are_read_by_viewers_and_worked_by_agents_in_their_own_name() {
+    let desk = desk().await;
+    let ticket = file(&desk, "Printer offline", "Nothing prints").await;
+    let reference = ticket.reference;
+    let patch = || {
+        TicketPatch {
+            urgency: Some(Urgency::High),
+            ..TicketPatch::default()
+        }
+        .parse()
+        .unwrap()
+    };
+    let entry = || {
+        NewEntry {
+            kind: EntryKind::Attempt,
+            body: "Restarted the spooler".into(),
+            outcome: Some(Outcome::Failed),
+        }
+        .parse()
+        .unwrap()
+    };
+    let transition = || {
+        TransitionRequest {
+            to: Status::Verified,
+            resolution: None,
+            release: None,
+        }
+        .parse()
+        .unwrap()
+    };
+    let queue = || RawQueueQuery::default().parse("").unwrap();
+    for (caller, expected) in refused_callers(Role::Agent) {
+        assert_eq!(
+            kind(desk.create_ticket(&caller, ticket_draft("Other", "")).await),
+            expected
+        );
+        assert_eq!(
+            kind(desk.update_ticket(&caller, reference, patch()).await),
+            expected
+        );
+        assert_eq!(
+            kind(desk.add_entry(&caller, reference, entry()).await),
+            expected
+        );
+        assert_eq!(
+            kind(desk.transition(&caller, reference, transition()).await),
+            expected
+        );
+    }
+    for (caller, expected) in refused_callers(Role::Viewer) {
+        assert_eq!(kind(desk.ticket(&caller, reference).await), expected);
+        assert_eq!(kind(desk.queue(&caller, queue()).await), expected);
+        assert_eq!(
+            kind(desk.crash_events(&caller, reference, 0, 10).await),
+            expected
+        );
+        assert_eq!(
+            kind(desk.latest_crash_event(&caller, reference).await),
+            expected
+        );
+        assert_eq!(
+            kind(desk.crash_occurrences(&caller, reference, 0).await),
+            expected
+        );
+    }
+    let worker = agent(Role::Agent);
+    desk.update_ticket(&worker, reference, patch())
+        .await
+        .unwrap();
+    desk.add_entry(&worker, reference, entry()).await.unwrap();
+    desk.transition(&worker, reference, transition())
+        .await
+        .unwrap();
+    let viewer = agent(Role::Viewer);
+    let detail = desk.ticket(&viewer, reference).await.unwrap();
+    assert_eq!(detail.ticket.status, Status::Verified);
+    assert_eq!(detail.ticket.urgency, Urgency::High);
+    let authors: Vec<&str> = detail
+        .entries
+        .iter()
+        .map(|entry| entry.author.as_str())
+        .collect();
+    assert_eq!(
+        authors, ["A agent"; 4],
+        "created, urgency, attempt and status change, each in the caller's name"
+    );
+    assert_eq!(desk.queue(&viewer, queue()).await.unwrap().items.len(), 1);
+    assert!(
+        desk.crash_events(&viewer, reference, 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let unknown = app::model::TicketRef::from_number(999).unwrap();
+    assert!(matches!(
+        desk.ticket(&viewer, unknown).await,
+        Err(HelpDeskError::NotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_ticket_filed_for_a_customer_record_without_a_name_takes_the_records() {
+    let desk = desk().await;
+    let customer = desk
+        .create_customer(&agent(Role::Agent), acme())
+        .await
+        .unwrap();
+    let draft = NewTicket {
+        title: "Invoices missing".into(),
+        customer_id: Some(customer.id),
+        ..NewTicket::default()
+    }
+    .parse(Channel::Api)
+    .expect("the customer may be left out for a record");
+    let ticket = desk
+        .create_ticket(&agent(Role::Agent), draft)
+        .await
+        .unwrap();
+    assert_eq!(ticket.customer, "Acme Corporation");
+    assert_eq!(ticket.customer_id, Some(customer.id));
+    let unknown = NewTicket {
+        title: "Invoices missing".into(),
+        customer_id: Some(customer.id + 1),
+        ..NewTicket::default()
+    }
+    .parse(Channel::Api)
+    .unwrap();
+    let refused = desk.create_ticket(&agent(Role::Agent), unknown).await;
+    assert!(
+        matches!(&refused, Err(HelpDeskError::Invalid(error)) if error.field == "customer_id"),
+        "{refused:?}"
+    );
 }

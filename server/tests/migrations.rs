@@ -46,7 +46,6 @@ async fn migration_versions_are_unique_and_increasing() {
 #[tokio::test]
 async fn reopening_a_data_directory_keeps_its_version_and_data() {
     use app::requests::NewTicket;
-    use app::service::HelpDesk;
     let directory = tempfile::tempdir().unwrap();
     let reference = {
         let store = Store::open(&on_disk(directory.path())).await.unwrap();
@@ -55,16 +54,25 @@ async fn reopening_a_data_directory_keeps_its_version_and_data() {
             customer: "Disk".into(),
             ..NewTicket::default()
         }
-        .parse(app::model::Channel::Api, "test")
+        .parse(app::model::Channel::Api)
         .unwrap();
-        store.create_ticket(draft).await.unwrap().reference
+        store
+            .insert_ticket(draft, "test".into())
+            .await
+            .unwrap()
+            .reference
     };
     let store = reopen(directory.path()).await;
     assert_eq!(
         store.schema_version().await.unwrap(),
         MIGRATIONS.last().unwrap().version
     );
-    assert_eq!(store.ticket(reference).await.unwrap().ticket.title, "Kept");
+    let kept = store
+        .load_ticket(reference)
+        .await
+        .unwrap()
+        .expect("the ticket");
+    assert_eq!(kept.title, "Kept");
 }
 
 /// The references of the tickets a full-text search for `words` finds, best first.
@@ -103,7 +111,6 @@ async fn reopen(path: &std::path::Path) -> Store {
 #[tokio::test]
 async fn upgrading_a_version_one_data_directory_makes_its_tickets_searchable() {
     use app::requests::{QueueQuery, StatusFilter};
-    use app::service::HelpDesk;
     let directory = tempfile::tempdir().unwrap();
     let created_at = time::OffsetDateTime::now_utc();
     let old_tickets: Vec<serde_json::Value> = (1..=600u64)
@@ -168,15 +175,18 @@ async fn upgrading_a_version_one_data_directory_makes_its_tickets_searchable() {
         ..QueueQuery::default()
     };
     // Every batch of the rewrite was reached: the first, a middle and the last ticket.
-    let toner = store.queue(search(&["toner"])).await.unwrap();
+    let toner = store.queue_page(&search(&["toner"])).await.unwrap();
     assert_eq!(toner.items.len(), 1);
     assert_eq!(toner.items[0].reference.to_string(), "TCK-555");
     for number in ["1", "501", "600"] {
-        let page = store.queue(search(&["floor", number])).await.unwrap();
+        let page = store.queue_page(&search(&["floor", number])).await.unwrap();
         assert_eq!(page.items.len(), 1, "floor {number}");
         assert_eq!(page.items[0].reference.to_string(), format!("TCK-{number}"));
     }
-    let customers = store.queue(search(&["old", "customer"])).await.unwrap();
+    let customers = store
+        .queue_page(&search(&["old", "customer"]))
+        .await
+        .unwrap();
     assert_eq!(customers.items.len(), 200);
     assert!(customers.next_cursor.is_some());
 

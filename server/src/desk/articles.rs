@@ -9,7 +9,7 @@ use app::articles::{Article, ArticleDraft, ArticlePage, ArticlePatch, ArticleVer
 use app::ids::ArticleId;
 use app::model::{ArticleStatus, Role, TicketRef};
 use app::requests::FieldError;
-use app::service::{ArticleService, HelpDesk, HelpDeskError};
+use app::service::{ArticleService, HelpDeskError};
 
 fn missing(id: ArticleId) -> HelpDeskError {
     HelpDeskError::Missing {
@@ -129,7 +129,13 @@ impl ArticleService for Desk {
         reference: TicketRef,
     ) -> Result<NewArticle, HelpDeskError> {
         caller.require(Role::Viewer)?;
-        let detail = HelpDesk::ticket(self.store(), reference).await?;
-        Ok(app::articles::from_ticket(&detail))
+        let ticket = super::tickets::load(self.store(), reference)
+            .await?
+            .into_ticket()?;
+        let entries = self.store().entries(reference).await?;
+        Ok(app::articles::from_ticket(&app::model::TicketDetail {
+            ticket,
+            entries,
+        }))
     }
 }

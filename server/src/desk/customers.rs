@@ -9,7 +9,21 @@ use app::customers::{
 };
 use app::ids::CustomerId;
 use app::model::Role;
+use app::requests::FieldError;
 use app::service::{CustomerService, HelpDeskError};
+
+/// Refuses a ticket's `customer_id` that names no customer.
+pub(super) async fn check_customer_exists(
+    store: &Store,
+    id: Option<CustomerId>,
+) -> Result<(), HelpDeskError> {
+    let Some(id) = id else { return Ok(()) };
+    if store.customer_exists(id.number()).await? {
+        Ok(())
+    } else {
+        Err(FieldError::new("customer_id", format!("no customer {id} exists")).into())
+    }
+}
 
 fn missing(id: CustomerId) -> HelpDeskError {
     HelpDeskError::Missing {
@@ -18,7 +32,8 @@ fn missing(id: CustomerId) -> HelpDeskError {
     }
 }
 
-async fn load(store: &Store, id: CustomerId) -> Result<Customer, HelpDeskError> {
+/// A customer, or the error that names the missing one.
+pub(super) async fn load(store: &Store, id: CustomerId) -> Result<Customer, HelpDeskError> {
     store
         .load_customer(id.number())
         .await?

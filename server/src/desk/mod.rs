@@ -7,9 +7,11 @@
 //! `desk/customers.rs` → `storage/customers.rs`.
 
 mod articles;
+mod crashes;
 mod customers;
 mod projects;
 mod search;
+mod tickets;
 
 use crate::storage::Store;
 use std::sync::Arc;

@@ -33,7 +33,7 @@ impl SearchService for Desk {
         reference: TicketRef,
     ) -> Result<Suggestions, HelpDeskError> {
         caller.require(Role::Viewer)?;
-        let ticket = self.store().load(reference).await?;
+        let ticket = super::tickets::load(self.store(), reference).await?;
         // A ticket is not its own suggestion; a crash ticket's fingerprint finds the articles
         // written for other tickets of the same crash.
         let text = format!("{} {}", ticket.title, ticket.description);

@@ -16,7 +16,7 @@ pub async fn healthz() -> &'static str {
     (status = 503, description = "The database does not answer"),
 ))]
 pub async fn readyz(State(state): State<ApiState>) -> (StatusCode, &'static str) {
-    match state.help_desk.ready().await {
+    match state.ready.ready().await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");

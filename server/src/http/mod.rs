@@ -2,6 +2,7 @@
 
 mod agents;
 mod articles;
+mod crashes;
 mod customers;
 mod error;
 mod extract;
@@ -15,7 +16,8 @@ mod tickets;
 mod tokens;
 
 use app::service::{
-    SharedAccounts, SharedArticles, SharedCustomers, SharedHelpDesk, SharedProjects, SharedSearch,
+    Readiness, SharedAccounts, SharedArticles, SharedCrashes, SharedCustomers, SharedProjects,
+    SharedSearch, SharedTickets,
 };
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -30,8 +32,12 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// What every API handler can reach.
 #[derive(Clone)]
 pub struct ApiState {
-    /// The help desk.
-    pub help_desk: SharedHelpDesk,
+    /// Tickets.
+    pub tickets: SharedTickets,
+    /// What crash reports left on tickets.
+    pub crashes: SharedCrashes,
+    /// The readiness probe.
+    pub ready: std::sync::Arc<dyn Readiness>,
     /// Agents and tokens.
     pub accounts: SharedAccounts,
     /// Projects and their DSNs.
@@ -53,8 +59,8 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(tickets::show, tickets::update))
         .routes(routes!(tickets::add_entry))
         .routes(routes!(tickets::transition))
-        .routes(routes!(tickets::events))
-        .routes(routes!(tickets::occurrences))
+        .routes(routes!(crashes::events))
+        .routes(routes!(crashes::occurrences))
         .routes(routes!(articles::draft_from_ticket))
         .routes(routes!(search::ticket_suggestions))
         .routes(routes!(agents::me))

@@ -96,10 +96,10 @@ impl Modify for Credentials {
         app::customers::Contact,
         app::customers::Property,
         CrashFacts,
-        super::tickets::CrashEventView,
-        super::tickets::CrashEventPage,
-        super::tickets::OccurrencesView,
-        super::tickets::HourView,
+        super::crashes::CrashEventView,
+        super::crashes::CrashEventPage,
+        super::crashes::OccurrencesView,
+        super::crashes::HourView,
         Role
     ))
 )]

@@ -2,12 +2,21 @@
 
 use super::ApiState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, ApiQuery, SignedIn};
+use super::extract::{ApiJson, ApiQuery, Caller};
+use app::accounts::Principal;
 use app::model::{Channel, Entry, Ticket, TicketDetail, TicketPage, TicketRef};
 use app::requests::{NewEntry, NewTicket, RawQueueQuery, TicketPatch, TransitionRequest};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+
+/// The email `assignee=me` stands for: the signed-in agent's; nobody's for others.
+fn me(caller: &Principal) -> String {
+    match caller {
+        Principal::Agent(agent) => agent.email.clone(),
+        _ => String::new(),
+    }
+}
 
 pub(super) fn reference(text: &str) -> Result<TicketRef, ApiError> {
     text.parse().map_err(|_| {
@@ -27,11 +36,11 @@ pub(super) fn reference(text: &str) -> Result<TicketRef, ApiError> {
 ))]
 pub async fn create(
     State(state): State<ApiState>,
-    SignedIn(caller): SignedIn,
+    Caller(caller): Caller,
     ApiJson(request): ApiJson<NewTicket>,
 ) -> Result<(StatusCode, Json<Ticket>), ApiError> {
-    let draft = request.parse(Channel::Api, &caller.author())?;
-    let ticket = state.help_desk.create_ticket(draft).await?;
+    let draft = request.parse(Channel::Api)?;
+    let ticket = state.tickets.create_ticket(&caller, draft).await?;
     Ok((StatusCode::CREATED, Json(ticket)))
 }
 
@@ -50,13 +59,13 @@ pub async fn create(
 ))]
 pub async fn list(
     State(state): State<ApiState>,
-    SignedIn(caller): SignedIn,
+    Caller(caller): Caller,
     ApiQuery(query): ApiQuery<RawQueueQuery>,
 ) -> Result<Json<TicketPage>, ApiError> {
     let query = query
-        .parse(&caller.email)
+        .parse(&me(&caller))
         .map_err(|error| ApiError::from(error).with_status(StatusCode::BAD_REQUEST))?;
-    Ok(Json(state.help_desk.queue(query).await?))
+    Ok(Json(state.tickets.queue(&caller, query).await?))
 }
 
 /// One ticket with its timeline.
@@ -68,9 +77,12 @@ pub async fn list(
     ))]
 pub async fn show(
     State(state): State<ApiState>,
+    Caller(caller): Caller,
     Path(text): Path<String>,
 ) -> Result<Json<TicketDetail>, ApiError> {
-    Ok(Json(state.help_desk.ticket(reference(&text)?).await?))
+    Ok(Json(
+        state.tickets.ticket(&caller, reference(&text)?).await?,
+    ))
 }
 
 /// Edits fields; urgency and assignee changes go on the timeline.
@@ -83,13 +95,18 @@ pub async fn show(
     ))]
 pub async fn update(
     State(state): State<ApiState>,
-    SignedIn(caller): SignedIn,
+    Caller(caller): Caller,
     Path(text): Path<String>,
     ApiJson(patch): ApiJson<TicketPatch>,
 ) -> Result<Json<Ticket>, ApiError> {
     let reference = reference(&text)?;
-    let patch = patch.parse(&caller.author())?;
-    Ok(Json(state.help_desk.update_ticket(reference, patch).await?))
+    let patch = patch.parse()?;
+    Ok(Json(
+        state
+            .tickets
+            .update_ticket(&caller, reference, patch)
+            .await?,
+    ))
 }
 
 /// Adds a note, customer contact or fix attempt to the timeline.
@@ -102,15 +119,15 @@ pub async fn update(
     ))]
 pub async fn add_entry(
     State(state): State<ApiState>,
-    SignedIn(caller): SignedIn,
+    Caller(caller): Caller,
     Path(text): Path<String>,
     ApiJson(entry): ApiJson<NewEntry>,
 ) -> Result<(StatusCode, Json<Entry>), ApiError> {
     let reference = reference(&text)?;
-    let entry = entry.parse(&caller.author())?;
+    let entry = entry.parse()?;
     Ok((
         StatusCode::CREATED,
-        Json(state.help_desk.add_entry(reference, entry).await?),
+        Json(state.tickets.add_entry(&caller, reference, entry).await?),
     ))
 }
 
@@ -125,177 +142,16 @@ pub async fn add_entry(
     ))]
 pub async fn transition(
     State(state): State<ApiState>,
-    SignedIn(caller): SignedIn,
+    Caller(caller): Caller,
     Path(text): Path<String>,
     ApiJson(request): ApiJson<TransitionRequest>,
 ) -> Result<Json<Ticket>, ApiError> {
     let reference = reference(&text)?;
-    let transition = request.parse(&caller.author())?;
+    let transition = request.parse()?;
     Ok(Json(
-        state.help_desk.transition(reference, transition).await?,
+        state
+            .tickets
+            .transition(&caller, reference, transition)
+            .await?,
     ))
-}
-
-/// One stored crash report of a ticket.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct CrashEventView {
-    /// Its place among the ticket's reports, from 1.
-    pub sequence: u64,
-    /// The client's event id.
-    pub event_id: String,
-    /// When it arrived (RFC 3339).
-    pub received_at: String,
-    /// The event as the client sent it.
-    #[schema(value_type = Object)]
-    pub event: serde_json::Value,
-}
-
-/// A page of stored events.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct CrashEventPage {
-    /// Oldest first.
-    pub items: Vec<CrashEventView>,
-    /// Pass as `cursor` for the next page; absent on the last.
-    pub next_cursor: Option<String>,
-}
-
-/// Paging parameters of the events endpoint.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EventsQuery {
-    cursor: Option<String>,
-    limit: Option<String>,
-}
-
-/// The stored events of a crash ticket (the first 100 of each; counts are always exact).
-#[utoipa::path(get, path = "/tickets/{reference}/events", tag = "tickets",
-    params(
-        ("reference" = String, Path, description = "e.g. TCK-42"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to 100 (default 20)"),
-    ),
-    responses(
-        (status = 200, description = "A page of events", body = CrashEventPage),
-        (status = 400, description = "A parameter is invalid", body = super::error::ErrorBody),
-        (status = 404, description = "No such ticket", body = super::error::ErrorBody),
-    ))]
-pub async fn events(
-    State(state): State<ApiState>,
-    Path(reference): Path<String>,
-    super::extract::ApiQuery(query): super::extract::ApiQuery<EventsQuery>,
-) -> Result<Json<CrashEventPage>, ApiError> {
-    let reference = self::reference(&reference)?;
-    let bad = |field: &str, message: &str| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            format!("`{field}` {message}"),
-        )
-    };
-    let limit = super::extract::page_limit(query.limit.as_deref())?;
-    let after = match query.cursor.as_deref() {
-        None | Some("") => 0,
-        Some(text) => text
-            .parse::<u64>()
-            .map_err(|_| bad("cursor", "is not a cursor this server gave out"))?,
-    };
-    let mut stored = state
-        .help_desk
-        .crash_events(reference, after, limit + 1)
-        .await?;
-    let next_cursor = if stored.len() > limit {
-        stored.truncate(limit);
-        stored.last().map(|event| event.sequence.to_string())
-    } else {
-        None
-    };
-    let items = stored
-        .into_iter()
-        .map(|event| CrashEventView {
-            sequence: event.sequence,
-            event_id: event.event_id,
-            received_at: event.received_at,
-            event: event.event,
-        })
-        .collect();
-    Ok(Json(CrashEventPage { items, next_cursor }))
-}
-
-/// Reports of a crash ticket within one hour.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct HourView {
-    /// The hour's start, RFC 3339 (UTC).
-    pub start: String,
-    /// Reports received within it.
-    pub count: u64,
-}
-
-/// A crash ticket's reports per hour.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct OccurrencesView {
-    /// Oldest first; hours without reports are left out. Empty for tickets that are not crashes.
-    pub hours: Vec<HourView>,
-}
-
-/// Parameters of the occurrences endpoint.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OccurrencesQuery {
-    days: Option<String>,
-}
-
-/// The reports of a crash ticket per hour, over the last `days` days.
-#[utoipa::path(get, path = "/tickets/{reference}/occurrences", tag = "tickets",
-    params(
-        ("reference" = String, Path, description = "e.g. TCK-42"),
-        ("days" = Option<u32>, Query, description = "How many days back, 1 to 90 (default 30)"),
-    ),
-    responses(
-        (status = 200, description = "Reports per hour", body = OccurrencesView),
-        (status = 400, description = "A parameter is invalid", body = super::error::ErrorBody),
-        (status = 404, description = "No such ticket", body = super::error::ErrorBody),
-    ))]
-pub async fn occurrences(
-    State(state): State<ApiState>,
-    Path(reference): Path<String>,
-    super::extract::ApiQuery(query): super::extract::ApiQuery<OccurrencesQuery>,
-) -> Result<Json<OccurrencesView>, ApiError> {
-    let reference = self::reference(&reference)?;
-    let days = match query.days.as_deref() {
-        None | Some("") => 30,
-        Some(text) => text
-            .parse::<i64>()
-            .ok()
-            .filter(|days| (1..=90).contains(days))
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_query",
-                    "`days` must be a number from 1 to 90",
-                )
-            })?,
-    };
-    let current_hour = time::OffsetDateTime::now_utc()
-        .unix_timestamp()
-        .div_euclid(3_600);
-    let history = state
-        .help_desk
-        .crash_occurrences(reference, current_hour - days * 24 + 1)
-        .await?;
-    let hours = history
-        .hours
-        .into_iter()
-        .map(|hour| HourView {
-            start: time::OffsetDateTime::from_unix_timestamp(hour.hour * 3_600)
-                .ok()
-                .and_then(|start| {
-                    start
-                        .format(&time::format_description::well_known::Rfc3339)
-                        .ok()
-                })
-                .unwrap_or_default(),
-            count: hour.count,
-        })
-        .collect();
-    Ok(Json(OccurrencesView { hours }))
 }

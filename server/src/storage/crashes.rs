@@ -118,9 +118,10 @@ impl Store {
         loop {
             attempt += 1;
             let ticket = self
-                .load(reference)
+                .load_ticket(reference)
                 .await
-                .map_err(|error| internal(error.to_string()))?;
+                .map_err(|error| internal(error.to_string()))?
+                .ok_or_else(|| internal(format!("{reference} does not exist")))?;
             if ticket.urgency == Urgency::Critical {
                 return Ok(());
             }

@@ -17,7 +17,6 @@ use super::{MAX_ATTEMPTS, StorageError, back_off, is_conflict, transaction_outco
 use app::model::{Status, Ticket, TicketRef};
 use app::queue::queue_key;
 use app::requests::TicketDraft;
-use app::service::HelpDeskError;
 use serde::Serialize;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -70,7 +69,9 @@ COMMIT TRANSACTION;
 /// One queued create request.
 struct Job {
     draft: TicketDraft,
-    reply: oneshot::Sender<Result<Ticket, HelpDeskError>>,
+    /// Who entered it.
+    author: String,
+    reply: oneshot::Sender<Result<Ticket, StorageError>>,
 }
 
 /// The sending side of the writer's queue.
@@ -80,19 +81,23 @@ pub struct CreatorHandle {
 }
 
 impl CreatorHandle {
-    /// Queues a ticket for creation and waits until it is committed.
-    pub async fn create(&self, draft: TicketDraft) -> Result<Ticket, HelpDeskError> {
+    /// Queues a ticket entered by `author` for creation and waits until it is committed.
+    pub async fn create(&self, draft: TicketDraft, author: String) -> Result<Ticket, StorageError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job { draft, reply })
+            .send(Job {
+                draft,
+                author,
+                reply,
+            })
             .await
             .map_err(|_| writer_gone())?;
         answer.await.map_err(|_| writer_gone())?
     }
 }
 
-fn writer_gone() -> HelpDeskError {
-    HelpDeskError::Storage("the ticket writer has stopped".into())
+fn writer_gone() -> StorageError {
+    StorageError::Corrupt("the ticket writer has stopped".into())
 }
 
 /// Starts the writer task.
@@ -118,9 +123,7 @@ async fn run(db: Database, mut queue: mpsc::Receiver<Job>) {
             Ok(last) => last,
             Err(error) => {
                 for job in jobs {
-                    let _ = job
-                        .reply
-                        .send(Err(StorageError::from(error.clone()).into()));
+                    let _ = job.reply.send(Err(StorageError::from(error.clone())));
                 }
                 continue;
             }
@@ -169,9 +172,9 @@ pub(super) async fn reserve_numbers(
 async fn commit(db: &Database, jobs: Vec<(u64, Job)>) {
     let created_at = OffsetDateTime::now_utc();
     let result = {
-        let drafts: Vec<(u64, &TicketDraft)> = jobs
+        let drafts: Vec<(u64, &TicketDraft, &str)> = jobs
             .iter()
-            .map(|(number, job)| (*number, &job.draft))
+            .map(|(number, job)| (*number, &job.draft, job.author.as_str()))
             .collect();
         create_batch(db, &drafts, created_at).await
     };
@@ -185,18 +188,17 @@ async fn commit(db: &Database, jobs: Vec<(u64, Job)>) {
             // One bad draft must not fail the others: create them one by one.
             tracing::warn!(%error, size = jobs.len(), "batch create failed; creating one by one");
             for (number, job) in jobs {
-                let result = create_batch(db, &[(number, &job.draft)], created_at).await;
+                let result =
+                    create_batch(db, &[(number, &job.draft, &job.author)], created_at).await;
                 let _ = job.reply.send(match result {
                     Ok(()) => created(number, job.draft, created_at),
-                    Err(error) => Err(StorageError::from(error).into()),
+                    Err(error) => Err(StorageError::from(error)),
                 });
             }
         }
         Err(error) => {
             for (_, job) in jobs {
-                let _ = job
-                    .reply
-                    .send(Err(StorageError::from(error.clone()).into()));
+                let _ = job.reply.send(Err(StorageError::from(error.clone())));
             }
         }
     }
@@ -228,12 +230,12 @@ struct BoundDraft<'a> {
 
 async fn create_batch(
     db: &Database,
-    drafts: &[(u64, &TicketDraft)],
+    drafts: &[(u64, &TicketDraft, &str)],
     created_at: OffsetDateTime,
 ) -> Result<(), surrealdb::Error> {
     let bound: Vec<BoundDraft> = drafts
         .iter()
-        .map(|(number, draft)| BoundDraft {
+        .map(|(number, draft, author)| BoundDraft {
             number: *number,
             reference: TicketRef::from_number(*number)
                 .map(|reference| reference.to_string())
@@ -243,14 +245,14 @@ async fn create_batch(
             urgency: draft.urgency.as_str(),
             channel: draft.channel.as_str(),
             customer: &draft.customer,
-            customer_id: draft.customer_id,
+            customer_id: draft.customer_id.map(u64::from),
             scope: draft.scope.as_str(),
             environment: &draft.environment,
             occurred_at: draft.occurred_at.map(format_time),
             manner: &draft.manner,
             queue_key: queue_key(Status::New, draft.urgency, created_at, *number),
             created_at: format_time(created_at),
-            author: &draft.author,
+            author,
             summary: format!("Reported by {} via {}", draft.customer, draft.channel),
             search_words: app::search::ticket_words(
                 &draft.title,
@@ -281,12 +283,9 @@ fn created(
     number: u64,
     draft: TicketDraft,
     created_at: OffsetDateTime,
-) -> Result<Ticket, HelpDeskError> {
-    let reference = TicketRef::from_number(number).ok_or_else(|| {
-        HelpDeskError::from(StorageError::Corrupt(format!(
-            "sequence gave number {number}"
-        )))
-    })?;
+) -> Result<Ticket, StorageError> {
+    let reference = TicketRef::from_number(number)
+        .ok_or_else(|| StorageError::Corrupt(format!("sequence gave number {number}")))?;
     Ok(Ticket {
         reference,
         title: draft.title,
@@ -295,7 +294,7 @@ fn created(
         status: Status::New,
         channel: draft.channel,
         customer: draft.customer,
-        customer_id: draft.customer_id,
+        customer_id: draft.customer_id.map(u64::from),
         scope: draft.scope,
         environment: draft.environment,
         occurred_at: draft.occurred_at,

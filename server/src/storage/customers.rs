@@ -7,8 +7,6 @@ use app::customers::{
     Contact, Customer, CustomerDraft, CustomerPage, CustomerTickets, Property, customer_words,
     identity_key,
 };
-use app::requests::FieldError;
-use app::service::HelpDeskError;
 use serde::Deserialize;
 
 /// A row of the `customer` table.
@@ -87,22 +85,16 @@ SELECT * OMIT search_words, search_text FROM array::map($crashes, |$number| type
 "#;
 
 impl Store {
-    /// Refuses a customer id that names no customer.
-    pub(super) async fn check_customer_exists(&self, id: Option<u64>) -> Result<(), HelpDeskError> {
-        let Some(id) = id else { return Ok(()) };
+    /// Whether a customer with this number exists.
+    pub async fn customer_exists(&self, number: u64) -> Result<bool, StorageError> {
         let mut response = self
             .db()
             .query("RETURN record::exists(type::record('customer', $number))")
-            .bind(("number", id as i64))
-            .await
-            .and_then(|response| response.check())
-            .map_err(StorageError::from)?;
-        let exists: Option<bool> = response.take(0).map_err(StorageError::from)?;
-        if exists == Some(true) {
-            Ok(())
-        } else {
-            Err(FieldError::new("customer_id", format!("no customer {id} exists")).into())
-        }
+            .bind(("number", number as i64))
+            .await?
+            .check()?;
+        let exists: Option<bool> = response.take(0)?;
+        Ok(exists == Some(true))
     }
 
     /// The tickets of a customer, open first (in queue order), at most `limit`.

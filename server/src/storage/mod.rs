@@ -26,7 +26,8 @@ pub use crashes::{CrashOutcome, CrashReport, KEPT_EVENTS_PER_TICKET, SpikeRule, 
 pub use database::EmbeddedMemory;
 pub use migrations::MIGRATIONS;
 pub use projects::ProjectRecord;
-pub use records::parse_time;
+pub use records::{TicketRecord, parse_time};
+pub use tickets::{ChangeOutcome, NewTimelineEntry, TicketChange};
 
 /// Where the database is and how to sign in to it.
 #[derive(Clone, Debug)]

@@ -1,65 +1,115 @@
-//! The help desk's operations over SurrealDB: reading, listing and changing tickets.
+//! Tickets in SurrealDB: reading them, the queue, and writing a change the desk planned.
 //!
-//! Changes use optimistic concurrency: a ticket is read with its `revision`, the rules are checked
-//! in Rust, and the write (the ticket and its new timeline entries, in one transaction) only
-//! applies if the revision is still the same; otherwise the whole step is tried again on the
-//! fresh ticket. Two agents acting at once can therefore never lose each other's changes or
-//! skip a workflow rule.
+//! A change is written with optimistic concurrency: the desk reads a ticket with its `revision`,
+//! plans the change from it, and [`Store::apply_change`] writes the ticket and its new timeline
+//! entries in one transaction only if the revision is still the same; otherwise it answers
+//! [`ChangeOutcome::Stale`] and the desk plans again on the fresh ticket. Storage derives what
+//! only indexes need (the queue key, the ticket's words) and knows no rule of the workflow.
 
-use super::records::{EntryRecord, TicketRecord, decode, format_time};
-use super::{
-    MAX_ATTEMPTS, StorageError, Store, back_off, is_conflict, returned_statement,
-    transaction_outcome,
-};
-use app::model::{Entry, EntryKind, Outcome, Status, Ticket, TicketDetail, TicketPage, TicketRef};
+use super::records::{EntryRecord, TicketRecord, decode, format_time, parse_time};
+use super::{StorageError, Store, is_conflict, returned_statement, transaction_outcome};
+use app::model::{Entry, EntryKind, Outcome, Scope, Status, TicketPage, TicketRef, Urgency};
 use app::queue::{key_range, order_of_key, queue_key};
-use app::requests::{CheckedPatch, EntryDraft, QueueQuery, TicketDraft, TransitionDraft};
-use app::service::{HelpDesk, HelpDeskError};
-use app::workflow::check_transition;
+use app::requests::QueueQuery;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-/// A timeline entry about to be written; its position is assigned when the change is applied.
-#[derive(Clone, Debug, Serialize)]
-struct NewEntryRow {
+/// A timeline entry a change adds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewTimelineEntry {
+    /// What kind of entry.
+    pub kind: EntryKind,
+    /// Its text.
+    pub body: String,
+    /// For fix attempts.
+    pub outcome: Option<Outcome>,
+    /// For recorded changes: the value before.
+    pub from: Option<String>,
+    /// For recorded changes: the value after.
+    pub to: Option<String>,
+}
+
+/// What a change sets on a ticket; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TicketChange {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub customer: Option<String>,
+    pub customer_id: Option<Option<u64>>,
+    pub scope: Option<Scope>,
+    pub environment: Option<String>,
+    pub occurred_at: Option<Option<OffsetDateTime>>,
+    pub manner: Option<String>,
+    pub urgency: Option<Urgency>,
+    pub assignee: Option<Option<String>>,
+    pub status: Option<Status>,
+    pub resolution: Option<Option<String>>,
+    pub resolved_in_release: Option<Option<String>>,
+    /// The timeline entries that record it, in order.
+    pub entries: Vec<NewTimelineEntry>,
+}
+
+impl TicketChange {
+    /// Whether it would write nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == TicketChange::default()
+    }
+}
+
+/// What became of a change.
+#[derive(Debug)]
+pub enum ChangeOutcome {
+    /// Written; the ticket as it is now.
+    Applied(Box<TicketRecord>),
+    /// Someone changed the ticket since it was read: read it again and plan again.
+    Stale,
+    /// The ticket does not exist.
+    Gone,
+}
+
+/// A timeline entry as bound into the query, with its position.
+#[derive(Serialize)]
+struct BoundEntry<'a> {
     position: u64,
     kind: EntryKind,
-    body: String,
+    body: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     outcome: Option<Outcome>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    from: Option<String>,
+    from: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    to: Option<String>,
+    to: Option<&'a str>,
 }
 
-/// A planned change of one ticket: field assignments and the entries that record them.
+/// SurrealQL assignments (naming only fixed fields and bound parameters) and their values.
 #[derive(Default)]
-struct Change {
-    /// SurrealQL assignments naming only fixed fields and bound parameters.
-    assignments: Vec<&'static str>,
+struct Assignments {
+    statements: Vec<&'static str>,
     values: serde_json::Map<String, serde_json::Value>,
-    entries: Vec<NewEntryRow>,
 }
 
-impl Change {
-    fn set(&mut self, assignment: &'static str, name: &str, value: impl Serialize) {
-        self.assignments.push(assignment);
+impl Assignments {
+    fn set(&mut self, statement: &'static str, name: &str, value: impl Serialize) {
+        self.statements.push(statement);
         self.values.insert(
             name.to_string(),
             serde_json::to_value(value).unwrap_or_default(),
         );
     }
 
-    fn record(&mut self, kind: EntryKind, body: String, from: Option<String>, to: Option<String>) {
-        self.entries.push(NewEntryRow {
-            position: 0,
-            kind,
-            body,
-            outcome: None,
-            from,
-            to,
-        });
+    /// Sets a field that may be cleared: `Some(None)` removes it.
+    fn set_or_clear<T: Serialize>(
+        &mut self,
+        statement: &'static str,
+        clear: &'static str,
+        name: &str,
+        value: &Option<Option<T>>,
+    ) {
+        match value {
+            None => {}
+            Some(Some(value)) => self.set(statement, name, value),
+            Some(None) => self.statements.push(clear),
+        }
     }
 }
 
@@ -125,84 +175,173 @@ impl Store {
         Ok(rarest.map(|(_, _, word)| word.clone()))
     }
 
-    /// A ticket's stored record.
-    pub(crate) async fn load(&self, reference: TicketRef) -> Result<TicketRecord, HelpDeskError> {
+    /// Creates a ticket entered by `author`, with the next reference (see `creator.rs`).
+    pub async fn insert_ticket(
+        &self,
+        draft: app::requests::TicketDraft,
+        author: String,
+    ) -> Result<app::model::Ticket, StorageError> {
+        self.creator.create(draft, author).await
+    }
+
+    /// A ticket's stored record, if it exists.
+    pub async fn load_ticket(
+        &self,
+        reference: TicketRef,
+    ) -> Result<Option<TicketRecord>, StorageError> {
         let mut response = self
             .db()
             .query("SELECT * OMIT search_words, search_text FROM type::record('ticket', $number)")
             .bind(("number", reference.number() as i64))
-            .await
-            .and_then(|response| response.check())
-            .map_err(StorageError::from)?;
-        let rows: Vec<serde_json::Value> = response.take(0).map_err(StorageError::from)?;
-        decode::<TicketRecord>(rows)?
-            .pop()
-            .ok_or(HelpDeskError::NotFound(reference))
+            .await?
+            .check()?;
+        let rows: Vec<serde_json::Value> = response.take(0)?;
+        Ok(decode::<TicketRecord>(rows)?.pop())
     }
 
-    /// Reads the ticket, plans a change with `plan`, and writes it if nobody else wrote first.
-    async fn change(
+    /// Writes `change`, made by `author` from `current`, if the ticket is still at `current`'s
+    /// revision: its fields, the queue key and words they affect, and its timeline entries, in
+    /// one transaction.
+    pub async fn apply_change(
         &self,
-        reference: TicketRef,
+        current: &TicketRecord,
         author: &str,
-        plan: impl Fn(&TicketRecord) -> Result<Change, HelpDeskError>,
-    ) -> Result<Ticket, HelpDeskError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let current = self.load(reference).await?;
-            let change = plan(&current)?;
-            if change.assignments.is_empty() && change.entries.is_empty() {
-                return current.into_ticket().map_err(Into::into);
+        change: &TicketChange,
+    ) -> Result<ChangeOutcome, StorageError> {
+        let mut assignments = Assignments::default();
+        for (statement, name, value) in [
+            ("title = $title", "title", &change.title),
+            (
+                "description = $description",
+                "description",
+                &change.description,
+            ),
+            ("customer = $customer", "customer", &change.customer),
+            (
+                "environment = $environment",
+                "environment",
+                &change.environment,
+            ),
+            ("manner = $manner", "manner", &change.manner),
+        ] {
+            if let Some(value) = value {
+                assignments.set(statement, name, value);
             }
-            let mut entries = change.entries;
-            for (entry, position) in entries.iter_mut().zip(current.entry_count..) {
-                entry.position = position;
+        }
+        if change.title.is_some() || change.description.is_some() || change.customer.is_some() {
+            let words = app::search::ticket_words(
+                change.title.as_deref().unwrap_or(&current.title),
+                change
+                    .description
+                    .as_deref()
+                    .unwrap_or(&current.description),
+                change.customer.as_deref().unwrap_or(&current.customer),
+            );
+            assignments.set("search_words = $search_words", "search_words", words);
+        }
+        assignments.set_or_clear(
+            "customer_id = $customer_id",
+            "customer_id = NONE",
+            "customer_id",
+            &change.customer_id,
+        );
+        if let Some(scope) = change.scope {
+            assignments.set("scope = $scope", "scope", scope);
+        }
+        assignments.set_or_clear(
+            "occurred_at = <datetime>$occurred_at",
+            "occurred_at = NONE",
+            "occurred_at",
+            &change.occurred_at.map(|moment| moment.map(format_time)),
+        );
+        if let Some(urgency) = change.urgency {
+            assignments.set("urgency = $urgency", "urgency", urgency);
+        }
+        assignments.set_or_clear(
+            "assignee = $assignee",
+            "assignee = NONE",
+            "assignee",
+            &change.assignee,
+        );
+        if let Some(status) = change.status {
+            assignments.set("status = $status", "status", status);
+        }
+        if change.status.is_some() || change.urgency.is_some() {
+            let created_at = parse_time(&current.created_at)?;
+            assignments.set(
+                "queue_key = $queue_key",
+                "queue_key",
+                queue_key(
+                    change.status.unwrap_or(current.status),
+                    change.urgency.unwrap_or(current.urgency),
+                    created_at,
+                    current.number,
+                ),
+            );
+        }
+        assignments.set_or_clear(
+            "resolution = $resolution",
+            "resolution = NONE",
+            "resolution",
+            &change.resolution,
+        );
+        assignments.set_or_clear(
+            "resolved_in_release = $resolved_in_release",
+            "resolved_in_release = NONE",
+            "resolved_in_release",
+            &change.resolved_in_release,
+        );
+        let entries: Vec<BoundEntry> = change
+            .entries
+            .iter()
+            .zip(current.entry_count..)
+            .map(|(entry, position)| BoundEntry {
+                position,
+                kind: entry.kind,
+                body: &entry.body,
+                outcome: entry.outcome,
+                from: entry.from.as_deref(),
+                to: entry.to.as_deref(),
+            })
+            .collect();
+        let statements: String = assignments
+            .statements
+            .iter()
+            .map(|statement| format!("{statement}, "))
+            .collect();
+        let result = self
+            .db()
+            .query(APPLY_CHANGE.replace("{ASSIGNMENTS}", &statements))
+            .bind(serde_json::Value::Object(assignments.values))
+            .bind(("number", current.number as i64))
+            .bind(("revision", current.revision as i64))
+            .bind(("entry_total", entries.len() as i64))
+            .bind((
+                "entries",
+                serde_json::to_value(&entries).unwrap_or_default(),
+            ))
+            .bind(("author", author.to_string()))
+            .bind(("now", format_time(OffsetDateTime::now_utc())))
+            .await
+            .and_then(transaction_outcome)
+            .and_then(|mut response| {
+                let index = returned_statement(&response);
+                response.take::<Option<serde_json::Value>>(index)
+            });
+        match result {
+            Ok(Some(row)) => Ok(ChangeOutcome::Applied(Box::new(
+                decode::<TicketRecord>(vec![row])?.remove(0),
+            ))),
+            Ok(None) => Ok(ChangeOutcome::Gone),
+            Err(error) if is_conflict(&error) || error.message().contains("stale revision") => {
+                Ok(ChangeOutcome::Stale)
             }
-            let assignments: String = change
-                .assignments
-                .iter()
-                .map(|assignment| format!("{assignment}, "))
-                .collect();
-            let query = APPLY_CHANGE.replace("{ASSIGNMENTS}", &assignments);
-            let result = self
-                .db()
-                .query(query)
-                .bind(serde_json::Value::Object(change.values))
-                .bind(("number", reference.number() as i64))
-                .bind(("revision", current.revision as i64))
-                .bind(("entry_total", entries.len() as i64))
-                .bind((
-                    "entries",
-                    serde_json::to_value(&entries).unwrap_or_default(),
-                ))
-                .bind(("author", author.to_string()))
-                .bind(("now", format_time(OffsetDateTime::now_utc())))
-                .await
-                .and_then(transaction_outcome)
-                .and_then(|mut response| {
-                    let index = returned_statement(&response);
-                    response.take::<Option<serde_json::Value>>(index)
-                });
-            match result {
-                Ok(Some(row)) => {
-                    let record = decode::<TicketRecord>(vec![row])?.remove(0);
-                    return record.into_ticket().map_err(Into::into);
-                }
-                Ok(None) => return Err(HelpDeskError::NotFound(reference)),
-                Err(error)
-                    if (is_conflict(&error) || error.message().contains("stale revision"))
-                        && attempt < MAX_ATTEMPTS =>
-                {
-                    tracing::debug!(%error, attempt, %reference, "ticket changed concurrently; trying again");
-                    back_off(attempt).await;
-                }
-                Err(error) => return Err(StorageError::from(error).into()),
-            }
+            Err(error) => Err(error.into()),
         }
     }
 
-    async fn entries(&self, reference: TicketRef) -> Result<Vec<Entry>, StorageError> {
+    /// A ticket's timeline, oldest first.
+    pub async fn entries(&self, reference: TicketRef) -> Result<Vec<Entry>, StorageError> {
         let mut response = self
             .db()
             .query("SELECT * FROM entry WHERE ticket_number = $number ORDER BY position")
@@ -215,126 +354,9 @@ impl Store {
             .map(EntryRecord::into_entry)
             .collect()
     }
-}
 
-fn plan_patch(current: &TicketRecord, patch: &CheckedPatch) -> Result<Change, HelpDeskError> {
-    let mut change = Change::default();
-    let mut edited = Vec::new();
-    macro_rules! text_field {
-        ($field:ident, $assignment:literal) => {
-            if let Some(value) = &patch.$field {
-                if *value != current.$field {
-                    change.set($assignment, stringify!($field), value);
-                    edited.push(stringify!($field));
-                }
-            }
-        };
-    }
-    text_field!(title, "title = $title");
-    text_field!(description, "description = $description");
-    text_field!(customer, "customer = $customer");
-    text_field!(environment, "environment = $environment");
-    text_field!(manner, "manner = $manner");
-    if edited
-        .iter()
-        .any(|field| ["title", "description", "customer"].contains(field))
-    {
-        let words = app::search::ticket_words(
-            patch.title.as_deref().unwrap_or(&current.title),
-            patch.description.as_deref().unwrap_or(&current.description),
-            patch.customer.as_deref().unwrap_or(&current.customer),
-        );
-        change.set("search_words = $search_words", "search_words", words);
-    }
-    if let Some(customer_id) = patch.customer_id
-        && customer_id != current.customer_id
-    {
-        match customer_id {
-            Some(id) => change.set("customer_id = $customer_id", "customer_id", id),
-            None => change.assignments.push("customer_id = NONE"),
-        }
-        edited.push("customer record");
-    }
-    if let Some(scope) = patch.scope.filter(|scope| *scope != current.scope) {
-        change.set("scope = $scope", "scope", scope);
-        edited.push("scope");
-    }
-    if let Some(occurred_at) = patch.occurred_at {
-        let stored = current
-            .occurred_at
-            .as_deref()
-            .map(super::records::parse_time)
-            .transpose()?;
-        if stored != occurred_at {
-            match occurred_at {
-                Some(moment) => change.set(
-                    "occurred_at = <datetime>$occurred_at",
-                    "occurred_at",
-                    format_time(moment),
-                ),
-                None => change.assignments.push("occurred_at = NONE"),
-            }
-            edited.push("occurred_at");
-        }
-    }
-    if !edited.is_empty() {
-        change.record(
-            EntryKind::Edit,
-            format!("Edited {}", edited.join(", ")),
-            None,
-            None,
-        );
-    }
-    if let Some(urgency) = patch.urgency.filter(|urgency| *urgency != current.urgency) {
-        let created_at = super::records::parse_time(&current.created_at)?;
-        change.set("urgency = $urgency", "urgency", urgency);
-        change.set(
-            "queue_key = $queue_key",
-            "queue_key",
-            queue_key(current.status, urgency, created_at, current.number),
-        );
-        change.record(
-            EntryKind::UrgencyChange,
-            format!("Urgency changed from {} to {urgency}", current.urgency),
-            Some(current.urgency.to_string()),
-            Some(urgency.to_string()),
-        );
-    }
-    if let Some(assignee) = &patch.assignee
-        && *assignee != current.assignee
-    {
-        match assignee {
-            Some(name) => change.set("assignee = $assignee", "assignee", name),
-            None => change.assignments.push("assignee = NONE"),
-        }
-        let body = match assignee {
-            Some(name) => format!("Assigned to {name}"),
-            None => "Unassigned".to_string(),
-        };
-        change.record(
-            EntryKind::AssigneeChange,
-            body,
-            current.assignee.clone(),
-            assignee.clone(),
-        );
-    }
-    Ok(change)
-}
-
-#[async_trait::async_trait]
-impl HelpDesk for Store {
-    async fn create_ticket(&self, draft: TicketDraft) -> Result<Ticket, HelpDeskError> {
-        self.check_customer_exists(draft.customer_id).await?;
-        self.creator.create(draft).await
-    }
-
-    async fn ticket(&self, reference: TicketRef) -> Result<TicketDetail, HelpDeskError> {
-        let ticket = self.load(reference).await?.into_ticket()?;
-        let entries = self.entries(reference).await?;
-        Ok(TicketDetail { ticket, entries })
-    }
-
-    async fn queue(&self, query: QueueQuery) -> Result<TicketPage, HelpDeskError> {
+    /// One page of the queue.
+    pub async fn queue_page(&self, query: &QueueQuery) -> Result<TicketPage, StorageError> {
         // One scan per status, in one round trip, merged here. Without words, a scan walks the
         // (status, queue_key) index; with words, the (word, status, queue_key) index of the
         // leading word, checking the other words on the way. Either way a scan reads the queue in
@@ -397,11 +419,10 @@ impl HelpDesk for Store {
             ))
             .bind(("limit", query.limit as i64 + 1))
             .await
-            .and_then(|response| response.check())
-            .map_err(StorageError::from)?;
+            .and_then(|response| response.check())?;
         let mut records = Vec::new();
         for (index, upper) in upper_bounds.iter().enumerate() {
-            let rows: Vec<serde_json::Value> = response.take(index).map_err(StorageError::from)?;
+            let rows: Vec<serde_json::Value> = response.take(index)?;
             records.extend(
                 decode::<TicketRecord>(rows)?
                     .into_iter()
@@ -426,160 +447,9 @@ impl HelpDesk for Store {
         Ok(TicketPage { items, next_cursor })
     }
 
-    async fn update_ticket(
-        &self,
-        reference: TicketRef,
-        patch: CheckedPatch,
-    ) -> Result<Ticket, HelpDeskError> {
-        if let Some(Some(email)) = &patch.assignee
-            && !self.is_active_agent(email).await?
-        {
-            return Err(app::requests::FieldError::new(
-                "assignee",
-                format!("{email} is not an active agent"),
-            )
-            .into());
-        }
-        if let Some(customer_id) = patch.customer_id {
-            self.check_customer_exists(customer_id).await?;
-        }
-        let author = patch.author.clone();
-        self.change(reference, &author, |current| plan_patch(current, &patch))
-            .await
-    }
-
-    async fn add_entry(
-        &self,
-        reference: TicketRef,
-        draft: EntryDraft,
-    ) -> Result<Entry, HelpDeskError> {
-        let ticket = self
-            .change(reference, &draft.author, |_| {
-                let mut change = Change::default();
-                change.entries.push(NewEntryRow {
-                    position: 0,
-                    kind: draft.kind,
-                    body: draft.body.clone(),
-                    outcome: draft.outcome,
-                    from: None,
-                    to: None,
-                });
-                Ok(change)
-            })
-            .await?;
-        Ok(Entry {
-            kind: draft.kind,
-            author: draft.author,
-            body: draft.body,
-            outcome: draft.outcome,
-            from: None,
-            to: None,
-            created_at: ticket.updated_at,
-        })
-    }
-
-    async fn transition(
-        &self,
-        reference: TicketRef,
-        draft: TransitionDraft,
-    ) -> Result<Ticket, HelpDeskError> {
-        self.change(reference, &draft.author, |current| {
-            let ticket = current.clone().into_ticket()?;
-            check_transition(&ticket, draft.to, draft.resolution.as_deref())?;
-            let mut change = Change::default();
-            change.set("status = $status", "status", draft.to);
-            let created_at = super::records::parse_time(&current.created_at)?;
-            change.set(
-                "queue_key = $queue_key",
-                "queue_key",
-                queue_key(draft.to, current.urgency, created_at, current.number),
-            );
-            let body = match (draft.to, &draft.resolution) {
-                (Status::Resolved, Some(resolution)) => {
-                    change.set("resolution = $resolution", "resolution", resolution);
-                    match &draft.release {
-                        Some(release) => {
-                            change.set(
-                                "resolved_in_release = $resolved_in_release",
-                                "resolved_in_release",
-                                release,
-                            );
-                            format!("{resolution} (fixed in {release})")
-                        }
-                        None => {
-                            change.assignments.push("resolved_in_release = NONE");
-                            resolution.clone()
-                        }
-                    }
-                }
-                (_, note) => {
-                    if matches!(ticket.status, Status::Resolved | Status::Closed)
-                        && draft.to != Status::Closed
-                    {
-                        change.assignments.push("resolution = NONE");
-                        change.assignments.push("resolved_in_release = NONE");
-                    }
-                    note.clone().unwrap_or_default()
-                }
-            };
-            change.record(
-                EntryKind::StatusChange,
-                body,
-                Some(ticket.status.to_string()),
-                Some(draft.to.to_string()),
-            );
-            Ok(change)
-        })
-        .await
-    }
-
-    async fn crash_events(
-        &self,
-        reference: TicketRef,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<app::crash::StoredCrashEvent>, HelpDeskError> {
-        self.load(reference).await?;
-        Ok(self
-            .stored_crash_events(reference.number(), after, limit)
-            .await?
-            .into_iter()
-            .map(super::StoredEvent::into_wire)
-            .collect())
-    }
-
-    async fn latest_crash_event(
-        &self,
-        reference: TicketRef,
-    ) -> Result<Option<app::crash::StoredCrashEvent>, HelpDeskError> {
-        self.load(reference).await?;
-        Ok(self
-            .latest_stored_crash_event(reference.number())
-            .await?
-            .map(super::StoredEvent::into_wire))
-    }
-
-    async fn crash_occurrences(
-        &self,
-        reference: TicketRef,
-        since_hour: i64,
-    ) -> Result<app::crash::OccurrenceHistory, HelpDeskError> {
-        self.load(reference).await?;
-        let current_hour = time::OffsetDateTime::now_utc()
-            .unix_timestamp()
-            .div_euclid(3_600);
-        Ok(app::crash::OccurrenceHistory {
-            current_hour,
-            hours: self.crash_hours(reference.number(), since_hour).await?,
-        })
-    }
-
-    async fn ready(&self) -> Result<(), HelpDeskError> {
-        self.db()
-            .query("RETURN 1")
-            .await
-            .and_then(|response| response.check())
-            .map_err(StorageError::from)?;
+    /// Whether the database answers.
+    pub async fn ready(&self) -> Result<(), StorageError> {
+        self.db().query("RETURN 1").await?.check()?;
         Ok(())
     }
 }

@@ -274,23 +274,17 @@ pub struct NewToken {
 pub struct TokenDraft {
     /// Trimmed name.
     pub name: String,
-    /// Role, no higher than the owner's.
-    pub role: Role,
+    /// The role asked for; the owner's when none.
+    pub role: Option<Role>,
 }
 
 impl NewToken {
-    /// Checks the name and that the role does not exceed the owner's.
-    pub fn parse(self, owner_role: Role) -> Result<TokenDraft, FieldError> {
-        let role = self.role.unwrap_or(owner_role);
-        if !owner_role.allows(role) {
-            return Err(FieldError::new(
-                "role",
-                format!("may not exceed your own role ({owner_role})"),
-            ));
-        }
+    /// Checks the name; whether the role may be had is the desk's to decide, against the
+    /// caller's own.
+    pub fn parse(self) -> Result<TokenDraft, FieldError> {
         Ok(TokenDraft {
             name: checked_text("name", &self.name, MAX_NAME_CHARS, true)?,
-            role,
+            role: self.role,
         })
     }
 }
@@ -375,23 +369,17 @@ mod tests {
     }
 
     #[test]
-    fn a_token_may_not_outrank_its_owner() {
-        let request = |role| NewToken {
-            name: "ci".into(),
+    fn a_token_needs_a_name_and_keeps_the_role_asked_for() {
+        let request = |name: &str, role| NewToken {
+            name: name.into(),
             role,
         };
-        assert_eq!(request(None).parse(Role::Agent).unwrap().role, Role::Agent);
+        assert_eq!(request(" ci ", None).parse().unwrap().name, "ci");
         assert_eq!(
-            request(Some(Role::Viewer)).parse(Role::Agent).unwrap().role,
-            Role::Viewer
+            request("ci", Some(Role::Viewer)).parse().unwrap().role,
+            Some(Role::Viewer)
         );
-        assert_eq!(
-            request(Some(Role::Admin))
-                .parse(Role::Agent)
-                .unwrap_err()
-                .field,
-            "role"
-        );
+        assert_eq!(request("  ", None).parse().unwrap_err().field, "name");
     }
 
     #[test]

@@ -62,12 +62,6 @@ mod backend {
         }
     }
 
-    /// The signed-in agent; the guard already refused callers whose role is too low for the
-    /// route.
-    pub fn principal() -> Result<crate::accounts::AgentPrincipal, ServerFnError> {
-        signed_in().ok_or_else(|| failure(HelpDeskError::Unauthenticated("sign in first")))
-    }
-
     /// The projects service.
     pub fn projects() -> Result<crate::service::SharedProjects, ServerFnError> {
         use_context::<crate::service::SharedProjects>()
@@ -434,9 +428,9 @@ pub async fn set_up_first_admin(
 /// Ends the session and goes to the sign-in page.
 #[server(prefix = "/rpc", endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), ServerFnError> {
-    if let Some(principal) = backend::signed_in() {
+    if backend::signed_in().is_some() {
         let clear = backend::accounts()?
-            .sign_out(&principal)
+            .sign_out(&backend::caller())
             .await
             .map_err(backend::failure)?;
         if let (Some(response), Ok(cookie)) = (
@@ -459,9 +453,8 @@ pub async fn signed_in_agent() -> Result<Option<CurrentAgent>, ServerFnError> {
 /// Every agent (to assign tickets, and for admins to manage).
 #[server(prefix = "/rpc", endpoint = "list_agents")]
 pub async fn list_agents() -> Result<Vec<Agent>, ServerFnError> {
-    backend::principal()?;
     backend::accounts()?
-        .agents()
+        .agents(&backend::caller())
         .await
         .map_err(backend::failure)
 }
@@ -475,7 +468,6 @@ pub async fn create_agent(
     password: String,
 ) -> Result<Agent, ServerFnError> {
     use crate::accounts::NewAgent;
-    backend::principal()?;
     let draft = NewAgent {
         email,
         name,
@@ -485,7 +477,7 @@ pub async fn create_agent(
     .parse()
     .map_err(backend::failure)?;
     backend::accounts()?
-        .create_agent(draft)
+        .create_agent(&backend::caller(), draft)
         .await
         .map_err(backend::failure)
 }
@@ -499,7 +491,6 @@ pub async fn update_agent(
 ) -> Result<Agent, ServerFnError> {
     use crate::accounts::AgentPatch;
     use crate::requests::FieldError;
-    backend::principal()?;
     let active = match backend::given(active).as_deref() {
         None => None,
         Some("true") => Some(true),
@@ -519,7 +510,7 @@ pub async fn update_agent(
     .parse()
     .map_err(backend::failure)?;
     backend::accounts()?
-        .update_agent(&id, patch)
+        .update_agent(&backend::caller(), &id, patch)
         .await
         .map_err(backend::failure)
 }
@@ -527,9 +518,8 @@ pub async fn update_agent(
 /// The caller's API tokens.
 #[server(prefix = "/rpc", endpoint = "my_tokens")]
 pub async fn my_tokens() -> Result<Vec<ApiToken>, ServerFnError> {
-    let caller = backend::principal()?;
     backend::accounts()?
-        .tokens(&caller)
+        .tokens(&backend::caller())
         .await
         .map_err(backend::failure)
 }
@@ -541,15 +531,14 @@ pub async fn create_token(
     role: Option<String>,
 ) -> Result<CreatedToken, ServerFnError> {
     use crate::accounts::NewToken;
-    let caller = backend::principal()?;
     let draft = NewToken {
         name,
         role: backend::parse_enum("role", role)?,
     }
-    .parse(caller.role)
+    .parse()
     .map_err(backend::failure)?;
     backend::accounts()?
-        .create_token(&caller, draft)
+        .create_token(&backend::caller(), draft)
         .await
         .map_err(backend::failure)
 }
@@ -557,9 +546,8 @@ pub async fn create_token(
 /// Revokes one of the caller's API tokens.
 #[server(prefix = "/rpc", endpoint = "revoke_token")]
 pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
-    let caller = backend::principal()?;
     backend::accounts()?
-        .revoke_token(&caller, &id)
+        .revoke_token(&backend::caller(), &id)
         .await
         .map_err(backend::failure)
 }
@@ -570,10 +558,9 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), ServerFnError> {
-    let caller = backend::principal()?;
     backend::accounts()?
         .change_password(
-            &caller,
+            &backend::caller(),
             &current_password,
             &new_password,
             backend::client_address().ip,

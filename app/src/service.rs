@@ -311,9 +311,9 @@ pub struct SignedIn {
     pub set_cookie: String,
 }
 
-/// Agents, sign-in and API tokens, as the server implements them.
+/// Agents, sign-in and API tokens.
 #[async_trait::async_trait]
-pub trait Accounts: Send + Sync + 'static {
+pub trait AccountService: Send + Sync + 'static {
     /// Checks an email and password and opens a session. Every failure looks the same, and
     /// takes as long, whether or not the email exists; repeated failures are throttled.
     async fn sign_in(
@@ -331,37 +331,43 @@ pub trait Accounts: Send + Sync + 'static {
         draft: AgentDraft,
         client: crate::accounts::ClientAddress,
     ) -> Result<SignedIn, HelpDeskError>;
-    /// Ends the principal's session; returns the `Set-Cookie` value that clears the cookie.
-    async fn sign_out(&self, principal: &AgentPrincipal) -> Result<String, HelpDeskError>;
-    /// Changes the principal's own password, given the current one; their other sessions end.
+    /// Ends the caller's session; returns the `Set-Cookie` value that clears the cookie.
+    async fn sign_out(&self, caller: &Principal) -> Result<String, HelpDeskError>;
+    /// Changes the caller's own password, given the current one; their other sessions end.
     async fn change_password(
         &self,
-        principal: &AgentPrincipal,
+        caller: &Principal,
         current: &str,
         new: &str,
         client: std::net::IpAddr,
     ) -> Result<(), HelpDeskError>;
-    /// Every agent, by name.
-    async fn agents(&self) -> Result<Vec<Agent>, HelpDeskError>;
-    /// Creates an agent.
-    async fn create_agent(&self, draft: AgentDraft) -> Result<Agent, HelpDeskError>;
-    /// Changes an agent's name, role, password or activity; at least one active admin remains.
+    /// Every agent, by name (agents, to assign tickets).
+    async fn agents(&self, caller: &Principal) -> Result<Vec<Agent>, HelpDeskError>;
+    /// Creates an agent (admins).
+    async fn create_agent(
+        &self,
+        caller: &Principal,
+        draft: AgentDraft,
+    ) -> Result<Agent, HelpDeskError>;
+    /// Changes an agent's name, role, password or activity (admins); at least one active
+    /// admin remains.
     async fn update_agent(
         &self,
+        caller: &Principal,
         id: &str,
         patch: CheckedAgentPatch,
     ) -> Result<Agent, HelpDeskError>;
-    /// The principal's own API tokens that are not revoked.
-    async fn tokens(&self, owner: &AgentPrincipal) -> Result<Vec<ApiToken>, HelpDeskError>;
-    /// Creates an API token for the principal's agent.
+    /// The caller's own API tokens that are not revoked.
+    async fn tokens(&self, caller: &Principal) -> Result<Vec<ApiToken>, HelpDeskError>;
+    /// Creates an API token for the caller, with a role no higher than their own.
     async fn create_token(
         &self,
-        owner: &AgentPrincipal,
+        caller: &Principal,
         draft: TokenDraft,
     ) -> Result<CreatedToken, HelpDeskError>;
-    /// Revokes one of the principal's tokens.
-    async fn revoke_token(&self, owner: &AgentPrincipal, id: &str) -> Result<(), HelpDeskError>;
+    /// Revokes one of the caller's tokens.
+    async fn revoke_token(&self, caller: &Principal, id: &str) -> Result<(), HelpDeskError>;
 }
 
 /// The shared accounts handle that the server puts into the Leptos context.
-pub type SharedAccounts = Arc<dyn Accounts>;
+pub type SharedAccounts = Arc<dyn AccountService>;

@@ -11,7 +11,7 @@
 
 use app::accounts::{NewAgent, NewToken};
 use app::model::Role;
-use app::service::Accounts;
+
 use serde_json::json;
 use server::auth::{AuthService, AuthSettings};
 use server::site::SiteSettings;
@@ -112,7 +112,7 @@ async fn main() {
     let auth = Arc::new(AuthService::new(store.clone(), AuthSettings::default()));
     // Every request carries an admin's API token, as an integration's would.
     let email = format!("bench-{}@example.com", server::auth::secret::random_id());
-    auth.create_agent(
+    auth.create_agent_from_console(
         NewAgent {
             email: email.clone(),
             name: "Benchmark".into(),
@@ -131,7 +131,7 @@ async fn main() {
                 name: "load benchmark".into(),
                 role: None,
             }
-            .parse(Role::Admin)
+            .parse()
             .expect("a valid token request"),
         )
         .await

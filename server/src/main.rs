@@ -1,6 +1,5 @@
 //! The `helpdesk` binary: reads configuration, opens storage and serves.
 
-use app::service::Accounts;
 use clap::Parser;
 use server::Config;
 use server::auth::AuthService;
@@ -69,7 +68,7 @@ async fn run_command(command: &Command, auth: Arc<AuthService>) -> anyhow::Resul
             }
             .parse()
             .map_err(|error| anyhow::anyhow!("{error}"))?;
-            let agent = auth.create_agent(draft).await?;
+            let agent = auth.create_agent_from_console(draft).await?;
             println!("created admin {} ({})", agent.email, agent.id);
         }
         Command::CreateToken { email, name, role } => {
@@ -79,7 +78,7 @@ async fn run_command(command: &Command, auth: Arc<AuthService>) -> anyhow::Resul
                 name: name.clone(),
                 role: Some(role),
             }
-            .parse(role)
+            .parse()
             .map_err(|error| anyhow::anyhow!("{error}"))?;
             let token = auth
                 .issue_token_for(&email.trim().to_lowercase(), draft)

@@ -28,7 +28,7 @@ async fn client_for(app: &TestApp, role: Role) -> reqwest::Client {
                 name: "access test".into(),
                 role: None,
             }
-            .parse(role)
+            .parse()
             .unwrap(),
         )
         .await
@@ -336,7 +336,7 @@ async fn a_deactivated_agent_is_locked_out_on_the_next_request() {
                 name: "script".into(),
                 role: None,
             }
-            .parse(Role::Agent)
+            .parse()
             .unwrap(),
         )
         .await
@@ -588,7 +588,7 @@ async fn responses_carry_security_headers_and_pages_a_nonce_policy() {
 
 #[tokio::test]
 async fn the_first_admin_is_set_up_once_and_only_from_this_machine() {
-    use app::service::Accounts;
+    use app::service::AccountService;
     let store = server::storage::Store::open(&server::storage::DatabaseSettings {
         url: "mem://".into(),
         credentials: None,

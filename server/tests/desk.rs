@@ -11,8 +11,8 @@ use app::model::{EntryKind, Outcome, Status, Urgency};
 use app::requests::{NewEntry, NewTicket, RawQueueQuery, TicketPatch, TransitionRequest};
 use app::search::{SearchQuery, SearchScope};
 use app::service::{
-    ArticleService, CrashService, CustomerService, HelpDeskError, ProjectService, SearchService,
-    TicketService,
+    AccountService, ArticleService, CrashService, CustomerService, HelpDeskError, ProjectService,
+    SearchService, TicketService,
 };
 use server::desk::Desk;
 use server::storage::{DatabaseSettings, Store};
@@ -445,5 +445,145 @@ async fn a_ticket_filed_for_a_customer_record_without_a_name_takes_the_records()
     assert!(
         matches!(&refused, Err(HelpDeskError::Invalid(error)) if error.field == "customer_id"),
         "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn agents_are_managed_by_admins_and_tokens_by_their_owners_only() {
+    use app::accounts::{AgentPatch, NewAgent, NewToken};
+    use server::auth::service::{AuthService, AuthSettings};
+    let accounts = AuthService::new(store().await, AuthSettings::default());
+    let admin_agent = accounts
+        .create_agent_from_console(
+            NewAgent {
+                email: "root@example.com".into(),
+                name: "Root".into(),
+                role: Some(Role::Admin),
+                password: "a long enough password".into(),
+            }
+            .parse()
+            .unwrap(),
+        )
+        .await
+        .expect("the console creates the first admin");
+    // The callers below act as the admin's sessions would, with their own roles.
+    let as_role = |role: Role| {
+        Principal::Agent(AgentPrincipal {
+            agent_id: admin_agent.id.clone(),
+            email: admin_agent.email.clone(),
+            name: admin_agent.name.clone(),
+            role,
+            credential: Credential::Token {
+                id: "t".into(),
+                name: "test".into(),
+            },
+        })
+    };
+    let new_agent = |email: &str| {
+        NewAgent {
+            email: email.into(),
+            name: "Someone".into(),
+            role: None,
+            password: "a long enough password".into(),
+        }
+        .parse()
+        .unwrap()
+    };
+    let deactivate = || {
+        AgentPatch {
+            active: Some(false),
+            ..AgentPatch::default()
+        }
+        .parse()
+        .unwrap()
+    };
+    let token = |role| {
+        NewToken {
+            name: "ci".into(),
+            role,
+        }
+        .parse()
+        .unwrap()
+    };
+    for (caller, expected) in refused_callers(Role::Admin) {
+        assert_eq!(
+            kind(
+                accounts
+                    .create_agent(&caller, new_agent("x@example.com"))
+                    .await
+            ),
+            expected
+        );
+        assert_eq!(
+            kind(
+                accounts
+                    .update_agent(&caller, &admin_agent.id, deactivate())
+                    .await
+            ),
+            expected
+        );
+    }
+    for (caller, expected) in refused_callers(Role::Agent) {
+        assert_eq!(kind(accounts.agents(&caller).await), expected);
+    }
+    for (caller, expected) in refused_callers(Role::Viewer) {
+        assert_eq!(kind(accounts.tokens(&caller).await), expected);
+        assert_eq!(
+            kind(accounts.create_token(&caller, token(None)).await),
+            expected
+        );
+        assert_eq!(kind(accounts.revoke_token(&caller, "t").await), expected);
+        assert_eq!(
+            kind(
+                accounts
+                    .change_password(&caller, "a", "b", [127, 0, 0, 1].into())
+                    .await
+            ),
+            expected
+        );
+    }
+    let viewer = as_role(Role::Viewer);
+    assert_eq!(
+        kind(
+            accounts
+                .create_token(&viewer, token(Some(Role::Agent)))
+                .await
+        ),
+        "invalid",
+        "a token never outranks its owner"
+    );
+    let created = accounts.create_token(&viewer, token(None)).await.unwrap();
+    assert_eq!(created.token.role, Role::Viewer);
+    assert_eq!(accounts.tokens(&viewer).await.unwrap().len(), 1);
+    let admin = as_role(Role::Admin);
+    accounts
+        .create_agent(&admin, new_agent("new@example.com"))
+        .await
+        .expect("an admin creates an agent");
+    assert_eq!(
+        kind(
+            accounts
+                .create_agent(&admin, new_agent("new@example.com"))
+                .await
+        ),
+        "conflict",
+        "an email names one agent"
+    );
+    assert_eq!(
+        kind(
+            accounts
+                .update_agent(&admin, &admin_agent.id, deactivate())
+                .await
+        ),
+        "conflict",
+        "the last active admin stays"
+    );
+    assert_eq!(
+        kind(accounts.update_agent(&admin, "nobody", deactivate()).await),
+        "missing"
+    );
+    assert_eq!(
+        accounts.agents(&as_role(Role::Agent)).await.unwrap().len(),
+        2
     );
 }

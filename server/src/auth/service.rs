@@ -1,17 +1,15 @@
-//! The accounts service: sign-in, sessions, API tokens and agent management over the store.
+//! Authentication: who a request comes from (an API token or a session cookie), sessions and
+//! their cookies, and the sign-in throttle. What agents may do with accounts is the desk's
+//! (`desk/accounts.rs`).
 
-use super::password;
 use super::secret::{
     TOKEN_PREFIX, hash_secret, random_id, random_secret, secret_matches, split_credential,
 };
 use super::throttle::LoginThrottle;
 use crate::storage::{AgentRecord, CredentialRecord, Store, parse_time};
-use app::accounts::{
-    Agent, AgentDraft, AgentPrincipal, ApiToken, CheckedAgentPatch, ClientAddress, CreatedToken,
-    Credential, TokenDraft,
-};
+use app::accounts::{AgentPrincipal, ClientAddress, Credential};
 use app::model::Role;
-use app::service::{Accounts, HelpDeskError, SignedIn};
+use app::service::{HelpDeskError, SignedIn};
 use axum::http::HeaderMap;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -19,9 +17,6 @@ use time::OffsetDateTime;
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "helpdesk_session";
-
-/// What every failed sign-in says, whatever the reason.
-const WRONG_CREDENTIALS: &str = "the email or password is wrong";
 
 /// How sessions behave.
 #[derive(Clone, Debug)]
@@ -49,8 +44,8 @@ impl Default for AuthSettings {
 
 /// Sign-in, sessions and tokens.
 pub struct AuthService {
-    store: Store,
-    throttle: LoginThrottle,
+    pub(crate) store: Store,
+    pub(crate) throttle: LoginThrottle,
     settings: AuthSettings,
 }
 
@@ -160,7 +155,8 @@ impl AuthService {
         )))
     }
 
-    async fn open_session(&self, agent: AgentRecord) -> Result<SignedIn, HelpDeskError> {
+    /// Opens a session for an agent who proved who they are; answers it with its cookie.
+    pub(crate) async fn open_session(&self, agent: AgentRecord) -> Result<SignedIn, HelpDeskError> {
         let id = random_id();
         let secret = random_secret();
         let expires_at = OffsetDateTime::now_utc() + self.settings.session_lifetime;
@@ -179,7 +175,8 @@ impl AuthService {
         })
     }
 
-    fn cookie(&self, value: &str, max_age: Duration) -> String {
+    /// The session cookie's `Set-Cookie` value.
+    pub(crate) fn cookie(&self, value: &str, max_age: Duration) -> String {
         format!(
             "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
             max_age.as_secs(),
@@ -189,53 +186,6 @@ impl AuthService {
                 ""
             }
         )
-    }
-
-    /// Issues a token for an agent named by email, from the command line.
-    pub async fn issue_token_for(
-        &self,
-        email: &str,
-        draft: TokenDraft,
-    ) -> Result<CreatedToken, HelpDeskError> {
-        let agent = self
-            .store
-            .agent_by_email(email)
-            .await?
-            .filter(|agent| agent.active)
-            .ok_or_else(|| HelpDeskError::Missing {
-                kind: "agent",
-                id: email.to_string(),
-            })?;
-        if !agent.role.allows(draft.role) {
-            return Err(HelpDeskError::Forbidden(format!(
-                "a token may not exceed its owner's role ({})",
-                agent.role
-            )));
-        }
-        self.insert_token(&agent.id, draft).await
-    }
-
-    async fn insert_token(
-        &self,
-        agent_id: &str,
-        draft: TokenDraft,
-    ) -> Result<CreatedToken, HelpDeskError> {
-        let id = random_id();
-        let secret = random_secret();
-        let token = self
-            .store
-            .insert_token(
-                &id,
-                &hash_secret(&secret),
-                agent_id,
-                &draft.name,
-                draft.role,
-            )
-            .await?;
-        Ok(CreatedToken {
-            token,
-            secret: format!("{TOKEN_PREFIX}{id}_{secret}"),
-        })
     }
 }
 
@@ -288,156 +238,6 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, _)| *name == SESSION_COOKIE)
         .map(|(_, value)| value.to_string())
-}
-
-fn storage(error: String) -> HelpDeskError {
-    HelpDeskError::Storage(error.into())
-}
-
-#[async_trait::async_trait]
-impl Accounts for AuthService {
-    async fn sign_in(
-        &self,
-        email: &str,
-        password: &str,
-        client: IpAddr,
-    ) -> Result<SignedIn, HelpDeskError> {
-        let account = email.trim().to_lowercase();
-        if let Some(wait) = self.throttle.wait(&account, client) {
-            return Err(HelpDeskError::Throttled {
-                retry_after_seconds: wait.as_secs().max(1),
-            });
-        }
-        let agent = self.store.agent_by_email(&account).await?;
-        let stored = agent.as_ref().map(|agent| agent.password_hash.clone());
-        let password_matches = password::verify(password.to_string(), stored).await;
-        let agent = match agent {
-            Some(agent) if password_matches && agent.active => agent,
-            _ => {
-                self.throttle.failed(&account, client);
-                return Err(HelpDeskError::Unauthenticated(WRONG_CREDENTIALS));
-            }
-        };
-        self.throttle.succeeded(&account, client);
-        self.open_session(agent).await
-    }
-
-    async fn first_run(&self) -> Result<bool, HelpDeskError> {
-        Ok(self.store.has_no_agents().await?)
-    }
-
-    async fn set_up_first_admin(
-        &self,
-        draft: AgentDraft,
-        client: ClientAddress,
-    ) -> Result<SignedIn, HelpDeskError> {
-        // Behind a reverse proxy every peer is the proxy's loopback address; a forwarded request
-        // is therefore never taken for a local one.
-        if !client.is_this_machine() {
-            return Err(HelpDeskError::Forbidden(
-                "the first admin can only be set up from this machine (localhost), or with `helpdesk create-admin`".into(),
-            ));
-        }
-        let hash = password::hash(draft.password).await.map_err(storage)?;
-        let agent = self
-            .store
-            .insert_first_admin(&random_id(), &draft.email, &draft.name, &hash)
-            .await?;
-        self.open_session(agent).await
-    }
-
-    async fn sign_out(&self, principal: &AgentPrincipal) -> Result<String, HelpDeskError> {
-        if let Credential::Session { id } = &principal.credential {
-            self.store.delete_session(id).await?;
-        }
-        Ok(self.cookie("", Duration::ZERO))
-    }
-
-    async fn change_password(
-        &self,
-        principal: &AgentPrincipal,
-        current: &str,
-        new: &str,
-        client: IpAddr,
-    ) -> Result<(), HelpDeskError> {
-        let new = app::accounts::checked_password("new_password", new)?;
-        // Guessing the current password through this form is throttled like signing in.
-        if let Some(wait) = self.throttle.wait(&principal.email, client) {
-            return Err(HelpDeskError::Throttled {
-                retry_after_seconds: wait.as_secs().max(1),
-            });
-        }
-        let agent = self.store.agent_record(&principal.agent_id).await?;
-        let stored = agent.as_ref().map(|agent| agent.password_hash.clone());
-        if !password::verify(current.to_string(), stored).await {
-            self.throttle.failed(&principal.email, client);
-            return Err(app::requests::FieldError::new("current_password", "is wrong").into());
-        }
-        let hash = password::hash(new).await.map_err(storage)?;
-        let keep = match &principal.credential {
-            Credential::Session { id } => Some(id.as_str()),
-            Credential::Token { .. } => None,
-        };
-        self.store
-            .set_password(&principal.agent_id, &hash, keep)
-            .await?;
-        tracing::info!(agent = %principal.email, "password changed; other sessions ended");
-        Ok(())
-    }
-
-    async fn agents(&self) -> Result<Vec<Agent>, HelpDeskError> {
-        Ok(self.store.all_agents().await?)
-    }
-
-    async fn create_agent(&self, draft: AgentDraft) -> Result<Agent, HelpDeskError> {
-        let hash = password::hash(draft.password).await.map_err(storage)?;
-        self.store
-            .insert_agent(&random_id(), &draft.email, &draft.name, draft.role, &hash)
-            .await
-    }
-
-    async fn update_agent(
-        &self,
-        id: &str,
-        patch: CheckedAgentPatch,
-    ) -> Result<Agent, HelpDeskError> {
-        let hash = match patch.password {
-            Some(password) => Some(password::hash(password).await.map_err(storage)?),
-            None => None,
-        };
-        self.store
-            .change_agent(
-                id,
-                patch.name.as_deref(),
-                patch.role,
-                patch.active,
-                hash.as_deref(),
-            )
-            .await
-    }
-
-    async fn tokens(&self, owner: &AgentPrincipal) -> Result<Vec<ApiToken>, HelpDeskError> {
-        Ok(self.store.tokens_of(&owner.agent_id).await?)
-    }
-
-    async fn create_token(
-        &self,
-        owner: &AgentPrincipal,
-        draft: TokenDraft,
-    ) -> Result<CreatedToken, HelpDeskError> {
-        self.insert_token(&owner.agent_id, draft).await
-    }
-
-    async fn revoke_token(&self, owner: &AgentPrincipal, id: &str) -> Result<(), HelpDeskError> {
-        if self.store.revoke_token_of(&owner.agent_id, id).await? {
-            Ok(())
-        } else {
-            Err(HelpDeskError::Missing {
-                kind: "token",
-                id: id.to_string(),
-            })
-        }
-    }
 }
 
 #[cfg(test)]

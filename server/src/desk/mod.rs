@@ -6,6 +6,7 @@
 //! Storage knows no rules. The same noun names the file on every floor: `http/customers.rs` →
 //! `desk/customers.rs` → `storage/customers.rs`.
 
+mod accounts;
 mod articles;
 mod crashes;
 mod customers;

@@ -2,7 +2,7 @@
 
 use super::ApiState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, SignedIn};
+use super::extract::{ApiJson, Caller};
 use app::accounts::{Agent, AgentPatch, ClientAddress, CurrentAgent, NewAgent, PasswordChange};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -13,8 +13,8 @@ use axum::http::StatusCode;
     (status = 200, description = "Who the credentials belong to", body = CurrentAgent),
     (status = 401, description = "No valid credentials", body = ErrorBody),
 ))]
-pub async fn me(SignedIn(caller): SignedIn) -> Json<CurrentAgent> {
-    Json(caller.current())
+pub async fn me(Caller(caller): Caller) -> Result<Json<CurrentAgent>, ApiError> {
+    Ok(Json(caller.require(app::model::Role::Viewer)?.current()))
 }
 
 /// Changes the caller's own password; their other sessions end.
@@ -25,7 +25,7 @@ pub async fn me(SignedIn(caller): SignedIn) -> Json<CurrentAgent> {
 ))]
 pub async fn change_password(
     State(state): State<ApiState>,
-    SignedIn(caller): SignedIn,
+    Caller(caller): Caller,
     client: Option<axum::Extension<ClientAddress>>,
     ApiJson(change): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
@@ -47,8 +47,11 @@ pub async fn change_password(
     (status = 200, description = "The agents", body = Vec<Agent>),
     (status = 403, description = "Viewers may not list agents", body = ErrorBody),
 ))]
-pub async fn list(State(state): State<ApiState>) -> Result<Json<Vec<Agent>>, ApiError> {
-    Ok(Json(state.accounts.agents().await?))
+pub async fn list(
+    State(state): State<ApiState>,
+    Caller(caller): Caller,
+) -> Result<Json<Vec<Agent>>, ApiError> {
+    Ok(Json(state.accounts.agents(&caller).await?))
 }
 
 /// Creates an agent (admins only).
@@ -59,11 +62,13 @@ pub async fn list(State(state): State<ApiState>) -> Result<Json<Vec<Agent>>, Api
 ))]
 pub async fn create(
     State(state): State<ApiState>,
-    SignedIn(caller): SignedIn,
+    Caller(caller): Caller,
     ApiJson(request): ApiJson<NewAgent>,
 ) -> Result<(StatusCode, Json<Agent>), ApiError> {
-    let agent = state.accounts.create_agent(request.parse()?).await?;
-    tracing::info!(actor = %caller.email, agent = %agent.email, role = %agent.role, "agent created");
+    let agent = state
+        .accounts
+        .create_agent(&caller, request.parse()?)
+        .await?;
     Ok((StatusCode::CREATED, Json(agent)))
 }
 
@@ -77,10 +82,14 @@ pub async fn create(
     ))]
 pub async fn update(
     State(state): State<ApiState>,
+    Caller(caller): Caller,
     Path(id): Path<String>,
     ApiJson(patch): ApiJson<AgentPatch>,
 ) -> Result<Json<Agent>, ApiError> {
     Ok(Json(
-        state.accounts.update_agent(&id, patch.parse()?).await?,
+        state
+            .accounts
+            .update_agent(&caller, &id, patch.parse()?)
+            .await?,
     ))
 }

@@ -34,24 +34,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
-/// The signed-in agent, for the handlers whose resource has no desk module yet (the guard has
-/// checked their role).
-pub struct SignedIn(pub app::accounts::AgentPrincipal);
-
-impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        match parts.extensions.get::<app::accounts::Principal>() {
-            Some(app::accounts::Principal::Agent(agent)) => Ok(SignedIn(agent.clone())),
-            _ => Err(app::service::HelpDeskError::Unauthenticated("sign in first").into()),
-        }
-    }
-}
-
 /// The `limit` of a paged listing: 1 to 100, 20 when absent; otherwise a 400 naming `limit`.
 pub fn page_limit(text: Option<&str>) -> Result<usize, ApiError> {
     match text {

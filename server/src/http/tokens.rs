@@ -2,7 +2,7 @@
 
 use super::ApiState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, SignedIn};
+use super::extract::{ApiJson, Caller};
 use app::accounts::{ApiToken, CreatedToken, NewToken};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 ))]
 pub async fn list(
     State(state): State<ApiState>,
-    SignedIn(caller): SignedIn,
+    Caller(caller): Caller,
 ) -> Result<Json<Vec<ApiToken>>, ApiError> {
     Ok(Json(state.accounts.tokens(&caller).await?))
 }
@@ -26,10 +26,10 @@ pub async fn list(
 ))]
 pub async fn create(
     State(state): State<ApiState>,
-    SignedIn(caller): SignedIn,
+    Caller(caller): Caller,
     ApiJson(request): ApiJson<NewToken>,
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
-    let draft = request.parse(caller.role)?;
+    let draft = request.parse()?;
     let token = state.accounts.create_token(&caller, draft).await?;
     Ok((StatusCode::CREATED, Json(token)))
 }
@@ -43,7 +43,7 @@ pub async fn create(
     ))]
 pub async fn revoke(
     State(state): State<ApiState>,
-    SignedIn(caller): SignedIn,
+    Caller(caller): Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     state.accounts.revoke_token(&caller, &id).await?;

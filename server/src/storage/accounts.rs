@@ -8,7 +8,6 @@ use super::records::{decode, format_time, parse_time};
 use super::{StorageError, Store, transaction_outcome};
 use app::accounts::{Agent, ApiToken};
 use app::model::Role;
-use app::service::HelpDeskError;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -82,8 +81,19 @@ fn is_duplicate(error: &surrealdb::Error) -> bool {
     error.message().contains("already contains")
 }
 
+/// What became of a change to an agent.
+#[derive(Debug)]
+pub enum AgentChange {
+    /// Changed; the agent as it is now.
+    Changed(Agent),
+    /// No agent has this identifier.
+    Missing,
+    /// The change would leave no active admin, so nothing was written.
+    LastAdmin,
+}
+
 impl Store {
-    /// Creates an agent; a taken email is a conflict.
+    /// Creates an agent; `None` when the email is taken.
     pub async fn insert_agent(
         &self,
         id: &str,
@@ -91,7 +101,7 @@ impl Store {
         name: &str,
         role: Role,
         password_hash: &str,
-    ) -> Result<Agent, HelpDeskError> {
+    ) -> Result<Option<Agent>, StorageError> {
         let result = self
             .db()
             .query(format!(
@@ -106,28 +116,24 @@ impl Store {
             .and_then(|response| response.check());
         let mut response = match result {
             Ok(response) => response,
-            Err(error) if is_duplicate(&error) => {
-                return Err(HelpDeskError::Conflict(format!(
-                    "an agent with the email {email} already exists"
-                )));
-            }
-            Err(error) => return Err(StorageError::from(error).into()),
+            Err(error) if is_duplicate(&error) => return Ok(None),
+            Err(error) => return Err(error.into()),
         };
-        let rows: Vec<serde_json::Value> = response.take(0).map_err(StorageError::from)?;
+        let rows: Vec<serde_json::Value> = response.take(0)?;
         let record = decode::<AgentRecord>(rows)?
             .pop()
             .ok_or_else(|| StorageError::Corrupt("the new agent was not returned".into()))?;
-        Ok(record.into_agent()?)
+        record.into_agent().map(Some)
     }
 
-    /// Creates the first admin, only while there are no agents at all.
+    /// Creates the first admin, only while there are no agents at all (`None` otherwise).
     pub async fn insert_first_admin(
         &self,
         id: &str,
         email: &str,
         name: &str,
         password_hash: &str,
-    ) -> Result<AgentRecord, HelpDeskError> {
+    ) -> Result<Option<AgentRecord>, StorageError> {
         let result = self
             .db()
             .query("BEGIN TRANSACTION;
@@ -142,17 +148,13 @@ impl Store {
             .and_then(transaction_outcome);
         match result {
             Ok(_) => {}
-            Err(error) if error.message().contains("agents exist") => {
-                return Err(HelpDeskError::Conflict(
-                    "the help desk already has agents; sign in instead".into(),
-                ));
-            }
-            Err(error) => return Err(StorageError::from(error).into()),
+            Err(error) if error.message().contains("agents exist") => return Ok(None),
+            Err(error) => return Err(error.into()),
         }
-        Ok(self
-            .agent_record(id)
+        self.agent_record(id)
             .await?
-            .ok_or_else(|| StorageError::Corrupt("the first admin was not stored".into()))?)
+            .ok_or_else(|| StorageError::Corrupt("the first admin was not stored".into()))
+            .map(Some)
     }
 
     /// Whether no agent exists yet.
@@ -218,8 +220,8 @@ impl Store {
             .is_some_and(|agent| agent.active))
     }
 
-    /// Changes an agent in one transaction that fails if no active admin would remain.
-    /// Deactivation also ends the agent's sessions.
+    /// Changes an agent in one transaction that writes nothing if no active admin would
+    /// remain. Deactivation also ends the agent's sessions.
     pub async fn change_agent(
         &self,
         id: &str,
@@ -227,7 +229,7 @@ impl Store {
         role: Option<Role>,
         active: Option<bool>,
         password_hash: Option<&str>,
-    ) -> Result<Agent, HelpDeskError> {
+    ) -> Result<AgentChange, StorageError> {
         let mut assignments = Vec::new();
         if name.is_some() {
             assignments.push("name = $name");
@@ -242,12 +244,7 @@ impl Store {
             assignments.push("password_hash = $password_hash");
         }
         if assignments.is_empty() {
-            return self
-                .agent_record(id)
-                .await?
-                .ok_or_else(|| missing_agent(id))?
-                .into_agent()
-                .map_err(Into::into);
+            return self.current_agent(id).await;
         }
         let query = format!(
             "BEGIN TRANSACTION;
@@ -273,20 +270,21 @@ impl Store {
         match result {
             Ok(_) => {}
             Err(error) if error.message().contains("missing agent") => {
-                return Err(missing_agent(id));
+                return Ok(AgentChange::Missing);
             }
             Err(error) if error.message().contains("last admin") => {
-                return Err(HelpDeskError::Conflict(
-                    "at least one active admin must remain".into(),
-                ));
+                return Ok(AgentChange::LastAdmin);
             }
-            Err(error) => return Err(StorageError::from(error).into()),
+            Err(error) => return Err(error.into()),
         }
-        self.agent_record(id)
-            .await?
-            .ok_or_else(|| missing_agent(id))?
-            .into_agent()
-            .map_err(Into::into)
+        self.current_agent(id).await
+    }
+
+    async fn current_agent(&self, id: &str) -> Result<AgentChange, StorageError> {
+        match self.agent_record(id).await? {
+            Some(record) => Ok(AgentChange::Changed(record.into_agent()?)),
+            None => Ok(AgentChange::Missing),
+        }
     }
 
     /// Stores a new session.
@@ -438,11 +436,4 @@ fn into_token(record: TokenRecord) -> Result<ApiToken, StorageError> {
         role: record.role,
         created_at: parse_time(&record.created_at)?,
     })
-}
-
-fn missing_agent(id: &str) -> HelpDeskError {
-    HelpDeskError::Missing {
-        kind: "agent",
-        id: id.to_string(),
-    }
 }

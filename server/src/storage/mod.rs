@@ -21,7 +21,7 @@ mod tickets;
 use database::Database;
 use std::time::Duration;
 
-pub use accounts::{AgentRecord, CredentialRecord};
+pub use accounts::{AgentChange, AgentRecord, CredentialRecord};
 pub use crashes::{CrashOutcome, CrashReport, KEPT_EVENTS_PER_TICKET, SpikeRule, StoredEvent};
 pub use database::EmbeddedMemory;
 pub use migrations::MIGRATIONS;

@@ -4,7 +4,7 @@
 
 use app::accounts::{NewAgent, NewToken};
 use app::model::Role;
-use app::service::Accounts;
+
 use serde_json::{Value, json};
 use server::auth::{AuthService, AuthSettings};
 use server::site::SiteSettings;
@@ -86,7 +86,7 @@ async fn spawn(auth_settings: AuthSettings, ingest_per_minute: u32, spike_report
     }
     .parse()
     .unwrap();
-    auth.create_agent(admin).await.unwrap();
+    auth.create_agent_from_console(admin).await.unwrap();
     let token = auth
         .issue_token_for(
             ADMIN_EMAIL,
@@ -94,7 +94,7 @@ async fn spawn(auth_settings: AuthSettings, ingest_per_minute: u32, spike_report
                 name: "tests".into(),
                 role: None,
             }
-            .parse(Role::Admin)
+            .parse()
             .unwrap(),
         )
         .await

@@ -38,7 +38,11 @@ pub fn app_router(
     auth: Arc<auth::AuthService>,
     site: site::SiteSettings,
 ) -> axum::Router {
-    let desk = desk::Desk::new(store.clone(), site.public_url.as_str());
+    let desk =
+        desk::Desk::new(store, site.public_url.as_str()).with_crash_rules(desk::CrashRules {
+            limiter: ingest::rate::IngestLimiter::new(site.ingest_per_minute),
+            spike: site.spike,
+        });
     let services = site::Services {
         tickets: Arc::new(desk.clone()) as SharedTickets,
         crashes: Arc::new(desk.clone()) as SharedCrashes,
@@ -58,15 +62,11 @@ pub fn app_router(
         articles: services.articles.clone(),
         search: services.search.clone(),
     })
-    .merge(http::ingest_router(http::ingest::IngestState {
-        store,
-        limiter: Arc::new(ingest::rate::IngestLimiter::new(site.ingest_per_minute)),
-        spike: site.spike,
-    }))
+    .merge(http::ingest_router(http::ingest::IngestState { desk }))
     .merge(site::router(services, site))
     .route_layer(axum::middleware::from_fn_with_state(
-        auth::guard::GuardState { auth },
-        auth::guard::guard,
+        http::guard::GuardState { auth },
+        http::guard::guard,
     ))
     // Bodies are bounded everywhere (server functions included), and a request that takes too
     // long, whether sending its body or being handled, is answered 408.

@@ -6,7 +6,7 @@ use app::accounts::NewToken;
 use app::model::Role;
 use axum::http::Method;
 use serde_json::{Value, json};
-use server::auth::rules::{Access, RULES};
+use server::http::rules::{Access, RULES};
 use std::collections::BTreeSet;
 use support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, client_with_token, read, spawn_app};
 
@@ -177,7 +177,7 @@ async fn every_route_refuses_strangers_and_low_roles_and_admits_its_role() {
                 );
                 continue;
             }
-            Access::AtLeast(_) if server::auth::rules::is_page(path) => {
+            Access::AtLeast(_) if server::http::rules::is_page(path) => {
                 assert_eq!(
                     stranger, 303,
                     "{method} {path}: strangers are sent to sign in"

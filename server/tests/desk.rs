@@ -587,3 +587,70 @@ async fn agents_are_managed_by_admins_and_tokens_by_their_owners_only() {
         2
     );
 }
+
+#[tokio::test]
+async fn only_a_project_presenting_its_own_key_files_crash_reports() {
+    use server::desk::IntakeRefusal;
+    let desk = desk().await;
+    let project = desk
+        .create_project(&agent(Role::Admin), "Shop".into())
+        .await
+        .unwrap();
+    let id = ProjectId::new(project.id).unwrap();
+    let key = project
+        .dsn
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .map(|(key, _)| key.to_string())
+        .expect("the DSN carries the key");
+    assert_eq!(
+        desk.project_caller(id, None).await.unwrap(),
+        Err(IntakeRefusal::NoKey)
+    );
+    assert_eq!(
+        desk.project_caller(id, Some("0123456789abcdef"))
+            .await
+            .unwrap(),
+        Err(IntakeRefusal::WrongKey)
+    );
+    let other = ProjectId::new(project.id + 1).unwrap();
+    assert_eq!(
+        desk.project_caller(other, Some(&key)).await.unwrap(),
+        Err(IntakeRefusal::WrongKey),
+        "a key opens its own project only"
+    );
+    let caller = desk
+        .project_caller(id, Some(&key))
+        .await
+        .unwrap()
+        .expect("the project's own key");
+    assert_eq!(caller, Principal::Project(id));
+    let payload = br#"{"event_id":"a1b2c3d4e5f60718293a4b5c6d7e8f90","exception":{"values":[{"type":"PanicError","value":"index out of range"}]}}"#;
+    let event = app::crash::CrashEvent::from_json(payload).unwrap();
+    for stranger in [Principal::Stranger, agent(Role::Admin)] {
+        assert_eq!(
+            kind(desk.file_crash(&stranger, &event, payload, None).await),
+            "forbidden",
+            "crash reports are filed with a project's key, not by {stranger:?}"
+        );
+    }
+    let event_id = desk
+        .file_crash(&caller, &event, payload, None)
+        .await
+        .unwrap();
+    assert_eq!(event_id, "a1b2c3d4e5f60718293a4b5c6d7e8f90");
+    let queue = desk
+        .queue(
+            &agent(Role::Viewer),
+            RawQueueQuery {
+                channel: Some("crash".into()),
+                ..RawQueueQuery::default()
+            }
+            .parse("")
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(queue.items.len(), 1, "one ticket for the problem");
+    assert_eq!(queue.items[0].customer, "Project Shop");
+}

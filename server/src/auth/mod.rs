@@ -1,9 +1,8 @@
-//! Who is calling and what they may do: passwords, sessions, API tokens, sign-in throttling, the
-//! access rules of every route and the guard that enforces them.
+//! Who is calling: passwords, sessions, API tokens and sign-in throttling. The access rules of
+//! every route and the guard that enforces them are the HTTP surface's (`http::rules`,
+//! `http::guard`); what each caller may do is the desk's.
 
-pub mod guard;
 pub mod password;
-pub mod rules;
 pub mod secret;
 pub mod service;
 pub mod throttle;

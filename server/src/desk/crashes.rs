@@ -1,11 +1,15 @@
-//! What crash reports left on their tickets: the stored reports and their counts per hour.
-//! Viewers read them.
+//! Crash reports: filing them for a project that presents its key (within its rate), and what
+//! they left on their tickets, the stored reports and their counts per hour, which viewers read.
 
 use super::Desk;
 use super::tickets::load;
-use crate::storage::StoredEvent;
+use crate::auth::secret::random_id;
+use crate::ingest::grouping::group;
+use crate::ingest::rate::IngestLimiter;
+use crate::storage::{CrashReport, SpikeRule, StoredEvent};
 use app::accounts::Principal;
-use app::crash::{OccurrenceHistory, StoredCrashEvent};
+use app::crash::{CrashEvent, OccurrenceHistory, StoredCrashEvent};
+use app::ids::ProjectId;
 use app::model::{Role, TicketRef};
 use app::service::{CrashService, HelpDeskError, Readiness};
 
@@ -69,4 +73,177 @@ impl Readiness for Desk {
     async fn ready(&self) -> Result<(), HelpDeskError> {
         Ok(self.store().ready().await?)
     }
+}
+
+/// The rules of crash intake: how many reports a project may send, and what makes a spike.
+pub struct CrashRules {
+    /// Per-project rate limits.
+    pub limiter: IngestLimiter,
+    /// When a burst of reports makes a problem critical.
+    pub spike: SpikeRule,
+}
+
+impl Default for CrashRules {
+    fn default() -> Self {
+        CrashRules {
+            limiter: IngestLimiter::new(0),
+            spike: SpikeRule {
+                reports: 50,
+                window: std::time::Duration::from_secs(300),
+            },
+        }
+    }
+}
+
+/// Why a crash report was refused before it was read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum IntakeRefusal {
+    /// No key was presented.
+    NoKey,
+    /// The key is not this project's (or there is no such project).
+    WrongKey,
+    /// The project is over its rate; try again after this long.
+    Throttled(std::time::Duration),
+}
+
+impl Desk {
+    /// The caller behind a crash report: the project, when `key` is its key (compared in
+    /// constant time), and the project is within its rate.
+    pub async fn project_caller(
+        &self,
+        project: ProjectId,
+        key: Option<&str>,
+    ) -> Result<Result<Principal, IntakeRefusal>, HelpDeskError> {
+        use subtle::ConstantTimeEq;
+        let Some(key) = key else {
+            return Ok(Err(IntakeRefusal::NoKey));
+        };
+        let Some(record) = self.store().recent_project(project.number()).await? else {
+            return Ok(Err(IntakeRefusal::WrongKey));
+        };
+        let matches: bool = record.public_key.as_bytes().ct_eq(key.as_bytes()).into();
+        if !matches {
+            return Ok(Err(IntakeRefusal::WrongKey));
+        }
+        if let Err(wait) = self.crash_rules.limiter.admit(project.number()) {
+            return Ok(Err(IntakeRefusal::Throttled(wait)));
+        }
+        Ok(Ok(Principal::Project(project)))
+    }
+
+    /// Files a crash report for the calling project: grouped into its problem's ticket (a new
+    /// one for a new problem, counted, reopened on a regression, raised on a spike) and stored
+    /// before this returns. Answers the report's event id.
+    pub async fn file_crash(
+        &self,
+        caller: &Principal,
+        event: &CrashEvent,
+        payload: &[u8],
+        fallback_id: Option<&str>,
+    ) -> Result<String, HelpDeskError> {
+        let Principal::Project(project) = caller else {
+            return Err(HelpDeskError::Forbidden(
+                "crash reports are filed with a project's key".into(),
+            ));
+        };
+        let name = self
+            .store()
+            .recent_project(project.number())
+            .await?
+            .map(|record| record.name)
+            .unwrap_or_default();
+        let grouping = group(event);
+        let event_id = event
+            .event_id
+            .clone()
+            .or_else(|| fallback_id.map(str::to_string))
+            .unwrap_or_else(|| format!("{}{}", random_id(), random_id()));
+        let report = CrashReport {
+            project: project.number(),
+            fingerprint: grouping.fingerprint,
+            event_id: event_id.clone(),
+            title: grouping.title,
+            description: describe(event),
+            customer: event
+                .user
+                .clone()
+                .unwrap_or_else(|| format!("Project {name}")),
+            environment: [
+                event
+                    .release
+                    .as_deref()
+                    .map(|release| format!("release {release}")),
+                event
+                    .environment
+                    .as_deref()
+                    .map(|name| format!("environment {name}")),
+                event
+                    .platform
+                    .as_deref()
+                    .map(|platform| format!("platform {platform}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", "),
+            urgency: grouping.urgency,
+            release: event.release.clone(),
+            deployment: event.environment.clone(),
+            user: event.user.clone(),
+            customer_key: event
+                .tags
+                .iter()
+                .find(|(key, _)| key == "customer")
+                .and_then(|(_, name)| app::customers::identity_key(name)),
+            payload: String::from_utf8_lossy(payload).into_owned(),
+            reopens: reopens_ticket,
+        };
+        self.store()
+            .record_crash(report, self.crash_rules.spike)
+            .await?;
+        Ok(event_id)
+    }
+}
+
+/// Whether a report reopens its resolved ticket: unless it comes from a release older than the
+/// one the ticket was resolved in (then it is the old bug, only counted). Releases that cannot be
+/// compared reopen: a wrong reopen costs an agent a look, a wrong silence hides a live crash.
+fn reopens_ticket(report_release: Option<&str>, fixed_in: Option<&str>) -> bool {
+    match (report_release, fixed_in) {
+        (Some(release), Some(fixed)) => !crate::ingest::release::is_older(release, fixed),
+        _ => true,
+    }
+}
+
+/// The ticket description of a new problem: the error chain and where it happened.
+fn describe(event: &CrashEvent) -> String {
+    let mut lines = Vec::new();
+    for exception in event.exceptions.iter().rev() {
+        lines.push(format!("{}: {}", exception.kind, exception.value));
+    }
+    if let Some(message) = &event.message {
+        lines.push(message.formatted.clone());
+    }
+    if let Some(exception) = event.primary_exception() {
+        let frames: Vec<String> = exception
+            .frames
+            .iter()
+            .rev()
+            .filter(|frame| frame.in_app != Some(false))
+            .take(10)
+            .map(|frame| {
+                let function = frame.function.as_deref().unwrap_or("?");
+                match (&frame.filename, frame.lineno) {
+                    (Some(file), Some(line)) => format!("  at {function} ({file}:{line})"),
+                    _ => format!("  at {function}"),
+                }
+            })
+            .collect();
+        lines.extend(frames);
+    }
+    lines
+        .join("\n")
+        .chars()
+        .take(app::model::MAX_TEXT_CHARS)
+        .collect()
 }

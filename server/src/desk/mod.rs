@@ -17,12 +17,16 @@ mod tickets;
 use crate::storage::Store;
 use std::sync::Arc;
 
+pub use crashes::{CrashRules, IntakeRefusal};
+
 /// The desk over a store: implements the services of `app::service`, one resource per module.
 #[derive(Clone)]
 pub struct Desk {
     store: Store,
     /// Where clients reach the server (`http://host:port`), for the DSNs of projects.
     public_url: Arc<str>,
+    /// How many crash reports a project may send, and what makes a spike.
+    crash_rules: Arc<CrashRules>,
 }
 
 impl Desk {
@@ -31,6 +35,15 @@ impl Desk {
         Desk {
             store,
             public_url: public_url.into(),
+            crash_rules: Arc::new(CrashRules::default()),
+        }
+    }
+
+    /// The same desk with these crash intake rules.
+    pub fn with_crash_rules(self, crash_rules: CrashRules) -> Desk {
+        Desk {
+            crash_rules: Arc::new(crash_rules),
+            ..self
         }
     }
 

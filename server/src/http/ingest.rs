@@ -8,12 +8,13 @@
 //! skipped. Nothing is stored for a request that is refused.
 
 use super::error::ApiError;
+use crate::desk::{Desk, IntakeRefusal};
 use crate::ingest::body::{self, BodyError};
 use crate::ingest::dsn::{Dsn, key_from_auth_header, key_from_query};
 use crate::ingest::envelope::{self, EnvelopeLimits};
-use crate::ingest::grouping::group;
-use crate::storage::{CrashReport, Store};
+use app::accounts::Principal;
 use app::crash::{CrashEvent, EventError};
+use app::ids::ProjectId;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -30,12 +31,8 @@ pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
 /// What the ingestion endpoints need.
 #[derive(Clone)]
 pub struct IngestState {
-    /// Where reports go.
-    pub store: Store,
-    /// Per-project rate limits.
-    pub limiter: std::sync::Arc<crate::ingest::rate::IngestLimiter>,
-    /// When a burst of reports makes a problem critical.
-    pub spike: crate::storage::SpikeRule,
+    /// The desk, which authenticates projects, admits their reports and files them.
+    pub desk: Desk,
 }
 
 /// A project over its rate: 429 with the wait in both the standard and Sentry's header.
@@ -100,11 +97,8 @@ fn presented_key(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
         .or_else(|| query.and_then(key_from_query))
 }
 
-fn project_number(text: &str) -> Result<u64, ApiError> {
-    text.parse::<u64>()
-        .ok()
-        .filter(|number| *number > 0)
-        .ok_or_else(wrong_key)
+fn project_id(text: &str) -> Result<ProjectId, ApiError> {
+    text.parse::<ProjectId>().map_err(|_| wrong_key())
 }
 
 fn decoded_body(headers: &HeaderMap, body: &[u8]) -> Result<Vec<u8>, ApiError> {
@@ -121,27 +115,26 @@ fn decoded_body(headers: &HeaderMap, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     Ok(body::decode(encoding, body, MAX_DECOMPRESSED_BYTES)?)
 }
 
-/// Checks the key against the project; answers with the project's name.
+/// The project behind a report, if its key is right and it is within its rate.
 async fn authenticate(
-    store: &Store,
-    project: u64,
+    state: &IngestState,
+    project: ProjectId,
     key: Option<String>,
-) -> Result<String, ApiError> {
-    let key = key.ok_or_else(|| {
-        unauthenticated("send the project key in X-Sentry-Auth, sentry_key or the envelope's dsn")
-    })?;
-    store
-        .project_with_key(project, &key)
-        .await
-        .map_err(|error| ApiError::from(app::service::HelpDeskError::from(error)))?
-        .ok_or_else(wrong_key)
+) -> Result<Result<Principal, axum::response::Response>, ApiError> {
+    match state.desk.project_caller(project, key.as_deref()).await? {
+        Ok(caller) => Ok(Ok(caller)),
+        Err(IntakeRefusal::NoKey) => Err(unauthenticated(
+            "send the project key in X-Sentry-Auth, sentry_key or the envelope's dsn",
+        )),
+        Err(IntakeRefusal::WrongKey) => Err(wrong_key()),
+        Err(IntakeRefusal::Throttled(wait)) => Ok(Err(throttled(wait))),
+    }
 }
 
-/// Groups and stores one event; answers with its id.
+/// Reads one event and has the desk file it; answers with its id.
 async fn ingest_event(
     state: &IngestState,
-    project: u64,
-    project_name: &str,
+    caller: &Principal,
     payload: &[u8],
     fallback_id: Option<&str>,
 ) -> Result<String, ApiError> {
@@ -153,96 +146,10 @@ async fn ingest_event(
         ));
     }
     let event = CrashEvent::from_json(payload)?;
-    let grouping = group(&event);
-    let event_id = event
-        .event_id
-        .clone()
-        .or_else(|| fallback_id.map(str::to_string))
-        .unwrap_or_else(|| {
-            format!(
-                "{}{}",
-                crate::auth::secret::random_id(),
-                crate::auth::secret::random_id()
-            )
-        });
-    let report = CrashReport {
-        project,
-        fingerprint: grouping.fingerprint,
-        event_id: event_id.clone(),
-        title: grouping.title,
-        description: describe(&event),
-        customer: event
-            .user
-            .clone()
-            .unwrap_or_else(|| format!("Project {project_name}")),
-        environment: [
-            event
-                .release
-                .as_deref()
-                .map(|release| format!("release {release}")),
-            event
-                .environment
-                .as_deref()
-                .map(|name| format!("environment {name}")),
-            event
-                .platform
-                .as_deref()
-                .map(|platform| format!("platform {platform}")),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(", "),
-        urgency: grouping.urgency,
-        release: event.release.clone(),
-        deployment: event.environment.clone(),
-        user: event.user.clone(),
-        customer_key: event
-            .tags
-            .iter()
-            .find(|(key, _)| key == "customer")
-            .and_then(|(_, name)| app::customers::identity_key(name)),
-        payload: String::from_utf8_lossy(payload).into_owned(),
-    };
-    state
-        .store
-        .record_crash(report, state.spike)
-        .await
-        .map_err(|error| ApiError::from(app::service::HelpDeskError::from(error)))?;
-    Ok(event_id)
-}
-
-/// The ticket description of a new problem: the error chain and where it happened.
-fn describe(event: &CrashEvent) -> String {
-    let mut lines = Vec::new();
-    for exception in event.exceptions.iter().rev() {
-        lines.push(format!("{}: {}", exception.kind, exception.value));
-    }
-    if let Some(message) = &event.message {
-        lines.push(message.formatted.clone());
-    }
-    if let Some(exception) = event.primary_exception() {
-        let frames: Vec<String> = exception
-            .frames
-            .iter()
-            .rev()
-            .filter(|frame| frame.in_app != Some(false))
-            .take(10)
-            .map(|frame| {
-                let function = frame.function.as_deref().unwrap_or("?");
-                match (&frame.filename, frame.lineno) {
-                    (Some(file), Some(line)) => format!("  at {function} ({file}:{line})"),
-                    _ => format!("  at {function}"),
-                }
-            })
-            .collect();
-        lines.extend(frames);
-    }
-    lines
-        .join("\n")
-        .chars()
-        .take(app::model::MAX_TEXT_CHARS)
-        .collect()
+    Ok(state
+        .desk
+        .file_crash(caller, &event, payload, fallback_id)
+        .await?)
 }
 
 fn accepted(event_id: &str) -> axum::response::Response {
@@ -272,7 +179,7 @@ pub async fn envelope(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<axum::response::Response, ApiError> {
-    let project = project_number(&project)?;
+    let project = project_id(&project)?;
     let body = decoded_body(&headers, &body)?;
     let parsed = envelope::parse(&body, &EnvelopeLimits::default()).map_err(|error| {
         ApiError::new(
@@ -289,14 +196,14 @@ pub async fn envelope(
             .and_then(Dsn::parse)
             .map(|dsn| dsn.public_key)
     });
-    let project_name = authenticate(&state.store, project, key).await?;
-    if let Err(wait) = state.limiter.admit(project) {
-        return Ok(throttled(wait));
-    }
+    let caller = match authenticate(&state, project, key).await? {
+        Ok(caller) => caller,
+        Err(throttled) => return Ok(throttled),
+    };
     let fallback_id = parsed.header.event_id.as_deref();
     match parsed.event_payload() {
         Some(payload) => {
-            let id = ingest_event(&state, project, &project_name, payload, fallback_id).await?;
+            let id = ingest_event(&state, &caller, payload, fallback_id).await?;
             Ok(accepted(&id))
         }
         // Sessions, client reports, transactions and the like: accepted, not kept.
@@ -325,13 +232,13 @@ pub async fn store(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<axum::response::Response, ApiError> {
-    let project = project_number(&project)?;
+    let project = project_id(&project)?;
     let body = decoded_body(&headers, &body)?;
     let key = presented_key(&headers, query.as_deref());
-    let project_name = authenticate(&state.store, project, key).await?;
-    if let Err(wait) = state.limiter.admit(project) {
-        return Ok(throttled(wait));
-    }
-    let id = ingest_event(&state, project, &project_name, &body, None).await?;
+    let caller = match authenticate(&state, project, key).await? {
+        Ok(caller) => caller,
+        Err(throttled) => return Ok(throttled),
+    };
+    let id = ingest_event(&state, &caller, &body, None).await?;
     Ok(accepted(&id))
 }

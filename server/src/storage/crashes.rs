@@ -45,7 +45,15 @@ pub struct CrashReport {
     pub customer_key: Option<String>,
     /// The event as received (JSON), kept for inspection.
     pub payload: String,
+    /// Whether this report reopens its problem's ticket, resolved in a release (the second
+    /// argument), given the release it came from (the first): the desk's rule, applied by the
+    /// writer to the ticket as its batch reads it.
+    #[serde(skip)]
+    pub reopens: ReopenRule,
 }
+
+/// See [`CrashReport::reopens`].
+pub type ReopenRule = fn(report_release: Option<&str>, fixed_in: Option<&str>) -> bool;
 
 /// What storing a report did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,14 +175,12 @@ impl Store {
         }
     }
 
-    /// A project's name, if `public_key` is its key (compared in constant time). Keys are read
-    /// from the database at most once per [`PROJECT_KEY_TTL`] per project.
-    pub async fn project_with_key(
+    /// A project, read from the database at most once per [`PROJECT_KEY_TTL`] (crash reports
+    /// present its key with every request).
+    pub async fn recent_project(
         &self,
         project: u64,
-        public_key: &str,
-    ) -> Result<Option<String>, StorageError> {
-        use subtle::ConstantTimeEq;
+    ) -> Result<Option<super::ProjectRecord>, StorageError> {
         let record = match self.project_keys.get(project) {
             Some(record) => record,
             None => {
@@ -193,12 +199,7 @@ impl Store {
                 record
             }
         };
-        let matches: bool = record
-            .public_key
-            .as_bytes()
-            .ct_eq(public_key.as_bytes())
-            .into();
-        Ok(matches.then_some(record.name))
+        Ok(Some(record))
     }
 }
 

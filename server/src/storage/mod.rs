@@ -22,7 +22,9 @@ use database::Database;
 use std::time::Duration;
 
 pub use accounts::{AgentChange, AgentRecord, CredentialRecord};
-pub use crashes::{CrashOutcome, CrashReport, KEPT_EVENTS_PER_TICKET, SpikeRule, StoredEvent};
+pub use crashes::{
+    CrashOutcome, CrashReport, KEPT_EVENTS_PER_TICKET, ReopenRule, SpikeRule, StoredEvent,
+};
 pub use database::EmbeddedMemory;
 pub use migrations::MIGRATIONS;
 pub use projects::ProjectRecord;

@@ -599,10 +599,10 @@ fn reopening_report<'a>(
     if !matches!(ticket.status, Status::Resolved | Status::Closed) {
         return None;
     }
-    reports.iter().copied().find(
-        |report| match (&ticket.resolved_in_release, &report.release) {
-            (Some(fixed), Some(release)) => !crate::ingest::release::is_older(release, fixed),
-            _ => true,
-        },
-    )
+    reports.iter().copied().find(|report| {
+        (report.reopens)(
+            report.release.as_deref(),
+            ticket.resolved_in_release.as_deref(),
+        )
+    })
 }

@@ -6,9 +6,9 @@
 //! state-changing requests that ride on the cookie (CSRF), checks the role, and hands the
 //! [`Principal`] (a stranger when nobody signed in) to the handler in the request's extensions.
 
+use super::ApiError;
 use super::rules::{self, Access};
-use super::service::{AuthService, SESSION_COOKIE};
-use crate::http::ApiError;
+use crate::auth::service::{AuthService, SESSION_COOKIE};
 use app::accounts::{ClientAddress, Principal};
 use app::service::HelpDeskError;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};

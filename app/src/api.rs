@@ -117,22 +117,11 @@ mod backend {
             .unwrap_or_else(|| "/".to_string())
     }
 
-    /// The error for the dashboard, with the HTTP status a REST client would get.
+    /// The error for the dashboard, with the HTTP status a REST client would get
+    /// ([`HelpDeskError::answer`], the one mapping).
     pub fn failure(error: impl Into<HelpDeskError>) -> ServerFnError {
-        use crate::workflow::WorkflowError;
-        use http::StatusCode;
         let error = error.into();
-        let status = match &error {
-            HelpDeskError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            HelpDeskError::NotFound(_) => StatusCode::NOT_FOUND,
-            HelpDeskError::Workflow(WorkflowError::IllegalTransition { .. }) => {
-                StatusCode::CONFLICT
-            }
-            HelpDeskError::Workflow(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            HelpDeskError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            HelpDeskError::Forbidden(_) => StatusCode::FORBIDDEN,
-            HelpDeskError::Missing { .. } => StatusCode::NOT_FOUND,
-            HelpDeskError::Conflict(_) => StatusCode::CONFLICT,
+        match &error {
             HelpDeskError::Throttled {
                 retry_after_seconds,
             } => {
@@ -140,13 +129,14 @@ mod backend {
                     response
                         .insert_header(http::header::RETRY_AFTER, (*retry_after_seconds).into());
                 }
-                StatusCode::TOO_MANY_REQUESTS
             }
             HelpDeskError::Storage(source) => {
                 tracing::error!(error = %source, "server function failed on storage");
-                StatusCode::SERVICE_UNAVAILABLE
             }
-        };
+            _ => {}
+        }
+        let status = http::StatusCode::from_u16(error.answer().status)
+            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
         respond(status, error.to_string())
     }
 

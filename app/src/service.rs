@@ -57,6 +57,47 @@ pub enum HelpDeskError {
     Storage(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// How a desk error is answered over HTTP, by the REST API and by server functions alike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// A stable, machine-readable code such as `invalid_field` or `illegal_transition`.
+    pub code: &'static str,
+}
+
+impl HelpDeskError {
+    /// The one mapping of desk errors to HTTP statuses and codes.
+    pub fn answer(&self) -> Answer {
+        let (status, code) = match self {
+            HelpDeskError::Invalid(_) => (422, "invalid_field"),
+            HelpDeskError::NotFound(_) | HelpDeskError::Missing { .. } => (404, "not_found"),
+            HelpDeskError::Workflow(WorkflowError::IllegalTransition { .. }) => {
+                (409, "illegal_transition")
+            }
+            HelpDeskError::Workflow(WorkflowError::MissingResolution) => {
+                (422, "missing_resolution")
+            }
+            HelpDeskError::Workflow(WorkflowError::NotVerifiable { .. }) => (422, "not_verifiable"),
+            HelpDeskError::Unauthenticated(_) => (401, "unauthenticated"),
+            HelpDeskError::Forbidden(_) => (403, "forbidden"),
+            HelpDeskError::Conflict(_) => (409, "conflict"),
+            HelpDeskError::Throttled { .. } => (429, "throttled"),
+            HelpDeskError::Storage(_) => (503, "storage_unavailable"),
+        };
+        Answer { status, code }
+    }
+
+    /// The request field at fault, when there is one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            HelpDeskError::Invalid(error) => Some(&error.field),
+            HelpDeskError::Workflow(WorkflowError::MissingResolution) => Some("resolution"),
+            _ => None,
+        }
+    }
+}
+
 impl Principal {
     /// The agent behind the request, when their role is at least `role`. A stranger is told to
     /// sign in; a project's key and a lower role are forbidden.

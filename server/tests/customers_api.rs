@@ -321,3 +321,72 @@ async fn a_ticket_cannot_name_a_customer_that_does_not_exist() {
     let (status, _) = app.get("/api/v1/customers/404/tickets").await;
     assert_eq!(status, 404);
 }
+
+/// A server function's answer to a form post, as the dashboard's calls send it.
+async fn call_server_function(app: &TestApp, name: &str, form: &[(&str, &str)]) -> u16 {
+    app.client
+        .post(app.url(&format!("/rpc/{name}")))
+        .form(form)
+        .send()
+        .await
+        .expect("request sent")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn the_api_and_the_dashboard_read_customer_ids_and_cursors_alike() {
+    let app = spawn_app().await;
+    let (status, customer) = app
+        .post("/api/v1/customers", &json!({ "name": "Acme" }))
+        .await;
+    assert_eq!(status, 201, "{customer}");
+    let id = customer["id"].as_u64().unwrap().to_string();
+    for text in [id.as_str(), "0", " 1", "1 ", "+1", "x"] {
+        let expected = if text == id { 200 } else { 404 };
+        let (rest, _) = app
+            .get(&format!("/api/v1/customers/{}", urlencode(text)))
+            .await;
+        let dashboard = call_server_function(&app, "load_customer", &[("id", text)]).await;
+        assert_eq!(
+            (rest, dashboard),
+            (expected, expected),
+            "customer id {text:?}: REST and the dashboard agree"
+        );
+    }
+    let long_cursor = "a".repeat(401);
+    let (rest, _) = app
+        .get(&format!("/api/v1/customers?cursor={long_cursor}"))
+        .await;
+    let dashboard = call_server_function(
+        &app,
+        "search_customers",
+        &[("q", ""), ("cursor", &long_cursor)],
+    )
+    .await;
+    assert_eq!(rest, 400, "a listing's bad parameter is a bad request");
+    assert_eq!(dashboard, 422, "a form's bad field is unprocessable");
+}
+
+#[tokio::test]
+async fn a_ticket_filed_for_a_customer_record_alone_takes_its_name() {
+    let app = spawn_app().await;
+    let customer = create(&app, json!({ "name": "Globex" })).await;
+    let (status, ticket) = app
+        .post(
+            "/api/v1/tickets",
+            &json!({ "title": "Invoices missing", "customer_id": customer["id"] }),
+        )
+        .await;
+    assert_eq!(status, 201, "{ticket}");
+    assert_eq!(ticket["customer"], "Globex");
+    assert_eq!(ticket["customer_id"], customer["id"]);
+    let (status, refused) = app
+        .post("/api/v1/tickets", &json!({ "title": "Nobody's" }))
+        .await;
+    assert_eq!(
+        status, 422,
+        "without a record the customer is required: {refused}"
+    );
+    assert_eq!(refused["error"]["field"], "customer");
+}

@@ -25,6 +25,9 @@ pub(super) async fn check_customer_exists(
     }
 }
 
+/// The longest cursor of a customer listing: a name key, a name and a number.
+const MAX_CURSOR_CHARS: usize = 400;
+
 fn missing(id: CustomerId) -> HelpDeskError {
     HelpDeskError::Missing {
         kind: "customer",
@@ -101,6 +104,10 @@ impl CustomerService for Desk {
         limit: usize,
     ) -> Result<CustomerPage, HelpDeskError> {
         caller.require(Role::Viewer)?;
+        // A cursor is a name key this server gave out: a name and a number, never longer.
+        if cursor.is_some_and(|cursor| cursor.chars().count() > MAX_CURSOR_CHARS) {
+            return Err(FieldError::new("cursor", "is not a cursor this server gave out").into());
+        }
         let words = match query.map(str::trim).filter(|query| !query.is_empty()) {
             Some(query) => app::customers::search_words(query)?,
             None => Vec::new(),

@@ -18,14 +18,6 @@ pub struct CustomerQuery {
     limit: Option<String>,
 }
 
-fn bad_query(message: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "invalid_query",
-        message.to_string(),
-    )
-}
-
 fn customer_id(text: &str) -> Result<CustomerId, ApiError> {
     text.parse::<CustomerId>()
         .map_err(|error| app::service::HelpDeskError::from(error).into())
@@ -50,9 +42,6 @@ pub async fn list(
 ) -> Result<Json<CustomerPage>, ApiError> {
     let limit = super::extract::page_limit(query.limit.as_deref())?;
     let cursor = query.cursor.as_deref().filter(|cursor| !cursor.is_empty());
-    if cursor.is_some_and(|cursor| cursor.chars().count() > 400) {
-        return Err(bad_query("`cursor` is not a cursor this server gave out"));
-    }
     let page = state
         .customers
         .customers(&caller, query.q.as_deref(), cursor, limit)

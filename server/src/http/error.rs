@@ -1,7 +1,7 @@
-//! The REST API's one error type and its one mapping to HTTP responses.
+//! The REST API's one error type and its mapping to HTTP responses; desk errors take the
+//! status and code that `HelpDeskError::answer` gives them, as server functions do.
 
 use app::service::HelpDeskError;
-use app::workflow::WorkflowError;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
@@ -62,49 +62,22 @@ impl ApiError {
 
 impl From<HelpDeskError> for ApiError {
     fn from(error: HelpDeskError) -> Self {
-        let message = error.to_string();
-        match error {
-            HelpDeskError::Invalid(field_error) => ApiError {
-                field: Some(field_error.field),
-                ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
+        let answer = error.answer();
+        if let HelpDeskError::Storage(source) = &error {
+            tracing::error!(error = %source, "request failed on storage");
+        }
+        ApiError {
+            status: StatusCode::from_u16(answer.status)
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            code: answer.code,
+            message: error.to_string(),
+            field: error.field().map(str::to_string),
+            retry_after_seconds: match error {
+                HelpDeskError::Throttled {
+                    retry_after_seconds,
+                } => Some(retry_after_seconds),
+                _ => None,
             },
-            HelpDeskError::Unauthenticated(_) => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
-            }
-            HelpDeskError::Forbidden(_) => {
-                ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
-            }
-            HelpDeskError::Missing { .. } => ApiError::not_found(message),
-            HelpDeskError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
-            HelpDeskError::Throttled {
-                retry_after_seconds,
-            } => ApiError {
-                retry_after_seconds: Some(retry_after_seconds),
-                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "throttled", message)
-            },
-            HelpDeskError::NotFound(_) => ApiError::not_found(message),
-            HelpDeskError::Workflow(WorkflowError::IllegalTransition { .. }) => {
-                ApiError::new(StatusCode::CONFLICT, "illegal_transition", message)
-            }
-            HelpDeskError::Workflow(WorkflowError::MissingResolution) => ApiError {
-                field: Some("resolution".into()),
-                ..ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "missing_resolution",
-                    message,
-                )
-            },
-            HelpDeskError::Workflow(WorkflowError::NotVerifiable { .. }) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_verifiable", message)
-            }
-            HelpDeskError::Storage(source) => {
-                tracing::error!(error = %source, "request failed on storage");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "storage_unavailable",
-                    message,
-                )
-            }
         }
     }
 }

@@ -4,8 +4,8 @@
 //! from the session cookie, the `Authorization: Bearer` token or a project's key, and every
 //! timeline entry is written in that principal's name.
 
+use crate::fields::{FieldError, checked_email, checked_text};
 use crate::model::Role;
-use crate::requests::{FieldError, checked_text};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -13,8 +13,7 @@ use time::OffsetDateTime;
 pub const MIN_PASSWORD_CHARS: usize = 12;
 /// The longest password accepted, in characters (hashing cost is bounded by it).
 pub const MAX_PASSWORD_CHARS: usize = 256;
-/// The longest email address accepted.
-pub const MAX_EMAIL_CHARS: usize = 254;
+pub use crate::fields::MAX_EMAIL_CHARS;
 /// The longest agent or token name.
 pub const MAX_NAME_CHARS: usize = 100;
 
@@ -287,24 +286,6 @@ impl NewToken {
             role: self.role,
         })
     }
-}
-
-/// A trimmed, lower-case email address of a plausible shape.
-pub fn checked_email(text: &str) -> Result<String, FieldError> {
-    let email = checked_text("email", text, MAX_EMAIL_CHARS, true)?.to_lowercase();
-    let plausible = match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && !domain.is_empty()
-                && !domain.contains('@')
-                && !email.chars().any(char::is_whitespace)
-        }
-        None => false,
-    };
-    if !plausible {
-        return Err(FieldError::new("email", "is not an email address"));
-    }
-    Ok(email)
 }
 
 /// A password that meets the policy: long enough, bounded, not blank.

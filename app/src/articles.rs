@@ -1,8 +1,8 @@
 //! Knowledge-base articles: how a known problem shows itself and how it is fixed, written from
 //! the tickets that solved it or from scratch, in Markdown, with every edit kept.
 
+use crate::fields::{FieldError, checked_text};
 use crate::model::{ArticleStatus, MAX_TEXT_CHARS, MAX_TITLE_CHARS, TicketRef};
-use crate::requests::{FieldError, checked_text};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 

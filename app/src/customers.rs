@@ -1,9 +1,9 @@
 //! Customers: the organisations (or people) who call, their contacts, and the environment they
 //! run, so that an agent taking a call sees who it is and what they have.
 
-use crate::accounts::checked_email;
+use crate::fields::checked_email;
+use crate::fields::{FieldError, checked_text};
 use crate::model::{MAX_TEXT_CHARS, MAX_TITLE_CHARS};
-use crate::requests::{FieldError, checked_text};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 

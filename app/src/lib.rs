@@ -10,6 +10,7 @@ pub mod articles;
 pub mod components;
 pub mod crash;
 pub mod customers;
+pub mod fields;
 pub mod format;
 pub mod ids;
 #[cfg(feature = "ssr")]

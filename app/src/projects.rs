@@ -1,6 +1,6 @@
 //! Projects: applications that report their crashes, each with the DSN its reporter posts to.
 
-use crate::requests::{FieldError, checked_text};
+use crate::fields::{FieldError, checked_text};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 

@@ -2,6 +2,7 @@
 //!
 //! Parsing happens once, here, at the edge: the storage layer only ever sees checked values.
 
+use crate::fields::{FieldError, checked_text, checked_time};
 use crate::ids::CustomerId;
 use crate::model::{
     Channel, EntryKind, MAX_SHORT_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, Outcome, Scope, Status,
@@ -9,54 +10,6 @@ use crate::model::{
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
-
-/// Bad input, naming the field at fault.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
-#[error("{field}: {message}")]
-pub struct FieldError {
-    /// The request field at fault.
-    pub field: String,
-    /// What is wrong with it.
-    pub message: String,
-}
-
-impl FieldError {
-    /// An error about one field.
-    pub fn new(field: &str, message: impl Into<String>) -> FieldError {
-        FieldError {
-            field: field.to_string(),
-            message: message.into(),
-        }
-    }
-}
-
-/// Trims text and checks its length; `required` refuses empty text.
-pub fn checked_text(
-    field: &str,
-    text: &str,
-    max_chars: usize,
-    required: bool,
-) -> Result<String, FieldError> {
-    let trimmed = text.trim();
-    if required && trimmed.is_empty() {
-        return Err(FieldError::new(field, "is required"));
-    }
-    let length = trimmed.chars().count();
-    if length > max_chars {
-        return Err(FieldError::new(
-            field,
-            format!("is {length} characters long; the limit is {max_chars}"),
-        ));
-    }
-    if trimmed
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
-        return Err(FieldError::new(field, "contains control characters"));
-    }
-    Ok(trimmed.to_string())
-}
 
 /// Deserializes a field that may be present as `null`: absent is `None`, `null` is `Some(None)`.
 fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
@@ -65,21 +18,6 @@ where
     T: Deserialize<'de>,
 {
     Option::<T>::deserialize(deserializer).map(Some)
-}
-
-/// Parses an RFC 3339 timestamp; empty text means none.
-pub fn checked_time(field: &str, text: Option<&str>) -> Result<Option<OffsetDateTime>, FieldError> {
-    match text.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(text) => OffsetDateTime::parse(text, &Rfc3339)
-            .map(|moment| Some(moment.to_offset(time::UtcOffset::UTC)))
-            .map_err(|_| {
-                FieldError::new(
-                    field,
-                    "must be an RFC 3339 timestamp such as 2026-11-28T09:30:00Z",
-                )
-            }),
-    }
 }
 
 /// A new ticket as a client sends it.
@@ -242,7 +180,7 @@ impl TicketPatch {
             None => None,
             Some(email) if email.trim().is_empty() => Some(None),
             Some(email) => Some(Some(
-                crate::accounts::checked_email(&email)
+                crate::fields::checked_email(&email)
                     .map_err(|error| FieldError::new("assignee", error.message))?,
             )),
         };
@@ -472,7 +410,7 @@ impl RawQueueQuery {
             None | Some("") => None,
             Some("me") => Some(me.to_string()),
             Some(email) => Some(
-                crate::accounts::checked_email(email)
+                crate::fields::checked_email(email)
                     .map_err(|error| FieldError::new("assignee", error.message))?,
             ),
         };

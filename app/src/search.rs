@@ -17,8 +17,8 @@ pub const MAX_QUERY_WORDS: usize = 8;
 
 /// The words of a search query: at least one, at most [`MAX_QUERY_WORDS`]; otherwise an error
 /// naming `q`.
-pub fn query_words(text: &str) -> Result<Vec<String>, crate::requests::FieldError> {
-    use crate::requests::FieldError;
+pub fn query_words(text: &str) -> Result<Vec<String>, crate::fields::FieldError> {
+    use crate::fields::FieldError;
     let words = words(text);
     if words.is_empty() {
         return Err(FieldError::new(
@@ -244,12 +244,12 @@ pub const MAX_SEARCH_RESULTS: usize = 200;
 
 impl SearchScope {
     /// `all` (or nothing), `tickets` or `articles`.
-    pub fn parse(text: &str) -> Result<SearchScope, crate::requests::FieldError> {
+    pub fn parse(text: &str) -> Result<SearchScope, crate::fields::FieldError> {
         match text {
             "" | "all" => Ok(SearchScope::All),
             "tickets" => Ok(SearchScope::Tickets),
             "articles" => Ok(SearchScope::Articles),
-            _ => Err(crate::requests::FieldError::new(
+            _ => Err(crate::fields::FieldError::new(
                 "scope",
                 "must be all, tickets or articles",
             )),
@@ -259,9 +259,7 @@ impl SearchScope {
 
 /// The statuses a search keeps tickets with, as a filter names them: nothing or `any` for every
 /// status, `open` for every open one, or statuses apart by commas (`resolved,closed`).
-pub fn parse_statuses(
-    text: &str,
-) -> Result<Vec<crate::model::Status>, crate::requests::FieldError> {
+pub fn parse_statuses(text: &str) -> Result<Vec<crate::model::Status>, crate::fields::FieldError> {
     use crate::model::Status;
     let mut statuses = Vec::new();
     for part in text
@@ -275,7 +273,7 @@ pub fn parse_statuses(
         }
         let status = part
             .parse::<Status>()
-            .map_err(|error| crate::requests::FieldError::new("status", error.to_string()))?;
+            .map_err(|error| crate::fields::FieldError::new("status", error.to_string()))?;
         statuses.push(status);
     }
     statuses.dedup();
@@ -290,16 +288,16 @@ impl SearchQuery {
         statuses: Vec<crate::model::Status>,
         offset: usize,
         limit: usize,
-    ) -> Result<SearchQuery, crate::requests::FieldError> {
+    ) -> Result<SearchQuery, crate::fields::FieldError> {
         let words = significant_words(q);
         if words.is_empty() {
-            return Err(crate::requests::FieldError::new(
+            return Err(crate::fields::FieldError::new(
                 "q",
                 "has no word to search for (common words such as `the` are left out)",
             ));
         }
         if offset >= MAX_SEARCH_RESULTS {
-            return Err(crate::requests::FieldError::new(
+            return Err(crate::fields::FieldError::new(
                 "cursor",
                 format!("results go no further than {MAX_SEARCH_RESULTS}"),
             ));

@@ -8,12 +8,11 @@ use crate::accounts::{
     Agent, AgentDraft, AgentPrincipal, ApiToken, CheckedAgentPatch, CreatedToken, Principal,
     TokenDraft,
 };
+use crate::fields::FieldError;
 use crate::ids::{ArticleId, CustomerId};
 use crate::model::Role;
 use crate::model::{Entry, Ticket, TicketDetail, TicketPage, TicketRef};
-use crate::requests::{
-    CheckedPatch, EntryDraft, FieldError, QueueQuery, TicketDraft, TransitionDraft,
-};
+use crate::requests::{CheckedPatch, EntryDraft, QueueQuery, TicketDraft, TransitionDraft};
 use crate::workflow::WorkflowError;
 use std::sync::Arc;
 

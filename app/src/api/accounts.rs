@@ -122,7 +122,7 @@ pub async fn update_agent(
     active: Option<String>,
 ) -> Result<Agent, ServerFnError> {
     use crate::accounts::AgentPatch;
-    use crate::requests::FieldError;
+    use crate::fields::FieldError;
     let active = match backend::given(active).as_deref() {
         None => None,
         Some("true") => Some(true),

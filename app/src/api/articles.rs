@@ -76,7 +76,7 @@ pub async fn save_article(
     status: String,
 ) -> Result<crate::articles::Article, ServerFnError> {
     use crate::articles::{ArticlePatch, NewArticle};
-    use crate::requests::FieldError;
+    use crate::fields::FieldError;
     let caller = backend::caller();
     let list = |text: &str| -> Vec<String> {
         text.split(',')

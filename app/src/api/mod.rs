@@ -201,6 +201,6 @@ mod backend {
         given(value)
             .map(|text| text.parse::<T>())
             .transpose()
-            .map_err(|error| failure(crate::requests::FieldError::new(field, error.to_string())))
+            .map_err(|error| failure(crate::fields::FieldError::new(field, error.to_string())))
     }
 }

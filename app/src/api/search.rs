@@ -13,7 +13,7 @@ pub async fn search_knowledge(
     status: String,
     cursor: String,
 ) -> Result<crate::search::SearchResults, ServerFnError> {
-    use crate::requests::FieldError;
+    use crate::fields::FieldError;
     use crate::search::{SearchQuery, SearchScope, parse_statuses};
     let scope = SearchScope::parse(&scope).map_err(backend::failure)?;
     let offset = if cursor.is_empty() {

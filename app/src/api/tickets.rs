@@ -58,8 +58,9 @@ pub async fn create_ticket(
     occurred_at: Option<String>,
     manner: Option<String>,
 ) -> Result<Ticket, ServerFnError> {
+    use crate::fields::FieldError;
     use crate::model::Channel;
-    use crate::requests::{FieldError, NewTicket};
+    use crate::requests::NewTicket;
     let customer_id = backend::given(customer_id)
         .map(|text| {
             text.parse::<crate::ids::CustomerId>()
@@ -98,7 +99,8 @@ pub async fn add_entry(
     body: String,
     outcome: Option<String>,
 ) -> Result<Entry, ServerFnError> {
-    use crate::requests::{FieldError, NewEntry};
+    use crate::fields::FieldError;
+    use crate::requests::NewEntry;
     let reference = backend::reference(&reference)?;
     let kind = kind.parse().map_err(|error: crate::model::UnknownValue| {
         backend::failure(FieldError::new("kind", error.to_string()))
@@ -130,7 +132,8 @@ pub async fn change_status(
     resolution: Option<String>,
     release: Option<String>,
 ) -> Result<Ticket, ServerFnError> {
-    use crate::requests::{FieldError, TransitionRequest};
+    use crate::fields::FieldError;
+    use crate::requests::TransitionRequest;
     let reference = backend::reference(&reference)?;
     let to = to.parse().map_err(|error: crate::model::UnknownValue| {
         backend::failure(FieldError::new("to", error.to_string()))

@@ -14,8 +14,8 @@ use app::accounts::{
     Agent, AgentDraft, ApiToken, CheckedAgentPatch, ClientAddress, CreatedToken, Credential,
     Principal, TokenDraft,
 };
+use app::fields::FieldError;
 use app::model::Role;
-use app::requests::FieldError;
 use app::service::{AccountService, HelpDeskError, SignedIn};
 use std::net::IpAddr;
 use std::time::Duration;

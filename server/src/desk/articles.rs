@@ -6,9 +6,9 @@ use super::Desk;
 use crate::storage::{StorageError, Store};
 use app::accounts::Principal;
 use app::articles::{Article, ArticleDraft, ArticlePage, ArticlePatch, ArticleVersion, NewArticle};
+use app::fields::FieldError;
 use app::ids::ArticleId;
 use app::model::{ArticleStatus, Role, TicketRef};
-use app::requests::FieldError;
 use app::service::{ArticleService, HelpDeskError};
 
 fn missing(id: ArticleId) -> HelpDeskError {

@@ -7,9 +7,9 @@ use app::accounts::Principal;
 use app::customers::{
     CUSTOMER_TICKETS_LIMIT, Customer, CustomerDraft, CustomerPage, CustomerPatch, CustomerTickets,
 };
+use app::fields::FieldError;
 use app::ids::CustomerId;
 use app::model::Role;
-use app::requests::FieldError;
 use app::service::{CustomerService, HelpDeskError};
 
 /// Refuses a ticket's `customer_id` that names no customer.

@@ -13,10 +13,9 @@ use crate::storage::{
     parse_time,
 };
 use app::accounts::Principal;
+use app::fields::FieldError;
 use app::model::{Entry, EntryKind, Role, Status, Ticket, TicketDetail, TicketPage, TicketRef};
-use app::requests::{
-    CheckedPatch, EntryDraft, FieldError, QueueQuery, TicketDraft, TransitionDraft,
-};
+use app::requests::{CheckedPatch, EntryDraft, QueueQuery, TicketDraft, TransitionDraft};
 use app::service::{HelpDeskError, TicketService};
 use app::workflow::check_transition;
 

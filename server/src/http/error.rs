@@ -82,8 +82,8 @@ impl From<HelpDeskError> for ApiError {
     }
 }
 
-impl From<app::requests::FieldError> for ApiError {
-    fn from(error: app::requests::FieldError) -> Self {
+impl From<app::fields::FieldError> for ApiError {
+    fn from(error: app::fields::FieldError) -> Self {
         HelpDeskError::Invalid(error).into()
     }
 }

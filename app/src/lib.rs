@@ -76,11 +76,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/projects") view=pages::projects::ProjectsPage ssr=SsrMode::Async />
                     <Route path=path!("/customers") view=pages::customers::CustomersPage ssr=SsrMode::Async />
                     <Route path=path!("/customers/:id") view=pages::customers::CustomerPage ssr=SsrMode::Async />
-                    <Route path=path!("/search") view=pages::knowledge::SearchPage ssr=SsrMode::Async />
-                    <Route path=path!("/articles") view=pages::knowledge::ArticlesPage ssr=SsrMode::Async />
-                    <Route path=path!("/articles/new") view=pages::knowledge::NewArticlePage ssr=SsrMode::Async />
-                    <Route path=path!("/articles/:id") view=pages::knowledge::ArticlePage ssr=SsrMode::Async />
-                    <Route path=path!("/articles/:id/edit") view=pages::knowledge::EditArticlePage ssr=SsrMode::Async />
+                    <Route path=path!("/search") view=pages::search::SearchPage ssr=SsrMode::Async />
+                    <Route path=path!("/articles") view=pages::articles::ArticlesPage ssr=SsrMode::Async />
+                    <Route path=path!("/articles/new") view=pages::article_editor::NewArticlePage ssr=SsrMode::Async />
+                    <Route path=path!("/articles/:id") view=pages::article::ArticlePage ssr=SsrMode::Async />
+                    <Route path=path!("/articles/:id/edit") view=pages::article_editor::EditArticlePage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -1,5 +1,7 @@
 //! Small pieces shared by the pages.
 
+pub mod hits;
+
 use crate::model::{Status, Urgency};
 use leptos::prelude::*;
 

@@ -229,7 +229,7 @@ pub fn NewTicketPage() -> impl IntoView {
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     suggestions.await.map(|suggestions| view! {
-                        <super::knowledge::SuggestionPanel suggestions />
+                        <crate::components::hits::SuggestionPanel suggestions />
                     })
                 })}
             </Transition>

@@ -1,6 +1,7 @@
 //! The ticket page: details, timeline, and every action an agent takes on a ticket.
 
 use crate::api::{AddEntry, ChangeStatus, UpdateTicket, load_ticket, signed_in_agent};
+use crate::components::hits::ApplyFix;
 use crate::components::{ErrorNotice, StatusBadge, UrgencyBadge, error_message};
 use crate::format::{datetime_local, timestamp};
 use crate::model::{Entry, EntryKind, Outcome, Role, Status, Ticket, TicketDetail, Urgency};
@@ -57,10 +58,6 @@ pub fn TicketPage() -> impl IntoView {
 }
 
 /// The actions of the page, shared by its parts.
-/// The text of a fix attempt that applies a suggested article, set by the suggestion panel.
-#[derive(Clone, Copy)]
-pub struct ApplyFix(pub RwSignal<Option<String>>);
-
 #[derive(Clone, Copy)]
 struct Actions {
     add_entry: ServerAction<AddEntry>,
@@ -136,7 +133,7 @@ fn TicketSuggestions(reference: String) -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 suggestions.await.ok().map(|suggestions| view! {
-                    <super::knowledge::SuggestionPanel suggestions />
+                    <crate::components::hits::SuggestionPanel suggestions />
                 })
             })}
         </Transition>

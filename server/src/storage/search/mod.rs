@@ -17,13 +17,17 @@
 use super::records::decode;
 use super::{StorageError, Store};
 use app::model::{Status, TicketRef};
-use app::search::{
-    Fragment, HitKind, MARK_END, MARK_START, SearchHit, SearchQuery, SearchScope, Suggestions,
-    fragments,
-};
+use app::search::{Fragment, HitKind, SearchHit, SearchQuery, SearchScope, Suggestions, fragments};
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+
+mod highlight;
+mod plan;
+mod samples;
+
+use highlight::{SNIPPET_CHARS, highlight, plain, query_stems, snippet};
+use plan::Plan;
+pub use samples::Samples;
 
 /// About how many matching records one ranked query of a search may score: words found in many
 /// records are left out of the query (they would hardly change the order) once rarer ones have
@@ -33,79 +37,8 @@ const SEARCH_BUDGET: f64 = 300.0;
 /// describe the problem best.
 const SUGGESTION_BUDGET: f64 = 200.0;
 
-/// How many of a table's newest records the word counts are taken from.
-const SAMPLE_SIZE: usize = 2_000;
-/// How long a sample is used before it is taken again (in the background: queries meanwhile
-/// plan from the old one).
-const SAMPLE_TTL: Duration = Duration::from_secs(600);
-
-/// How long a snippet is, in characters.
-const SNIPPET_CHARS: usize = 240;
 /// How many suggestions of each kind are offered.
 const SUGGESTIONS: usize = 5;
-
-/// Which words the newest records of a table hold: how many of the sampled records hold each
-/// stem, and how many records there are in all.
-struct Sample {
-    taken: Instant,
-    /// About how many records the table has.
-    total: f64,
-    /// How many records were read.
-    size: usize,
-    /// In how many of the sampled records each stem occurs.
-    counts: HashMap<String, u32>,
-}
-
-impl Sample {
-    fn new<'a>(texts: impl Iterator<Item = &'a str>, total: f64) -> Sample {
-        let mut counts: HashMap<String, u32> = HashMap::new();
-        let mut size = 0;
-        for text in texts {
-            size += 1;
-            for stem in query_stems(text) {
-                *counts.entry(stem).or_default() += 1;
-            }
-        }
-        Sample {
-            taken: Instant::now(),
-            total: total.max(size as f64),
-            size,
-            counts,
-        }
-    }
-
-    /// About how many records of the table hold `word`: each term the analyzer makes of it
-    /// counts. A word no sampled record holds is rare: about half the records one sampled record
-    /// stands for (none, when the sample is the whole table).
-    fn records(&self, word: &str) -> f64 {
-        let scale = self.total / self.size.max(1) as f64;
-        query_stems(word)
-            .iter()
-            .map(|stem| match self.counts.get(stem) {
-                Some(seen) => *seen as f64 * scale,
-                None if self.size as f64 >= self.total => 0.0,
-                None => scale / 2.0,
-            })
-            .sum()
-    }
-}
-
-/// The sample of each table, and whether it is being taken again.
-type SampleTables = HashMap<&'static str, (std::sync::Arc<Sample>, bool)>;
-
-/// The samples of the searched tables.
-#[derive(Default)]
-pub struct Samples {
-    tables: std::sync::Mutex<SampleTables>,
-}
-
-impl Samples {
-    fn lock(&self) -> std::sync::MutexGuard<'_, SampleTables> {
-        self.tables
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
 
 /// The ids of the best matches of `$q` in `table` (of those with a status in `$statuses` when
 /// `status_filter`), scored when `ranked`.
@@ -138,85 +71,6 @@ SELECT ticket_number, text FROM array::map($entries, |$key| type::record('entry'
 SELECT number, status, title, symptoms AS text, resolution FROM array::map($articles, |$key| type::record('article', $key)) WHERE id != NONE;
 "#;
 
-/// Marks the words of `text` that the full-text analyzer would match with `stems`, the way it
-/// cuts and normalises them: runs of letters or of digits, lower-cased, folded to ASCII and
-/// stemmed (Snowball, English). The database's own highlighting reads every match's offsets,
-/// which cost more than ranking a page; this marks only what is shown.
-fn highlight(text: &str, stems: &std::collections::HashSet<String>) -> String {
-    let mut marked = String::with_capacity(text.len() + 16);
-    let mut run = String::new();
-    let mut run_class = 0u8;
-    let flush = |run: &mut String, marked: &mut String| {
-        if run.is_empty() {
-            return;
-        }
-        if stems.contains(&stem(run)) {
-            marked.push(MARK_START);
-            marked.push_str(run);
-            marked.push(MARK_END);
-        } else {
-            marked.push_str(run);
-        }
-        run.clear();
-    };
-    for c in text.chars() {
-        let class = if c.is_alphabetic() {
-            1
-        } else if c.is_numeric() {
-            2
-        } else {
-            0
-        };
-        if class != run_class {
-            flush(&mut run, &mut marked);
-            run_class = class;
-        }
-        if class == 0 {
-            marked.push(c);
-        } else {
-            run.push(c);
-        }
-    }
-    flush(&mut run, &mut marked);
-    marked
-}
-
-/// A word as the analyzer indexes it.
-fn stem(word: &str) -> String {
-    static STEMMER: std::sync::LazyLock<rust_stemmers::Stemmer> = std::sync::LazyLock::new(|| {
-        rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English)
-    });
-    let folded = deunicode::deunicode(&word.to_lowercase()).to_lowercase();
-    STEMMER.stem(&folded).into_owned()
-}
-
-/// The stems of a query's words, each cut as the analyzer cuts (letters apart from digits).
-fn query_stems(words: &str) -> std::collections::HashSet<String> {
-    let mut stems = std::collections::HashSet::new();
-    for word in words.split_whitespace() {
-        let mut run = String::new();
-        let mut run_class = 0u8;
-        for c in word.chars().chain(std::iter::once(' ')) {
-            let class = if c.is_alphabetic() {
-                1
-            } else if c.is_numeric() {
-                2
-            } else {
-                0
-            };
-            if class != run_class && !run.is_empty() {
-                stems.insert(stem(&run));
-                run.clear();
-            }
-            run_class = class;
-            if class != 0 {
-                run.push(c);
-            }
-        }
-    }
-    stems
-}
-
 #[derive(Debug, Deserialize)]
 struct Ranked {
     /// The record's key: a ticket's or article's number, an entry's `[ticket, position]`.
@@ -242,27 +96,6 @@ struct PageRow {
     resolution: Option<String>,
 }
 
-fn has_match(text: &str) -> bool {
-    text.contains(MARK_START)
-}
-
-/// The first of these texts with a match, cut around it; else the first non-empty one.
-fn snippet(texts: &[&str]) -> Vec<Fragment> {
-    let chosen = texts
-        .iter()
-        .find(|text| has_match(text))
-        .or_else(|| texts.iter().find(|text| !text.is_empty()))
-        .copied()
-        .unwrap_or("");
-    fragments(chosen, SNIPPET_CHARS)
-}
-
-fn plain(text: &str) -> String {
-    text.chars()
-        .filter(|c| *c != MARK_START && *c != MARK_END)
-        .collect()
-}
-
 /// Best first; equal scores newest first, so that the order is stable.
 fn rank(hits: &mut [SearchHit]) {
     let number = |hit: &SearchHit| -> u64 {
@@ -277,61 +110,6 @@ fn rank(hits: &mut [SearchHit]) {
             .total_cmp(&a.score)
             .then_with(|| number(b).cmp(&number(a)))
     });
-}
-
-/// Which words a ranked query sends, from about how many records hold each (`records`, of
-/// `total`). Words in half the records or more weigh nothing in BM25 and are dropped; the others
-/// are kept rarest first while the records they match fit in `budget`. When even the
-/// rarest word matches too many records to rank, the query is not ranked and looks for that word
-/// alone.
-fn plan_words(words: &[String], records: &[f64], total: f64, budget: f64) -> Plan {
-    // A table this small is ranked whole, whatever its words.
-    if total <= budget {
-        return Plan::Ranked(words.to_vec());
-    }
-    let mut estimated: Vec<(f64, &String)> = records.iter().copied().zip(words).collect();
-    estimated.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut kept = Vec::new();
-    let mut matched = 0.0;
-    for (records, word) in &estimated {
-        if *records >= total / 2.0 || matched + records > budget {
-            break;
-        }
-        matched += records;
-        kept.push((*word).clone());
-    }
-    if !kept.is_empty() {
-        return Plan::Ranked(kept);
-    }
-    // Every word is common: the least common alone.
-    Plan::Unranked(
-        estimated
-            .first()
-            .map(|(_, word)| (*word).clone())
-            .unwrap_or_default(),
-    )
-}
-
-/// How a query looks for its words.
-#[derive(Debug, PartialEq)]
-enum Plan {
-    /// Any of these words, best first.
-    Ranked(Vec<String>),
-    /// This word, in the order found.
-    Unranked(String),
-}
-
-impl Plan {
-    fn ranked(&self) -> bool {
-        matches!(self, Plan::Ranked(_))
-    }
-
-    fn query_text(&self) -> String {
-        match self {
-            Plan::Ranked(words) => words.join(" "),
-            Plan::Unranked(word) => word.clone(),
-        }
-    }
 }
 
 /// What a search wants found.
@@ -357,102 +135,6 @@ struct Planned {
 }
 
 impl Store {
-    /// How to look for `words` in `table` (see [`plan_words`]), from the table's sample.
-    async fn plan(
-        &self,
-        table: &'static str,
-        words: &[String],
-        budget: f64,
-    ) -> Result<Plan, StorageError> {
-        let sample = self.sample(table).await?;
-        let records: Vec<f64> = words.iter().map(|word| sample.records(word)).collect();
-        Ok(plan_words(words, &records, sample.total, budget))
-    }
-
-    /// The table's sample: taken now when there is none, taken again in the background when it
-    /// is old.
-    async fn sample(&self, table: &'static str) -> Result<std::sync::Arc<Sample>, StorageError> {
-        {
-            let mut tables = self.samples.lock();
-            if let Some((sample, refreshing)) = tables.get_mut(table) {
-                if sample.taken.elapsed() > SAMPLE_TTL && !*refreshing {
-                    *refreshing = true;
-                    let store = self.clone();
-                    tokio::spawn(async move {
-                        let taken = store.take_sample(table).await;
-                        let mut tables = store.samples.lock();
-                        match taken {
-                            Ok(sample) => {
-                                tables.insert(table, (std::sync::Arc::new(sample), false));
-                            }
-                            Err(error) => {
-                                tracing::warn!(%error, table, "could not sample the search index");
-                                if let Some((_, refreshing)) = tables.get_mut(table) {
-                                    *refreshing = false;
-                                }
-                            }
-                        }
-                    });
-                }
-                return Ok(sample.clone());
-            }
-        }
-        let sample = std::sync::Arc::new(self.take_sample(table).await?);
-        self.samples.lock().insert(table, (sample.clone(), false));
-        Ok(sample)
-    }
-
-    /// Reads the searched text of the table's newest [`SAMPLE_SIZE`] records (for entries, of
-    /// the newest tickets' timelines) and counts their words.
-    async fn take_sample(&self, table: &'static str) -> Result<Sample, StorageError> {
-        let sequence = if table == "article" {
-            "sequence:article"
-        } else {
-            "sequence:ticket"
-        };
-        let mut response = self
-            .db()
-            .query(format!("RETURN {sequence}.value OR 0;"))
-            .await?
-            .check()?;
-        let last: Option<i64> = response.take(0)?;
-        let last = last.unwrap_or(0).max(0) as u64;
-        let first = last.saturating_sub(SAMPLE_SIZE as u64 - 1).max(1);
-        if table == "entry" {
-            let mut response = self
-                .db()
-                .query("SELECT ticket_number, text FROM entry WHERE ticket_number >= $first AND text != NONE LIMIT $limit")
-                .bind(("first", first as i64))
-                .bind(("limit", SAMPLE_SIZE as i64))
-                .await?
-                .check()?;
-            let rows: Vec<PageRow> = decode(response.take(0)?)?;
-            // The timelines of the tickets read stand for those of all tickets.
-            let numbers = rows.iter().map(|row| row.ticket_number);
-            let covered = match (numbers.clone().min(), numbers.max()) {
-                (Some(oldest), Some(newest)) => newest - oldest + 1,
-                _ => 1,
-            };
-            let total = rows.len() as f64 * last as f64 / covered as f64;
-            return Ok(Sample::new(
-                rows.iter().filter_map(|row| row.text.as_deref()),
-                total,
-            ));
-        }
-        let keys: Vec<i64> = (first..=last).map(|number| number as i64).collect();
-        let mut response = self
-            .db()
-            .query(format!("SELECT VALUE search_text FROM array::map($keys, |$key| type::record('{table}', $key)) WHERE id != NONE"))
-            .bind(("keys", keys))
-            .await?
-            .check()?;
-        let texts: Vec<Option<String>> = response.take(0)?;
-        Ok(Sample::new(
-            texts.iter().flatten().map(String::as_str),
-            last as f64,
-        ))
-    }
-
     /// The best `limit` records of `table` for `words`, ids and scores only.
     async fn rank(
         &self,
@@ -785,81 +467,6 @@ mod tests {
         }
     }
 
-    fn words(list: &[&str]) -> Vec<String> {
-        list.iter().map(|word| word.to_string()).collect()
-    }
-
-    #[test]
-    fn rare_words_are_ranked_and_common_ones_left_out() {
-        let planned = plan_words(
-            &words(&["printer", "the", "blank", "driver", "spooler", "zzyzx"]),
-            &[30_000.0, 90_000.0, 200.0, 150.0, 3.0, 0.0],
-            100_000.0,
-            SEARCH_BUDGET,
-        );
-        assert_eq!(
-            planned,
-            Plan::Ranked(words(&["zzyzx", "spooler", "driver"]))
-        );
-    }
-
-    #[test]
-    fn a_query_of_only_common_words_is_not_ranked() {
-        let total = 100_000.0;
-        assert_eq!(
-            plan_words(
-                &words(&["printer", "paper"]),
-                &[30_000.0, 20_000.0],
-                total,
-                SEARCH_BUDGET
-            ),
-            Plan::Unranked("paper".into())
-        );
-        assert_eq!(
-            plan_words(&words(&["the"]), &[90_000.0], total, SEARCH_BUDGET),
-            Plan::Unranked("the".into())
-        );
-    }
-
-    #[test]
-    fn in_a_small_help_desk_every_word_is_ranked() {
-        // Even words in most records.
-        let planned = plan_words(
-            &words(&["spectrograph", "readings", "nowhere"]),
-            &[1.0, 2.0, 0.0],
-            2.0,
-            SUGGESTION_BUDGET,
-        );
-        assert_eq!(
-            planned,
-            Plan::Ranked(words(&["spectrograph", "readings", "nowhere"]))
-        );
-    }
-
-    #[test]
-    fn a_sample_estimates_how_many_records_hold_a_word() {
-        let texts = [
-            "Printer jams\u{1e}The printer jams on paper",
-            "Printing fails\u{1e}Driver E42",
-            "Login fails\u{1e}Password expired",
-            "Login slow",
-        ];
-        // Four of 400 records: each sampled record stands for 100.
-        let sample = Sample::new(texts.iter().copied(), 400.0);
-        assert_eq!(
-            sample.records("printers"),
-            100.0,
-            "printing is another stem"
-        );
-        assert_eq!(sample.records("LOGIN"), 200.0);
-        assert_eq!(sample.records("e42"), 200.0, "one record, two terms");
-        assert_eq!(sample.records("spooler"), 50.0, "unseen: rare");
-        // The whole table: exact counts, and an unseen word is in no record.
-        let whole = Sample::new(texts.iter().copied(), 4.0);
-        assert_eq!(whole.records("fails"), 2.0);
-        assert_eq!(whole.records("spooler"), 0.0);
-    }
-
     #[test]
     fn hits_rank_by_score_then_newest() {
         let mut hits = vec![
@@ -871,40 +478,5 @@ mod tests {
         rank(&mut hits);
         let order: Vec<&str> = hits.iter().map(|hit| hit.reference.as_str()).collect();
         assert_eq!(order, ["TCK-2", "TCK-4", "KB-3", "TCK-1"]);
-    }
-
-    #[test]
-    fn words_are_highlighted_as_the_analyzer_matches_them() {
-        let stems = query_stems("printing drivers e42");
-        let marked = highlight(
-            "The Printer prints; driver E42 failed, Drivers too. printer-2",
-            &stems,
-        );
-        let shown = marked.replace(MARK_START, "[").replace(MARK_END, "]");
-        assert_eq!(
-            shown,
-            "The Printer [prints]; [driver] [E][42] failed, [Drivers] too. printer-2"
-        );
-        let stems = query_stems("café");
-        assert_eq!(
-            highlight("Cafe opens", &stems)
-                .replace(MARK_START, "[")
-                .replace(MARK_END, "]"),
-            "[Cafe] opens"
-        );
-    }
-
-    #[test]
-    fn a_snippet_prefers_the_text_that_matched() {
-        let description = "nothing here";
-        let resolution = format!("Reinstall the {MARK_START}driver{MARK_END}");
-        let pieces = snippet(&[description, &resolution]);
-        assert!(
-            pieces
-                .iter()
-                .any(|piece| piece.matched && piece.text == "driver")
-        );
-        let pieces = snippet(&["", description]);
-        assert_eq!(pieces[0].text, "nothing here");
     }
 }

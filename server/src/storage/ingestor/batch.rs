@@ -137,104 +137,125 @@ fn distinct(values: impl Iterator<Item = String>) -> Vec<String> {
     seen
 }
 
-pub(super) async fn store_once(
-    store: &Store,
-    reports: &[&CrashReport],
-    state: &State,
-    spike: SpikeRule,
-    known_users: &std::collections::HashSet<(u64, String)>,
-    known_hours: &super::KnownHours,
-) -> Result<Stored, surrealdb::Error> {
-    let now = OffsetDateTime::now_utc();
-    let window = time::Duration::try_from(spike.window).unwrap_or(time::Duration::MINUTE);
-    let mut destinations = Vec::with_capacity(reports.len());
+/// The distinct users, releases, customers or environments that a problem's reports name.
+fn named(reports: &[&CrashReport], field: impl Fn(&CrashReport) -> Option<&String>) -> Vec<String> {
+    distinct(reports.iter().filter_map(|report| field(report).cloned()))
+}
+
+fn users(reports: &[&CrashReport]) -> Vec<String> {
+    named(reports, |report| report.user.as_ref())
+}
+
+fn releases(reports: &[&CrashReport]) -> Vec<String> {
+    named(reports, |report| report.release.as_ref())
+}
+
+fn customers(reports: &[&CrashReport]) -> Vec<String> {
+    named(reports, |report| report.customer_key.as_ref())
+}
+
+fn environments(reports: &[&CrashReport]) -> Vec<String> {
+    named(reports, |report| report.deployment.as_ref())
+}
+
+/// A batch's reports sorted by where they go.
+struct Routing<'a> {
+    /// Where each report goes, in the batch's order.
+    destinations: Vec<Destination>,
+    /// Known problems, in order of first appearance: a ticket number and its reports.
+    known: Vec<(u64, Vec<&'a CrashReport>)>,
+    /// New problems, in order of first appearance: `(project, fingerprint)` and its reports.
+    fresh: Vec<((u64, &'a str), Vec<&'a CrashReport>)>,
+}
+
+/// Sorts the reports: those stored before (a receipt, or earlier in this batch), those of known
+/// problems and those of new ones.
+fn route<'a>(reports: &[&'a CrashReport], state: &State) -> Routing<'a> {
+    let mut routing = Routing {
+        destinations: Vec::with_capacity(reports.len()),
+        known: Vec::new(),
+        fresh: Vec::new(),
+    };
     let mut seen_in_batch: HashMap<(u64, &str), usize> = HashMap::new();
-    // Problems, in order of first appearance, with the reports of each.
-    let mut known: Vec<(u64, Vec<&CrashReport>)> = Vec::new();
-    let mut fresh: Vec<((u64, &str), Vec<&CrashReport>)> = Vec::new();
-    for (position, report) in reports.iter().enumerate() {
+    for (position, report) in reports.iter().copied().enumerate() {
         let receipt = (report.project, report.event_id.clone());
         if let Some(ticket_number) = state.receipts.get(&receipt) {
-            destinations.push(Destination::Stored {
+            routing.destinations.push(Destination::Stored {
                 ticket_number: *ticket_number,
             });
             continue;
         }
         if let Some(earlier) = seen_in_batch.get(&(report.project, report.event_id.as_str())) {
             // The same report twice in one batch: stored once, with the first's answer.
-            let again = match destinations[*earlier] {
+            let again = match routing.destinations[*earlier] {
                 Destination::Fresh { index, .. } => Destination::Fresh {
                     index,
                     first: false,
                 },
                 other => other,
             };
-            destinations.push(again);
+            routing.destinations.push(again);
             continue;
         }
         seen_in_batch.insert((report.project, report.event_id.as_str()), position);
         let group = (report.project, report.fingerprint.clone());
         match state.groups.get(&group) {
             Some(number) => {
-                let index = match known.iter().position(|(known, _)| known == number) {
+                let index = match routing.known.iter().position(|(known, _)| known == number) {
                     Some(index) => index,
                     None => {
-                        known.push((*number, Vec::new()));
-                        known.len() - 1
+                        routing.known.push((*number, Vec::new()));
+                        routing.known.len() - 1
                     }
                 };
-                known[index].1.push(report);
-                destinations.push(Destination::Known(index));
+                routing.known[index].1.push(report);
+                routing.destinations.push(Destination::Known(index));
             }
             None => {
                 let key = (report.project, report.fingerprint.as_str());
-                let (index, first) = match fresh.iter().position(|(fresh, _)| *fresh == key) {
+                let (index, first) = match routing.fresh.iter().position(|(fresh, _)| *fresh == key)
+                {
                     Some(index) => (index, false),
                     None => {
-                        fresh.push((key, Vec::new()));
-                        (fresh.len() - 1, true)
+                        routing.fresh.push((key, Vec::new()));
+                        (routing.fresh.len() - 1, true)
                     }
                 };
-                fresh[index].1.push(report);
-                destinations.push(Destination::Fresh { index, first });
+                routing.fresh[index].1.push(report);
+                routing
+                    .destinations
+                    .push(Destination::Fresh { index, first });
             }
         }
     }
-    // A stored report that came again is answered from its receipt; when the whole batch is such,
-    // nothing is written.
-    if known.is_empty() && fresh.is_empty() {
-        return finish(destinations, &[], &[], Vec::new());
-    }
+    routing
+}
 
-    // `stored_before`: how many reports the ticket had when read; later reports than the kept
-    // number carry no payload (the query checks the count again, as it may have grown since).
-    let mut payloads: Vec<&str> = Vec::new();
-    let users = |reports: &[&CrashReport]| {
-        distinct(reports.iter().filter_map(|report| report.user.clone()))
-    };
-    let releases = |reports: &[&CrashReport]| {
-        distinct(reports.iter().filter_map(|report| report.release.clone()))
-    };
-    let customers = |reports: &[&CrashReport]| {
-        distinct(
-            reports
-                .iter()
-                .filter_map(|report| report.customer_key.clone()),
-        )
-    };
-    let environments = |reports: &[&CrashReport]| {
-        distinct(
-            reports
-                .iter()
-                .filter_map(|report| report.deployment.clone()),
-        )
-    };
+/// What the batch writes for its known problems.
+struct KnownPlan<'a> {
+    /// Reports that count on their open tickets (or on resolved ones, from older releases).
+    counted: Counted<'a>,
+    /// Tickets that a report reopens, as the batch query binds them.
+    reopened: Vec<Value>,
+    /// Every (ticket, user) pair, for the writer to remember once stored.
+    users_seen: Vec<(u64, String)>,
+}
 
-    // Every (ticket, user) pair of the batch, for the writer to remember once stored.
-    let mut users_seen: Vec<(u64, String)> = Vec::new();
-    let mut counted = Counted::new(now, known_hours);
-    let mut reopened = Vec::new();
-    for (number, group_reports) in &known {
+/// Plans the known problems: each either counts on its ticket or reopens it (a regression).
+fn plan_known<'a>(
+    known: &[(u64, Vec<&'a CrashReport>)],
+    state: &State,
+    known_users: &std::collections::HashSet<(u64, String)>,
+    known_hours: &'a super::KnownHours,
+    now: OffsetDateTime,
+    payloads: &mut Vec<&'a str>,
+) -> Result<KnownPlan<'a>, surrealdb::Error> {
+    let mut plan = KnownPlan {
+        counted: Counted::new(now, known_hours),
+        reopened: Vec::new(),
+        users_seen: Vec::new(),
+    };
+    for (number, group_reports) in known {
         let ticket = state.tickets.get(number).ok_or_else(|| {
             surrealdb::Error::internal(format!("crash ticket {number} has no record"))
         })?;
@@ -254,50 +275,47 @@ pub(super) async fn store_once(
                 .filter(|user| {
                     let pair = (*number, user.clone());
                     let known = known_users.contains(&pair);
-                    users_seen.push(pair);
+                    plan.users_seen.push(pair);
                     !known
                 })
                 .collect::<Vec<_>>(),
         });
-        if let Some(report) = reopening {
-            group["reports"] = json!(bind_reports(
-                group_reports,
-                ticket.occurrences,
-                &mut payloads
-            ));
-            let created_at = parse_time(&ticket.created_at).map_err(corrupt)?;
-            let was = ticket.status.label().to_lowercase();
-            group["revision"] = json!(ticket.revision as i64);
-            group["position"] = json!(ticket.entry_count as i64);
-            group["queue_key"] = json!(queue_key(
-                Status::Verified,
-                ticket.urgency,
-                created_at,
-                *number
-            ));
-            group["from"] = json!(ticket.status.as_str());
-            group["body"] = json!(match &report.release {
-                Some(release) => {
-                    format!("The crash came back in release {release} after the ticket was {was}")
-                }
-                None => format!("The crash came back after the ticket was {was}"),
-            });
-            reopened.push(group);
-        } else {
-            counted.add(*number, ticket.occurrences, group, group_reports);
-        }
+        let Some(report) = reopening else {
+            plan.counted
+                .add(*number, ticket.occurrences, group, group_reports);
+            continue;
+        };
+        group["reports"] = json!(bind_reports(group_reports, ticket.occurrences, payloads));
+        let created_at = parse_time(&ticket.created_at).map_err(corrupt)?;
+        let was = ticket.status.label().to_lowercase();
+        group["revision"] = json!(ticket.revision as i64);
+        group["position"] = json!(ticket.entry_count as i64);
+        group["queue_key"] = json!(queue_key(
+            Status::Verified,
+            ticket.urgency,
+            created_at,
+            *number
+        ));
+        group["from"] = json!(ticket.status.as_str());
+        group["body"] = json!(match &report.release {
+            Some(release) => {
+                format!("The crash came back in release {release} after the ticket was {was}")
+            }
+            None => format!("The crash came back after the ticket was {was}"),
+        });
+        plan.reopened.push(group);
     }
-    // Numbers for new tickets are reserved beforehand, as the ticket writer does, so that batches
-    // of different writers do not all update the sequence record (a number is lost only when its
-    // batch fails).
-    let first_number = if fresh.is_empty() {
-        0
-    } else {
-        crate::storage::creator::reserve_numbers(store.db(), "ticket", fresh.len()).await?
-            - fresh.len() as u64
-            + 1
-    };
-    let bound_fresh: Vec<Value> = fresh
+    Ok(plan)
+}
+
+/// The new problems as the batch query binds them, numbered from `first_number`.
+fn bind_fresh<'a>(
+    fresh: &[((u64, &'a str), Vec<&'a CrashReport>)],
+    first_number: u64,
+    now: OffsetDateTime,
+    payloads: &mut Vec<&'a str>,
+) -> Vec<Value> {
+    fresh
         .iter()
         .zip(first_number..)
         .map(|(((project, fingerprint), group_reports), number)| {
@@ -319,16 +337,91 @@ pub(super) async fn store_once(
                 "customers": customers(group_reports),
                 "users": users(group_reports),
                 "summary": format!("Reported by a crash of project {project}"),
-                "reports": bind_reports(group_reports, 0, &mut payloads),
+                "reports": bind_reports(group_reports, 0, payloads),
             })
         })
-        .collect();
+        .collect()
+}
+
+/// The tickets whose spike threshold this batch crossed: a known problem's window held fewer
+/// reports before the batch than after it, or a new problem came with that many at once.
+fn spiked_tickets(
+    spike: SpikeRule,
+    routing: &Routing<'_>,
+    fresh_numbers: &[u64],
+    counts: &HashMap<u64, (u64, u64)>,
+) -> Vec<TicketRef> {
+    let mut spiked = Vec::new();
+    if spike.reports == 0 {
+        return spiked;
+    }
+    for (number, group_reports) in &routing.known {
+        let after = counts.get(number).map(|(_, window)| *window).unwrap_or(0);
+        let before = after.saturating_sub(group_reports.len() as u64);
+        if before < spike.reports && after >= spike.reports {
+            spiked.extend(TicketRef::from_number(*number));
+        }
+    }
+    for ((_, group_reports), number) in routing.fresh.iter().zip(fresh_numbers) {
+        if group_reports.len() as u64 >= spike.reports {
+            spiked.extend(TicketRef::from_number(*number));
+        }
+    }
+    spiked
+}
+
+/// Stores one batch in one transaction: routes its reports, plans them, writes them, and says
+/// what became of each and what the writer should now remember.
+pub(super) async fn store_once(
+    store: &Store,
+    reports: &[&CrashReport],
+    state: &State,
+    spike: SpikeRule,
+    known_users: &std::collections::HashSet<(u64, String)>,
+    known_hours: &super::KnownHours,
+) -> Result<Stored, surrealdb::Error> {
+    let now = OffsetDateTime::now_utc();
+    let window = time::Duration::try_from(spike.window).unwrap_or(time::Duration::MINUTE);
+    let routing = route(reports, state);
+    // A stored report that came again is answered from its receipt; when the whole batch is such,
+    // nothing is written.
+    if routing.known.is_empty() && routing.fresh.is_empty() {
+        return finish(routing.destinations, &[], &[], Vec::new());
+    }
+    // Payloads are bound apart from the groups; a report later than the kept number carries none
+    // (the query checks the count again, as it may have grown since the read).
+    let mut payloads: Vec<&str> = Vec::new();
+    let KnownPlan {
+        counted,
+        reopened,
+        mut users_seen,
+    } = plan_known(
+        &routing.known,
+        state,
+        known_users,
+        known_hours,
+        now,
+        &mut payloads,
+    )?;
+    // Numbers for new tickets are reserved beforehand, as the ticket writer does, so that batches
+    // of different writers do not all update the sequence record (a number is lost only when its
+    // batch fails).
+    let fresh_count = routing.fresh.len();
+    let first_number = if fresh_count == 0 {
+        0
+    } else {
+        crate::storage::creator::reserve_numbers(store.db(), "ticket", fresh_count).await?
+            - fresh_count as u64
+            + 1
+    };
+    let bound_fresh = bind_fresh(&routing.fresh, first_number, now, &mut payloads);
 
     let query = store_batch_query(
         !counted.ids.is_empty(),
         !reopened.is_empty(),
-        !fresh.is_empty(),
+        fresh_count > 0,
     );
+    let counted_hour = counted.hour;
     let mut response = store
         .db()
         .query(query)
@@ -353,7 +446,7 @@ pub(super) async fn store_once(
     let index = crate::storage::returned_statement(&response);
     let returned: Option<Value> = response.take(index)?;
     let returned = returned.unwrap_or(Value::Null);
-    let fresh_numbers: Vec<u64> = (first_number..).take(fresh.len()).collect();
+    let fresh_numbers: Vec<u64> = (first_number..).take(fresh_count).collect();
     // (occurrences, reports in the spike window) of each known problem's ticket, after the batch.
     let counts: HashMap<u64, (u64, u64)> = array(&returned["windows"])
         .iter()
@@ -365,40 +458,25 @@ pub(super) async fn store_once(
             ))
         })
         .collect();
+    let spiked = spiked_tickets(spike, &routing, &fresh_numbers, &counts);
 
-    // The spike threshold is crossed by this batch when the window held fewer reports before it.
-    let mut spiked = Vec::new();
-    if spike.reports > 0 {
-        for (number, group_reports) in &known {
-            let after = counts.get(number).map(|(_, window)| *window).unwrap_or(0);
-            let before = after.saturating_sub(group_reports.len() as u64);
-            if before < spike.reports && after >= spike.reports {
-                spiked.extend(TicketRef::from_number(*number));
-            }
-        }
-        for ((_, group_reports), number) in fresh.iter().zip(&fresh_numbers) {
-            if group_reports.len() as u64 >= spike.reports {
-                spiked.extend(TicketRef::from_number(*number));
-            }
-        }
-    }
     let mut occurrences: HashMap<u64, u64> = counts
         .iter()
         .map(|(number, (occurrences, _))| (*number, *occurrences))
         .collect();
     let mut created = HashMap::new();
-    for (((project, fingerprint), group_reports), number) in fresh.iter().zip(&fresh_numbers) {
+    for (((project, fingerprint), group_reports), number) in
+        routing.fresh.iter().zip(&fresh_numbers)
+    {
         created.insert((*project, fingerprint.to_string()), *number);
         occurrences.insert(*number, group_reports.len() as u64);
-    }
-    let known_numbers: Vec<u64> = known.iter().map(|(number, _)| *number).collect();
-    for (((_, _), group_reports), number) in fresh.iter().zip(&fresh_numbers) {
         users_seen.extend(users(group_reports).into_iter().map(|user| (*number, user)));
     }
-    let mut stored = finish(destinations, &known_numbers, &fresh_numbers, spiked)?;
+    let known_numbers: Vec<u64> = routing.known.iter().map(|(number, _)| *number).collect();
+    let mut stored = finish(routing.destinations, &known_numbers, &fresh_numbers, spiked)?;
     // Every ticket of the batch has a count for this hour now.
     stored.hours_seen = (
-        counted.hour,
+        counted_hour,
         known_numbers
             .iter()
             .chain(&fresh_numbers)

@@ -1,5 +1,5 @@
-// Fills a fresh server with a morning's work and photographs the queue, a worked phone ticket and
-// a crash ticket for docs/.
+// Fills a fresh server with a morning's work and photographs the queue, a worked phone ticket, a
+// crash ticket, a customer, an article and a search for docs/.
 import { test, expect } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { open } from '../tests/helpers.mjs';
@@ -76,4 +76,42 @@ test('pictures for the README', async ({ page, request }) => {
   await expect(page.locator('.occurrence-chart svg')).toHaveCount(2);
   await expect(page.locator('.stack-trace')).toBeVisible();
   await page.screenshot({ path: `${DOCS}/crash-ticket.png`, fullPage: true });
+
+  const customerCreated = await request.post('/api/v1/customers', {
+    headers: auth(),
+    data: {
+      name: 'Analytical Engines',
+      notes: 'Warehouse runs two shifts; call before 14:00.',
+      environment: 'Android 14 tablets, Zebra ZT411 printers',
+      contacts: [{ name: 'Ada Lovelace', email: 'ada@example.com', phone: '+44 20 7946 0018' }],
+      properties: [{ key: 'contract', value: 'gold' }],
+    },
+  });
+  expect(customerCreated.status()).toBe(201);
+  const customer = await customerCreated.json();
+  await ticket(request, { title: 'Labels print blank', customer_id: customer.id, channel: 'phone', urgency: 'medium', description: 'The shipping labels come out blank on the second printer.' });
+  await open(page, `/customers/${customer.id}`);
+  await expect(page.getByText('Labels print blank')).toBeVisible();
+  await page.screenshot({ path: `${DOCS}/customer.png`, fullPage: true });
+
+  const articleCreated = await request.post('/api/v1/articles', {
+    headers: auth(),
+    data: {
+      title: 'Printing fails with error 0x709',
+      symptoms: 'Printing from a tablet fails with **error 0x709**; the printer is online.',
+      resolution: '1. Remove the printer from the tablet.\n2. Install the vendor driver 7.4.\n3. Add the printer again by its address.',
+      tags: ['printing', 'tablets'],
+      tickets: [printing.reference],
+      status: 'published',
+    },
+  });
+  expect(articleCreated.status()).toBe(201);
+  const article = await articleCreated.json();
+  await open(page, `/articles/${article.id}`);
+  await expect(page.getByRole('heading', { name: 'Printing fails with error 0x709' })).toBeVisible();
+  await page.screenshot({ path: `${DOCS}/article.png`, fullPage: true });
+
+  await open(page, '/search?q=printer+0x709');
+  await expect(page.locator('.hits li').first()).toBeVisible();
+  await page.screenshot({ path: `${DOCS}/search.png`, fullPage: true });
 });

@@ -81,3 +81,15 @@ test('the top bar marks the queue or "Mine" as the current page, never both', as
   await expect(current).toHaveText(['Queue']);
   expect(errors).toEqual([]);
 });
+
+// The keyboard shortcuts README lists are the access keys of the navigation (Alt+key in Chromium,
+// Alt+Shift+key in Firefox). Synthetic key presses do not reach access keys in headless Chromium,
+// so this checks the markup that the browsers act on.
+test('the access keys README lists lead where it says', async ({ page }) => {
+  await open(page, '/');
+  const keys = { n: '/tickets/new', k: '/articles', f: '/search', c: '/customers', m: '/?assignee=me', q: '/' };
+  for (const [key, href] of Object.entries(keys)) {
+    await expect(page.locator(`[accesskey="${key}"]`)).toHaveAttribute('href', href);
+  }
+  await expect(page.getByRole('searchbox', { name: 'Search' })).toHaveAttribute('accesskey', 's');
+});

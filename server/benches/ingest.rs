@@ -5,7 +5,7 @@
 //! `POST /api/{id}/envelope/` from concurrent clients with a realistic mix: most reports repeat one
 //! of ~100 known problems, a few are new problems. The clients run in a child process (this same
 //! binary with `--flood URL`), so that the peak memory printed is the server's alone. Figures are
-//! printed, never asserted: see README "Performance".
+//! printed, never asserted: see docs/performance.md.
 //!
 //! `cargo bench -p server --bench ingest -- [--events N] [--clients N] [--problems N] [--users N]
 //! [--database URL] [--write-buffer-mib N] [--read-cache-mib N]`

@@ -4,7 +4,7 @@
 //! API calls): N tickets, a fifth of them resolved with a resolution and a fix attempt on their
 //! timeline, and M published articles. Then times searches of common, rare and mixed words and
 //! suggestions for new tickets describing a problem, as the dashboard asks for them. Figures
-//! are printed, never asserted: see README "Performance".
+//! are printed, never asserted: see docs/performance.md.
 //!
 //! Text is made of 5,000 pronounceable words drawn with Zipf's law, like natural text: the
 //! commonest word is in most tickets, the rarest in a handful.

@@ -2,7 +2,7 @@
 //!
 //! Starts the real server in-process on a random port over the chosen database, files tickets
 //! through the REST API from concurrent clients, then times the first page of the queue with and
-//! without filters. Figures are printed, never asserted: see README "Performance".
+//! without filters. Figures are printed, never asserted: see docs/performance.md.
 //!
 //! Descriptions are 40 words drawn from a 5,000-word vocabulary with Zipf's law, like natural
 //! text: the commonest word is in most tickets, the rarest in a handful.

@@ -21,7 +21,7 @@ use std::sync::Arc;
 pub use config::Config;
 /// The allocator the server's binaries (and benchmarks) declare global: jemalloc. With glibc's
 /// malloc, the memory SurrealDB frees after flushing and compacting its tables stayed resident
-/// (README "Memory").
+/// (docs/performance.md "Memory").
 pub use tikv_jemallocator::Jemalloc as Allocator;
 
 /// The largest request body any route reads (the REST API allows less: `http::MAX_BODY_BYTES`).

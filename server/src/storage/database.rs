@@ -33,10 +33,10 @@ pub struct EmbeddedMemory {
 
 impl EmbeddedMemory {
     /// The write buffer's default size. SurrealKV holds up to three buffers while it flushes
-    /// them; measured with crash ingestion, smaller buffers cost no speed (README "Memory").
+    /// them; measured with crash ingestion, smaller buffers cost no speed (docs/performance.md "Memory").
     pub const DEFAULT_WRITE_BUFFER_MIB: u64 = 16;
     /// The read cache's default size: what keeps searches of a 100,000-ticket help desk under
-    /// 50 ms (measured: 16 MiB took them to 80 ms; README "Memory").
+    /// 50 ms (measured: 16 MiB took them to 80 ms; docs/performance.md "Memory").
     pub const DEFAULT_READ_CACHE_MIB: u64 = 64;
 
     /// From sizes in MiB, as the command line gives them.

@@ -24,6 +24,10 @@ macro_rules! wire_enum {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+        // Every wire name is the variant's name in snake case: utoipa cannot read the per-variant
+        // names this macro passes, and documented the Rust names without this. The OpenAPI test
+        // in server/tests/tickets_api.rs holds the document to `as_str`.
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
             $($(#[$variant_meta])* #[serde(rename = $wire)] $variant),+
         }
@@ -431,6 +435,28 @@ pub struct TicketPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Serde names every value as `as_str` does (the snake-case rule the OpenAPI document reads).
+    fn serialises_as_its_wire_name<T: Serialize + Copy + fmt::Display>(all: &[T]) {
+        for value in all {
+            assert_eq!(
+                serde_json::to_value(value).unwrap(),
+                serde_json::Value::String(value.to_string())
+            );
+        }
+    }
+
+    #[test]
+    fn every_value_travels_by_its_wire_name() {
+        serialises_as_its_wire_name(Urgency::ALL);
+        serialises_as_its_wire_name(Status::ALL);
+        serialises_as_its_wire_name(Role::ALL);
+        serialises_as_its_wire_name(Channel::ALL);
+        serialises_as_its_wire_name(Scope::ALL);
+        serialises_as_its_wire_name(EntryKind::ALL);
+        serialises_as_its_wire_name(ArticleStatus::ALL);
+        serialises_as_its_wire_name(Outcome::ALL);
+    }
 
     #[test]
     fn references_round_trip_and_reject_anything_else() {

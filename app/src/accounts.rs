@@ -83,6 +83,16 @@ pub enum Principal {
     Project(crate::ids::ProjectId),
 }
 
+impl Principal {
+    /// The email `me` stands for in a query: the agent's; none (empty) for any other caller.
+    pub fn email(&self) -> &str {
+        match self {
+            Principal::Agent(agent) => &agent.email,
+            Principal::Stranger | Principal::Project(_) => "",
+        }
+    }
+}
+
 /// An agent making a request, through a session or an API token.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AgentPrincipal {

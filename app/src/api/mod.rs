@@ -42,14 +42,6 @@ mod backend {
             .ok_or_else(|| ServerFnError::new("crashes are not available in this context"))
     }
 
-    /// The email `me` stands for in a query: the signed-in agent's; nobody's for others.
-    pub fn email_of(caller: &crate::accounts::Principal) -> String {
-        match caller {
-            crate::accounts::Principal::Agent(agent) => agent.email.clone(),
-            _ => String::new(),
-        }
-    }
-
     pub fn accounts() -> Result<crate::service::SharedAccounts, ServerFnError> {
         use_context::<crate::service::SharedAccounts>()
             .ok_or_else(|| ServerFnError::new("accounts are not available in this context"))

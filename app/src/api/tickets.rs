@@ -26,7 +26,7 @@ pub async fn queue_page(
         limit: None,
         cursor,
     }
-    .parse(&backend::email_of(&caller))
+    .parse(caller.email())
     .map_err(backend::failure)?;
     backend::tickets()?
         .queue(&caller, query)

@@ -11,7 +11,7 @@ use app::accounts::Principal;
 use app::crash::{CrashEvent, OccurrenceHistory, StoredCrashEvent};
 use app::ids::ProjectId;
 use app::model::{Role, TicketRef};
-use app::service::{CrashService, HelpDeskError, Readiness};
+use app::service::{CrashService, HelpDeskError};
 
 #[async_trait::async_trait]
 impl CrashService for Desk {
@@ -65,13 +65,6 @@ impl CrashService for Desk {
                 .crash_hours(reference.number(), since_hour)
                 .await?,
         })
-    }
-}
-
-#[async_trait::async_trait]
-impl Readiness for Desk {
-    async fn ready(&self) -> Result<(), HelpDeskError> {
-        Ok(self.store().ready().await?)
     }
 }
 
@@ -146,12 +139,20 @@ impl Desk {
                 "crash reports are filed with a project's key".into(),
             ));
         };
-        let name = self
-            .store()
-            .recent_project(project.number())
-            .await?
-            .map(|record| record.name)
-            .unwrap_or_default();
+        // A new problem's ticket is filed for the user the report names, else for the project
+        // (its name read again only then: the key check read it a moment ago, from the cache).
+        let customer = match &event.user {
+            Some(user) => user.clone(),
+            None => {
+                let name = self
+                    .store()
+                    .recent_project(project.number())
+                    .await?
+                    .map(|record| record.name)
+                    .unwrap_or_default();
+                format!("Project {name}")
+            }
+        };
         let grouping = group(event);
         let event_id = event
             .event_id
@@ -164,10 +165,7 @@ impl Desk {
             event_id: event_id.clone(),
             title: grouping.title,
             description: describe(event),
-            customer: event
-                .user
-                .clone()
-                .unwrap_or_else(|| format!("Project {name}")),
+            customer,
             environment: [
                 event
                     .release

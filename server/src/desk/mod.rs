@@ -52,3 +52,10 @@ impl Desk {
         &self.store
     }
 }
+
+#[async_trait::async_trait]
+impl app::service::Readiness for Desk {
+    async fn ready(&self) -> Result<(), app::service::HelpDeskError> {
+        Ok(self.store().ready().await?)
+    }
+}

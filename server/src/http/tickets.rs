@@ -3,20 +3,11 @@
 use super::ApiState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, Caller};
-use app::accounts::Principal;
 use app::model::{Channel, Entry, Ticket, TicketDetail, TicketPage, TicketRef};
 use app::requests::{NewEntry, NewTicket, RawQueueQuery, TicketPatch, TransitionRequest};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-
-/// The email `assignee=me` stands for: the signed-in agent's; nobody's for others.
-fn me(caller: &Principal) -> String {
-    match caller {
-        Principal::Agent(agent) => agent.email.clone(),
-        _ => String::new(),
-    }
-}
 
 pub(super) fn reference(text: &str) -> Result<TicketRef, ApiError> {
     text.parse().map_err(|_| {
@@ -63,7 +54,7 @@ pub async fn list(
     ApiQuery(query): ApiQuery<RawQueueQuery>,
 ) -> Result<Json<TicketPage>, ApiError> {
     let query = query
-        .parse(&me(&caller))
+        .parse(caller.email())
         .map_err(|error| ApiError::from(error).with_status(StatusCode::BAD_REQUEST))?;
     Ok(Json(state.tickets.queue(&caller, query).await?))
 }

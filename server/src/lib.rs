@@ -70,9 +70,7 @@ pub fn app_router(
     ))
     // Bodies are bounded everywhere (server functions included), and a request that takes too
     // long, whether sending its body or being handled, is answered 408.
-    .layer(tower_http::limit::RequestBodyLimitLayer::new(
-        MAX_REQUEST_BYTES,
-    ))
+    .layer(axum::middleware::from_fn(http::limit::bounded_body))
     .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
         BODY_TIMEOUT,
     ))

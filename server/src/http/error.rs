@@ -3,7 +3,7 @@
 
 use app::service::HelpDeskError;
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -117,6 +117,20 @@ impl From<JsonRejection> for ApiError {
                 )
             }
             other => ApiError::new(other.status(), "bad_request", other.body_text()),
+        }
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the body is larger than this route accepts",
+            )
+        } else {
+            ApiError::new(rejection.status(), "bad_request", rejection.body_text())
         }
     }
 }

@@ -8,6 +8,19 @@ use axum::extract::{FromRequest, FromRequestParts};
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct ApiJson<T>(pub T);
 
+/// A raw body (crash reports); one over the route's bound becomes the JSON 413.
+pub struct ApiBytes(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ApiBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        Ok(ApiBytes(
+            axum::body::Bytes::from_request(request, state).await?,
+        ))
+    }
+}
+
 /// A query string; malformed ones become [`ApiError`]s.
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]

@@ -8,6 +8,7 @@
 //! skipped. Nothing is stored for a request that is refused.
 
 use super::error::ApiError;
+use super::extract::ApiBytes;
 use crate::desk::{Desk, IntakeRefusal};
 use crate::ingest::body::{self, BodyError};
 use crate::ingest::dsn::{Dsn, key_from_auth_header, key_from_query};
@@ -16,10 +17,8 @@ use app::accounts::Principal;
 use app::crash::{CrashEvent, EventError};
 use app::ids::ProjectId;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use serde_json::json;
 
 /// The largest body accepted as sent (compressed or not).
 pub const MAX_COMPRESSED_BYTES: usize = 1024 * 1024;
@@ -152,9 +151,19 @@ async fn ingest_event(
         .await?)
 }
 
+/// The answer to a report the server kept (or, for items it does not keep, accepted).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Accepted {
+    /// The event's id: the one the client sent, or the one the server gave it.
+    pub id: String,
+}
+
 fn accepted(event_id: &str) -> axum::response::Response {
     use axum::response::IntoResponse;
-    (StatusCode::OK, Json(json!({ "id": event_id }))).into_response()
+    let answer = Accepted {
+        id: event_id.to_string(),
+    };
+    (StatusCode::OK, Json(answer)).into_response()
 }
 
 /// Receives a Sentry envelope (any Sentry SDK, or the `reporter` crate).
@@ -164,20 +173,21 @@ fn accepted(event_id: &str) -> axum::response::Response {
         description = "A Sentry envelope, optionally gzip, deflate or br compressed"),
     security(("sentry_key" = [])),
     responses(
-        (status = 200, description = "Stored: `{\"id\": \"<event id>\"}`"),
+        (status = 200, description = "Stored (or, for items other than events, accepted)", body = Accepted),
         (status = 400, description = "Malformed envelope or event", body = super::error::ErrorBody),
         (status = 401, description = "No project key", body = super::error::ErrorBody),
         (status = 403, description = "The key is not this project's", body = super::error::ErrorBody),
         (status = 413, description = "Over a size limit", body = super::error::ErrorBody),
         (status = 429, description = "The project is over its rate; see Retry-After and X-Sentry-Rate-Limits", body = super::error::ErrorBody),
         (status = 415, description = "Unsupported content encoding", body = super::error::ErrorBody),
+        (status = 503, description = "The database is unavailable; the report was not kept", body = super::error::ErrorBody),
     ))]
 pub async fn envelope(
     State(state): State<IngestState>,
     Path(project): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<axum::response::Response, ApiError> {
     let project = project_id(&project)?;
     let body = decoded_body(&headers, &body)?;
@@ -219,18 +229,21 @@ pub async fn envelope(
     request_body(content = String, content_type = "application/json", description = "A Sentry event"),
     security(("sentry_key" = [])),
     responses(
-        (status = 200, description = "Stored: `{\"id\": \"<event id>\"}`"),
+        (status = 200, description = "Stored", body = Accepted),
         (status = 400, description = "Malformed event", body = super::error::ErrorBody),
         (status = 401, description = "No project key", body = super::error::ErrorBody),
         (status = 403, description = "The key is not this project's", body = super::error::ErrorBody),
         (status = 413, description = "Over a size limit", body = super::error::ErrorBody),
+        (status = 415, description = "Unsupported content encoding", body = super::error::ErrorBody),
+        (status = 429, description = "The project is over its rate; see Retry-After and X-Sentry-Rate-Limits", body = super::error::ErrorBody),
+        (status = 503, description = "The database is unavailable; the report was not kept", body = super::error::ErrorBody),
     ))]
 pub async fn store(
     State(state): State<IngestState>,
     Path(project): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<axum::response::Response, ApiError> {
     let project = project_id(&project)?;
     let body = decoded_body(&headers, &body)?;

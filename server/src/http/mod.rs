@@ -10,6 +10,7 @@ pub mod guard;
 pub mod headers;
 mod health;
 pub mod ingest;
+pub mod limit;
 mod openapi;
 mod projects;
 pub mod rules;
@@ -99,6 +100,7 @@ fn ingest_routes() -> OpenApiRouter<ingest::IngestState> {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut document = api_routes().into_openapi();
     document.merge(ingest_routes().into_openapi());
+    openapi::complete(&mut document);
     document
 }
 

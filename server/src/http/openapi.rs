@@ -121,3 +121,165 @@ static DOCUMENT: std::sync::LazyLock<utoipa::openapi::OpenApi> =
 pub async fn document() -> Json<&'static utoipa::openapi::OpenApi> {
     Json(&DOCUMENT)
 }
+
+/// Completes the routers' document with what the shared machinery answers, so that each
+/// operation lists every status it can give: the guard's 401, 403 and 503 (from the access
+/// rules), the JSON extractor's 400, 413, 415 and 422, the query extractor's 400 and the 404 of
+/// an unknown id. A status the handler documents keeps the handler's words.
+pub(super) fn complete(document: &mut utoipa::openapi::OpenApi) {
+    for (path, item) in document.paths.paths.iter_mut() {
+        for (method, operation) in operations(item) {
+            shared_answers(path, &method, operation);
+        }
+    }
+    if let Some(components) = document.components.as_mut() {
+        optional_flattened_parts(components);
+    }
+}
+
+fn operations(
+    item: &mut utoipa::openapi::PathItem,
+) -> Vec<(axum::http::Method, &mut utoipa::openapi::path::Operation)> {
+    use axum::http::Method;
+    [
+        (Method::GET, item.get.as_mut()),
+        (Method::POST, item.post.as_mut()),
+        (Method::PUT, item.put.as_mut()),
+        (Method::PATCH, item.patch.as_mut()),
+        (Method::DELETE, item.delete.as_mut()),
+    ]
+    .into_iter()
+    .filter_map(|(method, operation)| operation.map(|operation| (method, operation)))
+    .collect()
+}
+
+fn shared_answers(
+    path: &str,
+    method: &axum::http::Method,
+    operation: &mut utoipa::openapi::path::Operation,
+) {
+    use super::rules::{self, Access};
+    use utoipa::openapi::path::ParameterIn;
+    let Some(Access::AtLeast(role)) = rules::find(method, path).map(|rule| rule.access) else {
+        return;
+    };
+    let changes = !matches!(*method, axum::http::Method::GET);
+    let has_body = operation.request_body.is_some();
+    let parameters = operation.parameters.as_deref().unwrap_or_default();
+    let has_query = parameters
+        .iter()
+        .any(|parameter| parameter.parameter_in == ParameterIn::Query);
+    let path_names: Vec<String> = parameters
+        .iter()
+        .filter(|parameter| parameter.parameter_in == ParameterIn::Path)
+        .map(|parameter| format!("`{}`", parameter.name))
+        .collect();
+    let mut answers: Vec<(&str, String)> = vec![(
+        "401",
+        "No credentials, or they are no longer valid (an expired session, a revoked token); \
+         the answer carries `WWW-Authenticate: Bearer`"
+            .into(),
+    )];
+    let forbidden = match (role != Role::Viewer, changes) {
+        (true, true) => Some(format!(
+            "The caller's role is below `{role}`, or the change came with the session cookie \
+             from another site"
+        )),
+        (true, false) => Some(format!("The caller's role is below `{role}`")),
+        (false, true) => {
+            Some("The change came with the session cookie from another site".to_string())
+        }
+        (false, false) => None,
+    };
+    answers.extend(forbidden.map(|text| ("403", text)));
+    if !path_names.is_empty() {
+        answers.push((
+            "404",
+            format!("Nothing has this {}", path_names.join(" and ")),
+        ));
+    }
+    if has_query {
+        answers.push((
+            "400",
+            "A query parameter is malformed or out of bounds; the message names it".into(),
+        ));
+    }
+    if has_body {
+        answers.push(("400", "The body is not well-formed JSON".into()));
+        answers.push((
+            "413",
+            format!("The body is larger than {} bytes", super::MAX_BODY_BYTES),
+        ));
+        answers.push((
+            "415",
+            "The body was not sent as `Content-Type: application/json`".into(),
+        ));
+        answers.push((
+            "422",
+            "A field is missing, of the wrong type, unknown or out of bounds; `field` names it"
+                .into(),
+        ));
+    }
+    answers.push(("503", "The database is unavailable; try again later".into()));
+    let responses = &mut operation.responses.responses;
+    for (status, description) in answers {
+        responses
+            .entry(status.to_string())
+            .or_insert_with(|| error_answer(&description).into());
+    }
+}
+
+/// An answer whose body is [`ErrorBody`].
+fn error_answer(description: &str) -> utoipa::openapi::Response {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+}
+
+/// A `#[serde(flatten)]` field of type `Option<T>` (a ticket's crash facts) is documented by
+/// utoipa as "null or T", which no object is. What the API sends is T's fields, all present or
+/// all absent: document them as optional properties.
+fn optional_flattened_parts(components: &mut utoipa::openapi::Components) {
+    use utoipa::openapi::schema::{Schema, Type};
+    use utoipa::openapi::{RefOr, schema::SchemaType};
+    let originals = components.schemas.clone();
+    for schema in components.schemas.values_mut() {
+        let RefOr::T(Schema::AllOf(all_of)) = schema else {
+            continue;
+        };
+        for part in all_of.items.iter_mut() {
+            let RefOr::T(Schema::OneOf(one_of)) = part else {
+                continue;
+            };
+            let [RefOr::T(Schema::Object(null)), RefOr::Ref(reference)] = one_of.items.as_slice()
+            else {
+                continue;
+            };
+            if null.schema_type != SchemaType::Type(Type::Null) {
+                continue;
+            }
+            let name = reference
+                .ref_location
+                .rsplit('/')
+                .next()
+                .unwrap_or_default();
+            let Some(RefOr::T(Schema::Object(fields))) = originals.get(name) else {
+                continue;
+            };
+            let mut optional = fields.clone();
+            optional.required.clear();
+            optional.description = Some(format!(
+                "{} Present, all together, only where it applies.",
+                reference.description
+            ));
+            *part = RefOr::T(Schema::Object(optional));
+        }
+    }
+}

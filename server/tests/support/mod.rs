@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod contract;
+
 use app::accounts::{NewAgent, NewToken};
 use app::model::Role;
 
@@ -27,6 +29,21 @@ pub struct TestApp {
     router: axum::Router,
     listening: std::net::SocketAddr,
     serving: tokio::task::JoinHandle<()>,
+    /// Answers that do not match the served OpenAPI document; the test fails when dropped.
+    violations: contract::Violations,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let violations = std::mem::take(&mut *self.violations.lock().unwrap());
+        if !violations.is_empty() && !std::thread::panicking() {
+            panic!(
+                "{} answer(s) did not match the OpenAPI document:\n{}",
+                violations.len(),
+                violations.join("\n")
+            );
+        }
+    }
 }
 
 /// A client that sends `Authorization: Bearer <token>` with every request.
@@ -117,6 +134,11 @@ async fn spawn(auth_settings: AuthSettings, ingest_per_minute: u32, spike_report
             },
         },
     );
+    let violations = contract::Violations::default();
+    let router = router.layer(axum::middleware::from_fn_with_state(
+        violations.clone(),
+        contract::layer,
+    ));
     let serving = serve_on(listener, router.clone());
     TestApp {
         address: format!("http://{address}"),
@@ -126,6 +148,7 @@ async fn spawn(auth_settings: AuthSettings, ingest_per_minute: u32, spike_report
         router,
         listening: address,
         serving,
+        violations,
     }
 }
 
@@ -347,22 +370,21 @@ impl RunningProcess {
     }
 }
 
-/// POSTs JSON to an absolute URL and reads the answer.
+/// POSTs JSON to an absolute URL and reads the answer, checked against the OpenAPI document.
 pub async fn post_json(client: &reqwest::Client, url: &str, body: &Value) -> (u16, Value) {
-    read(
-        client
-            .post(url)
-            .json(body)
-            .send()
-            .await
-            .expect("request sent"),
-    )
-    .await
+    let response = client
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .expect("request sent");
+    contract::read_checked(reqwest::Method::POST, response).await
 }
 
-/// GETs an absolute URL and reads the JSON answer.
+/// GETs an absolute URL and reads the JSON answer, checked against the OpenAPI document.
 pub async fn get_json(client: &reqwest::Client, url: &str) -> (u16, Value) {
-    read(client.get(url).send().await.expect("request sent")).await
+    let response = client.get(url).send().await.expect("request sent");
+    contract::read_checked(reqwest::Method::GET, response).await
 }
 
 /// The references of a queue page, in order.

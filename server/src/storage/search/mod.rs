@@ -372,8 +372,9 @@ impl Store {
                     }],
                     snippet: fragments(&article.symptoms, SNIPPET_CHARS),
                     status: article.status.as_str().to_string(),
-                    // Above anything the words find.
-                    score: f64::INFINITY,
+                    // Above anything the words find, and still a JSON number (infinity would
+                    // be sent as `null`).
+                    score: f64::MAX,
                 });
             }
         }

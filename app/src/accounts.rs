@@ -145,12 +145,15 @@ pub struct CurrentAgent {
 #[serde(deny_unknown_fields)]
 pub struct NewAgent {
     /// Sign-in email.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 254))]
     pub email: String,
     /// The name shown on the timeline.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 100))]
     pub name: String,
     /// `admin`, `agent` (default) or `viewer`.
     pub role: Option<Role>,
     /// The first password, at least [`MIN_PASSWORD_CHARS`] characters; the agent should change it.
+    #[cfg_attr(feature = "ssr", schema(min_length = 12, max_length = 256))]
     pub password: String,
 }
 
@@ -185,12 +188,14 @@ impl NewAgent {
 #[serde(deny_unknown_fields)]
 pub struct AgentPatch {
     /// New name.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 100))]
     pub name: Option<String>,
     /// New role.
     pub role: Option<Role>,
     /// `false` deactivates: the agent's sessions and tokens stop working on their next request.
     pub active: Option<bool>,
     /// A new password.
+    #[cfg_attr(feature = "ssr", schema(min_length = 12, max_length = 256))]
     pub password: Option<String>,
 }
 
@@ -208,7 +213,7 @@ pub struct CheckedAgentPatch {
 }
 
 impl AgentPatch {
-    /// Checks every present field; a patch that changes nothing is refused.
+    /// Checks every present field; a patch without any changes nothing.
     pub fn parse(self) -> Result<CheckedAgentPatch, FieldError> {
         let patch = CheckedAgentPatch {
             name: self
@@ -222,9 +227,6 @@ impl AgentPatch {
                 .map(|password| checked_password("password", &password))
                 .transpose()?,
         };
-        if patch == CheckedAgentPatch::default() {
-            return Err(FieldError::new("body", "names no field to change"));
-        }
         Ok(patch)
     }
 }
@@ -237,6 +239,7 @@ pub struct PasswordChange {
     /// The password in use now.
     pub current_password: String,
     /// The new one, at least [`MIN_PASSWORD_CHARS`] characters.
+    #[cfg_attr(feature = "ssr", schema(min_length = 12, max_length = 256))]
     pub new_password: String,
 }
 
@@ -273,6 +276,7 @@ pub struct CreatedToken {
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// What the token is for.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 100))]
     pub name: String,
     /// The most it may do; defaults to, and may not exceed, the owner's role.
     pub role: Option<Role>,

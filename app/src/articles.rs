@@ -101,18 +101,23 @@ pub struct ArticleVersion {
 #[serde(deny_unknown_fields)]
 pub struct NewArticle {
     /// Required.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
     pub title: String,
     /// How the problem shows itself (Markdown).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 20000))]
     pub symptoms: String,
     /// The steps that fix it (Markdown); required to publish.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 20000))]
     pub resolution: String,
     /// At most 20; letters, digits, `-`, `_`, `.` and spaces; stored in lower case.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 20))]
     pub tags: Vec<String>,
     /// References of existing tickets (`TCK-42`), at most 50.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 50))]
     pub tickets: Vec<String>,
     /// Defaults to `draft`.
     #[serde(default)]
@@ -129,18 +134,23 @@ pub struct ArticlePatch {
     pub revision: u64,
     /// A new title.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
     pub title: Option<String>,
     /// New symptoms.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 20000))]
     pub symptoms: Option<String>,
     /// A new resolution.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 20000))]
     pub resolution: Option<String>,
     /// New tags (replacing the old).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 20))]
     pub tags: Option<Vec<String>>,
     /// New tickets (replacing the old).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 50))]
     pub tickets: Option<Vec<String>>,
     /// Publish or withdraw.
     #[serde(default)]
@@ -179,18 +189,8 @@ impl NewArticle {
 }
 
 impl ArticlePatch {
-    /// Applies the patch to the current article and checks the result; a patch that changes
-    /// nothing is refused.
+    /// Applies the patch to the current article and checks the result.
     pub fn apply(self, current: &Article) -> Result<ArticleDraft, FieldError> {
-        let unchanged = self.title.is_none()
-            && self.symptoms.is_none()
-            && self.resolution.is_none()
-            && self.tags.is_none()
-            && self.tickets.is_none()
-            && self.status.is_none();
-        if unchanged {
-            return Err(FieldError::new("body", "names no field to change"));
-        }
         ArticleDraft::checked(
             self.title.as_deref().unwrap_or(&current.title),
             self.symptoms.as_deref().unwrap_or(&current.symptoms),
@@ -209,6 +209,16 @@ impl ArticlePatch {
 }
 
 impl ArticleDraft {
+    /// Whether saving this over `article` would change nothing (no new revision is made).
+    pub fn leaves_unchanged(&self, article: &Article) -> bool {
+        self.title == article.title
+            && self.symptoms == article.symptoms
+            && self.resolution == article.resolution
+            && self.tags == article.tags
+            && self.tickets == article.tickets
+            && self.status == article.status
+    }
+
     fn checked(
         title: &str,
         symptoms: &str,
@@ -282,12 +292,14 @@ pub fn from_ticket(detail: &crate::model::TicketDetail) -> NewArticle {
     }
     NewArticle {
         title: ticket.title.clone(),
-        symptoms: symptoms
-            .into_iter()
-            .filter(|part| !part.is_empty())
-            .collect::<Vec<_>>()
-            .join("\n\n"),
-        resolution: resolution.join("\n\n"),
+        symptoms: within_text_limit(
+            symptoms
+                .into_iter()
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+        ),
+        resolution: within_text_limit(resolution.join("\n\n")),
         tags: if ticket.channel == Channel::Crash {
             vec!["crash".to_string()]
         } else {
@@ -296,6 +308,18 @@ pub fn from_ticket(detail: &crate::model::TicketDetail) -> NewArticle {
         tickets: vec![ticket.reference.to_string()],
         status: Some(ArticleStatus::Published),
     }
+}
+
+/// A drafted text cut to what an article may hold (a ticket's fields together may hold more),
+/// ending in `…` where it was cut, so that the draft can be saved as it is.
+fn within_text_limit(text: String) -> String {
+    if text.chars().count() <= MAX_TEXT_CHARS {
+        return text;
+    }
+    let mut cut: String = text.chars().take(MAX_TEXT_CHARS - 1).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    cut
 }
 
 fn checked_tags(tags: Vec<String>) -> Result<Vec<String>, FieldError> {
@@ -480,7 +504,10 @@ mod tests {
         let nothing = ArticlePatch {
             revision: 1,
             ..ArticlePatch::default()
-        };
-        assert!(nothing.apply(&current).is_err());
+        }
+        .apply(&current)
+        .unwrap();
+        assert!(nothing.leaves_unchanged(&current));
+        assert!(!changed.leaves_unchanged(&current));
     }
 }

@@ -36,12 +36,15 @@ pub fn identity_key(name: &str) -> Option<String> {
 #[serde(deny_unknown_fields)]
 pub struct Contact {
     /// Their name.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
     pub name: String,
     /// Their email address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(max_length = 254))]
     pub email: Option<String>,
     /// Their phone number, as they give it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(max_length = 40))]
     pub phone: Option<String>,
 }
 
@@ -51,8 +54,10 @@ pub struct Contact {
 #[serde(deny_unknown_fields)]
 pub struct Property {
     /// What it is about: a product, a version, an operating system…
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 100))]
     pub key: String,
     /// Its value.
+    #[cfg_attr(feature = "ssr", schema(max_length = 500))]
     pub value: String,
 }
 
@@ -112,18 +117,23 @@ pub const CUSTOMER_TICKETS_LIMIT: usize = 200;
 #[serde(deny_unknown_fields)]
 pub struct NewCustomer {
     /// Required.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
     pub name: String,
     /// Optional.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 20000))]
     pub notes: String,
     /// Optional, at most 50.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 50))]
     pub contacts: Vec<Contact>,
     /// Optional.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 20000))]
     pub environment: String,
     /// Optional, at most 50, keys distinct.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 50))]
     pub properties: Vec<Property>,
 }
 
@@ -134,18 +144,23 @@ pub struct NewCustomer {
 pub struct CustomerPatch {
     /// A new name.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
     pub name: Option<String>,
     /// New notes.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 20000))]
     pub notes: Option<String>,
     /// The new list of contacts (replacing the old).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 50))]
     pub contacts: Option<Vec<Contact>>,
     /// A new environment text.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 20000))]
     pub environment: Option<String>,
     /// The new list of properties (replacing the old).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 50))]
     pub properties: Option<Vec<Property>>,
 }
 
@@ -162,6 +177,17 @@ pub struct CustomerDraft {
     pub environment: String,
     /// Checked, keys distinct.
     pub properties: Vec<Property>,
+}
+
+impl CustomerDraft {
+    /// Whether saving this over `customer` would change nothing.
+    pub fn leaves_unchanged(&self, customer: &Customer) -> bool {
+        self.name == customer.name
+            && self.notes == customer.notes
+            && self.contacts == customer.contacts
+            && self.environment == customer.environment
+            && self.properties == customer.properties
+    }
 }
 
 fn checked_contacts(contacts: Vec<Contact>) -> Result<Vec<Contact>, FieldError> {
@@ -263,9 +289,6 @@ impl NewCustomer {
 impl CustomerPatch {
     /// The customer as it would be after the patch, checked.
     pub fn apply(self, current: &Customer) -> Result<CustomerDraft, FieldError> {
-        if self == CustomerPatch::default() {
-            return Err(FieldError::new("body", "names no field to change"));
-        }
         NewCustomer {
             name: self.name.unwrap_or_else(|| current.name.clone()),
             notes: self.notes.unwrap_or_else(|| current.notes.clone()),

@@ -29,7 +29,8 @@ impl FieldError {
     }
 }
 
-/// Trims text and checks its length; `required` refuses empty text.
+/// Checks the length of text as sent, then trims it; `required` refuses text that is empty once
+/// trimmed. (The length counts what was sent, so that a documented `maxLength` is exact.)
 pub fn checked_text(
     field: &str,
     text: &str,
@@ -40,7 +41,7 @@ pub fn checked_text(
     if required && trimmed.is_empty() {
         return Err(FieldError::new(field, "is required"));
     }
-    let length = trimmed.chars().count();
+    let length = text.chars().count();
     if length > max_chars {
         return Err(FieldError::new(
             field,

@@ -30,6 +30,7 @@ pub struct Project {
 #[serde(deny_unknown_fields)]
 pub struct NewProject {
     /// What the application is called.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 100))]
     pub name: String,
 }
 

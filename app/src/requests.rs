@@ -26,9 +26,11 @@ where
 #[serde(deny_unknown_fields)]
 pub struct NewTicket {
     /// A one-line summary (required).
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
     pub title: String,
     /// The problem in detail.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 20000))]
     pub description: String,
     /// Defaults to `medium`.
     pub urgency: Option<Urgency>,
@@ -37,19 +39,23 @@ pub struct NewTicket {
     /// The customer or employee who reported it; required unless `customer_id` is given, whose
     /// name it then takes.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 500))]
     pub customer: String,
     /// The customer record to file it for (it must exist).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, exclusive_maximum = 1e19))]
     pub customer_id: Option<u64>,
     /// Defaults to `external`.
     pub scope: Option<Scope>,
     /// The reporter's environment.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 20000))]
     pub environment: String,
     /// When the problem occurred (RFC 3339).
     pub occurred_at: Option<String>,
     /// How the problem occurred.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 20000))]
     pub manner: String,
 }
 
@@ -120,26 +126,32 @@ impl NewTicket {
 #[serde(deny_unknown_fields)]
 pub struct TicketPatch {
     /// New title.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
     pub title: Option<String>,
     /// New description.
+    #[cfg_attr(feature = "ssr", schema(max_length = 20000))]
     pub description: Option<String>,
     /// New urgency (recorded on the timeline).
     pub urgency: Option<Urgency>,
     /// New customer.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 500))]
     pub customer: Option<String>,
     /// The customer record to file it for (it must exist); `null` unlinks it.
     #[serde(default, deserialize_with = "present")]
-    #[cfg_attr(feature = "ssr", schema(value_type = Option<u64>))]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<u64>, minimum = 1, exclusive_maximum = 1e19))]
     pub customer_id: Option<Option<u64>>,
     /// New scope.
     pub scope: Option<Scope>,
     /// New environment.
+    #[cfg_attr(feature = "ssr", schema(max_length = 20000))]
     pub environment: Option<String>,
     /// New time of occurrence (RFC 3339); an empty string clears it.
     pub occurred_at: Option<String>,
     /// New manner of occurrence.
+    #[cfg_attr(feature = "ssr", schema(max_length = 20000))]
     pub manner: Option<String>,
     /// The email of the agent to assign; an empty string unassigns (recorded on the timeline).
+    #[cfg_attr(feature = "ssr", schema(max_length = 254))]
     pub assignee: Option<String>,
 }
 
@@ -169,7 +181,8 @@ pub struct CheckedPatch {
 }
 
 impl TicketPatch {
-    /// Checks every present field; a patch that changes nothing is refused.
+    /// Checks every present field. A patch without any (`{}`, or only `null`s where `null` means
+    /// "unchanged") changes nothing.
     pub fn parse(self) -> Result<CheckedPatch, FieldError> {
         let text = |field: &str, value: Option<String>, max: usize, required: bool| {
             value
@@ -203,9 +216,6 @@ impl TicketPatch {
             manner: text("manner", self.manner, MAX_TEXT_CHARS, false)?,
             assignee,
         };
-        if patch == CheckedPatch::default() {
-            return Err(FieldError::new("body", "names no field to change"));
-        }
         Ok(patch)
     }
 }
@@ -218,6 +228,7 @@ pub struct NewEntry {
     /// `note`, `contact` or `attempt`.
     pub kind: EntryKind,
     /// What was said or tried.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 20000))]
     pub body: String,
     /// Required for attempts: `worked`, `partly` or `failed`.
     pub outcome: Option<Outcome>,
@@ -275,10 +286,12 @@ pub struct TransitionRequest {
     /// The status to move to.
     pub to: Status,
     /// Required when moving to `resolved`.
+    #[cfg_attr(feature = "ssr", schema(max_length = 20000))]
     pub resolution: Option<String>,
     /// When moving to `resolved`, optionally: the release that contains the fix. A crash report
     /// from an older release then counts on the ticket without reopening it.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 500))]
     pub release: Option<String>,
 }
 
@@ -573,8 +586,11 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_patch_is_refused_and_an_empty_assignee_unassigns() {
-        assert_eq!(TicketPatch::default().parse().unwrap_err().field, "body");
+    fn an_empty_patch_changes_nothing_and_an_empty_assignee_unassigns() {
+        assert_eq!(
+            TicketPatch::default().parse().unwrap(),
+            CheckedPatch::default()
+        );
         let patch = TicketPatch {
             assignee: Some("  ".into()),
             ..TicketPatch::default()

@@ -423,3 +423,35 @@ async fn a_crash_is_offered_the_article_written_for_the_same_crash_first() {
     assert!(articles.len() > 1, "the words still find the other article");
     assert_eq!(hit_references(&suggestions["tickets"]), [staging]);
 }
+
+#[tokio::test]
+async fn a_draft_from_a_ticket_with_long_fields_can_be_saved_as_it_is() {
+    // A ticket's fields together may hold more than an article's: the draft is cut to fit.
+    let app = spawn_app().await;
+    let (status, ticket) = app
+        .post(
+            "/api/v1/tickets",
+            &json!({
+                "title": "Everything is slow",
+                "customer": "Ada",
+                "description": "d".repeat(20_000),
+                "environment": "e".repeat(20_000),
+                "manner": "m".repeat(20_000),
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{ticket}");
+    let reference = ticket["reference"].as_str().unwrap();
+    let (status, draft) = app
+        .get(&format!("/api/v1/tickets/{reference}/article-draft"))
+        .await;
+    assert_eq!(status, 200, "{draft}");
+    let symptoms = draft["symptoms"].as_str().unwrap();
+    assert_eq!(symptoms.chars().count(), 20_000);
+    assert!(symptoms.ends_with('…'), "the cut is not marked");
+    // Not resolved yet, so a draft article (a published one needs a resolution).
+    let mut draft = draft;
+    draft["status"] = json!("draft");
+    let (status, saved) = app.post("/api/v1/articles", &draft).await;
+    assert_eq!(status, 201, "{saved}");
+}

@@ -105,3 +105,83 @@ async fn the_contract_check_refuses_answers_the_document_does_not_describe() {
     );
     assert!(error.is_err(), "an error without the error body passed");
 }
+
+#[tokio::test]
+async fn a_patch_that_changes_nothing_writes_nothing_and_answers_the_resource() {
+    // `{}` is a valid patch by the document: every resource answers itself, unchanged.
+    let app = spawn_app().await;
+    let reference = app.create_ticket("Nothing to change", "low").await;
+    let path = format!("/api/v1/tickets/{reference}");
+    let (_, before) = app.get(&path).await;
+    let (status, ticket) = app.patch(&path, &json!({})).await;
+    assert_eq!(status, 200, "{ticket}");
+    let (status, nulls) = app.patch(&path, &json!({ "title": null })).await;
+    assert_eq!(status, 200, "{nulls}");
+    let (_, after) = app.get(&path).await;
+    assert_eq!(
+        after, before,
+        "an empty patch changed the ticket or its timeline"
+    );
+    assert_eq!(ticket["updated_at"], before["updated_at"]);
+
+    let (_, customer) = app
+        .post("/api/v1/customers", &json!({ "name": "Acme" }))
+        .await;
+    let path = format!("/api/v1/customers/{}", customer["id"]);
+    let (status, same) = app.patch(&path, &json!({})).await;
+    assert_eq!(status, 200, "{same}");
+    assert_eq!(same, customer);
+    let (status, same) = app.patch(&path, &json!({ "name": "Acme" })).await;
+    assert_eq!(status, 200, "{same}");
+    assert_eq!(same["updated_at"], customer["updated_at"]);
+    // An array is not a patch, though serde would read one as a struct.
+    let (status, error) = app.patch(&path, &json!([null, null])).await;
+    assert_eq!(status, 422, "{error}");
+
+    let (_, article) = app
+        .post("/api/v1/articles", &json!({ "title": "Printer jams" }))
+        .await;
+    let path = format!("/api/v1/articles/{}", article["id"]);
+    let (status, same) = app
+        .patch(&path, &json!({ "revision": article["revision"] }))
+        .await;
+    assert_eq!(status, 200, "{same}");
+    assert_eq!(
+        same["revision"], article["revision"],
+        "a revision of nothing"
+    );
+    let (_, history) = app.get(&format!("{path}/history")).await;
+    assert_eq!(history.as_array().map(Vec::len), Some(1), "{history}");
+
+    let (_, agents) = app.get("/api/v1/agents").await;
+    let admin = &agents.as_array().unwrap()[0];
+    let (status, same) = app
+        .patch(
+            &format!("/api/v1/agents/{}", admin["id"].as_str().unwrap()),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{same}");
+    assert_eq!(&same, admin);
+}
+
+#[tokio::test]
+async fn parameters_are_refused_where_the_document_says_they_are_required_or_bounded() {
+    let app = spawn_app().await;
+    let (status, body) = app.get("/api/v1/suggestions").await;
+    assert_eq!(status, 400, "a required `text` was not asked for: {body}");
+    let (status, body) = app.get("/api/v1/suggestions?text=").await;
+    assert_eq!(status, 200, "{body}");
+    for (path, bound) in [
+        ("/api/v1/tickets?limit=", 200),
+        ("/api/v1/customers?limit=", 100),
+        ("/api/v1/articles?limit=", 100),
+    ] {
+        for limit in [0, bound + 1] {
+            let (status, body) = app.get(&format!("{path}{limit}")).await;
+            assert_eq!(status, 400, "{path}{limit}: {body}");
+        }
+        let (status, body) = app.get(&format!("{path}{bound}")).await;
+        assert_eq!(status, 200, "{path}{bound}: {body}");
+    }
+}

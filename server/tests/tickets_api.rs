@@ -540,7 +540,7 @@ async fn patching_changes_fields_and_records_urgency_and_assignee_on_the_timelin
         ]
     );
 
-    let (status, body) = app.patch(&path, &json!({})).await;
+    let (status, body) = app.patch(&path, &json!({ "title": "" })).await;
     assert_eq!(status, 422, "{body}");
     let (status, body) = app.patch(&path, &json!({ "status": "closed" })).await;
     assert_eq!(status, 422, "status changes go through transitions: {body}");

@@ -230,6 +230,8 @@ impl AccountService for AuthService {
         patch: CheckedAgentPatch,
     ) -> Result<Agent, HelpDeskError> {
         let admin = caller.require(Role::Admin)?;
+        // `{}` changes nothing and answers the agent as they are.
+        let changes = patch != CheckedAgentPatch::default();
         let hash = match patch.password {
             Some(password) => Some(password::hash(password).await.map_err(hashing_failed)?),
             None => None,
@@ -246,7 +248,9 @@ impl AccountService for AuthService {
             .await?;
         match change {
             AgentChange::Changed(agent) => {
-                tracing::info!(actor = %admin.email, agent = %agent.email, role = %agent.role, active = agent.active, "agent changed");
+                if changes {
+                    tracing::info!(actor = %admin.email, agent = %agent.email, role = %agent.role, active = agent.active, "agent changed");
+                }
                 Ok(agent)
             }
             AgentChange::Missing => Err(missing_agent(id)),

@@ -79,6 +79,10 @@ impl ArticleService for Desk {
         }
         let revision = patch.revision;
         let draft = patch.apply(&current)?;
+        // Nothing to change (`{}`, or what it already says): no new revision.
+        if draft.leaves_unchanged(&current) {
+            return Ok(current);
+        }
         check_tickets_exist(self.store(), &draft.tickets).await?;
         // The write itself only applies over `revision`: an edit saved since the read above
         // refuses this one.

@@ -76,6 +76,9 @@ impl CustomerService for Desk {
         let agent = caller.require(Role::Agent)?;
         let current = load(self.store(), id).await?;
         let draft = patch.apply(&current)?;
+        if draft.leaves_unchanged(&current) {
+            return Ok(current);
+        }
         if !self.store().replace_customer(id.number(), &draft).await? {
             return Err(missing(id));
         }

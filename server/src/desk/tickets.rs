@@ -246,6 +246,10 @@ impl TicketService for Desk {
         patch: CheckedPatch,
     ) -> Result<Ticket, HelpDeskError> {
         let agent = caller.require(Role::Agent)?;
+        if patch == CheckedPatch::default() {
+            // `{}` changes nothing: the ticket as it is, nothing written.
+            return Ok(self.ticket(caller, reference).await?.ticket);
+        }
         if let Some(Some(email)) = &patch.assignee
             && !self.store().is_active_agent(email).await?
         {

@@ -42,7 +42,7 @@ pub struct ArticleQuery {
     params(
         ("status" = Option<String>, Query, description = "`draft` or `published` (default: both)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to 100 (default 20)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size, 1 to 100 (default 20)"),
     ),
     responses(
         (status = 200, description = "A page of articles", body = ArticlePage),

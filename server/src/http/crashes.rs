@@ -44,7 +44,7 @@ pub struct EventsQuery {
     params(
         ("reference" = String, Path, description = "e.g. TCK-42"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to 100 (default 20)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size, 1 to 100 (default 20)"),
     ),
     responses(
         (status = 200, description = "A page of events", body = CrashEventPage),
@@ -121,7 +121,7 @@ pub struct OccurrencesQuery {
 #[utoipa::path(get, path = "/tickets/{reference}/occurrences", tag = "tickets",
     params(
         ("reference" = String, Path, description = "e.g. TCK-42"),
-        ("days" = Option<u32>, Query, description = "How many days back, 1 to 90 (default 30)"),
+        ("days" = Option<u32>, Query, minimum = 1, maximum = 90, description = "How many days back, 1 to 90 (default 30)"),
     ),
     responses(
         (status = 200, description = "Reports per hour", body = OccurrencesView),

@@ -29,7 +29,7 @@ fn customer_id(text: &str) -> Result<CustomerId, ApiError> {
     params(
         ("q" = Option<String>, Query, description = "Words, each matched against the beginnings of a customer's words"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to 100 (default 20)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size, 1 to 100 (default 20)"),
     ),
     responses(
         (status = 200, description = "A page of customers", body = CustomerPage),

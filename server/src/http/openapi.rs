@@ -135,6 +135,7 @@ pub(super) fn complete(document: &mut utoipa::openapi::OpenApi) {
     if let Some(components) = document.components.as_mut() {
         optional_flattened_parts(components);
     }
+    request_patterns(document);
 }
 
 fn operations(
@@ -280,6 +281,188 @@ fn optional_flattened_parts(components: &mut utoipa::openapi::Components) {
                 reference.description
             ));
             *part = RefOr::T(Schema::Object(optional));
+        }
+    }
+}
+
+// What `app::fields::checked_text` accepts, as ECMA-262 patterns: surrounding white space
+// (Unicode's, as `str::trim` removes it) is trimmed away, and what remains holds no control
+// characters but tab and line breaks.
+macro_rules! white {
+    () => {
+        r"[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    };
+}
+/// Any character but the control characters a text may not hold.
+macro_rules! inner {
+    () => {
+        r"[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]"
+    };
+}
+/// Any character that is neither white space nor a control character.
+macro_rules! solid {
+    () => {
+        r"[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    };
+}
+/// A character of an email address: neither `@`, white space nor a control character.
+macro_rules! address {
+    () => {
+        r"[^@\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    };
+}
+const TEXT: &str = concat!(
+    "^",
+    white!(),
+    "*(?:",
+    solid!(),
+    "(?:",
+    inner!(),
+    "*",
+    solid!(),
+    ")?)?",
+    white!(),
+    "*$"
+);
+const REQUIRED_TEXT: &str = concat!(
+    "^",
+    white!(),
+    "*",
+    solid!(),
+    "(?:",
+    inner!(),
+    "*",
+    solid!(),
+    ")?",
+    white!(),
+    "*$"
+);
+const EMAIL: &str = concat!(
+    "^",
+    white!(),
+    "*",
+    address!(),
+    "+@",
+    address!(),
+    "+",
+    white!(),
+    "*$"
+);
+const EMAIL_OR_EMPTY: &str = concat!(
+    "^",
+    white!(),
+    "*(?:",
+    address!(),
+    "+@",
+    address!(),
+    "+)?",
+    white!(),
+    "*$"
+);
+const PHONE_OR_EMPTY: &str = concat!(
+    "^",
+    white!(),
+    r"*(?:[-+()./x 0-9]*[0-9][-+()./x 0-9]*)?",
+    white!(),
+    "*$"
+);
+const TIME_OR_EMPTY: &str = concat!(
+    "^",
+    white!(),
+    r"*(?:[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2}))?",
+    white!(),
+    "*$"
+);
+const NOT_BLANK: &str = concat!(
+    "[^",
+    r"\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000",
+    "]"
+);
+
+/// The pattern of a request's string field: by its name for the few fields with a shape of
+/// their own, else the checked text's (every other bounded string of a request is one).
+fn pattern_for(field: &str, required: bool, bounded: bool) -> Option<&'static str> {
+    Some(match field {
+        "occurred_at" => TIME_OR_EMPTY,
+        "email" if required => EMAIL,
+        "email" | "assignee" => EMAIL_OR_EMPTY,
+        "phone" => PHONE_OR_EMPTY,
+        "password" | "new_password" => NOT_BLANK,
+        "current_password" => return None,
+        _ if !bounded => return None,
+        _ if required => REQUIRED_TEXT,
+        _ => TEXT,
+    })
+}
+
+/// Adds [`pattern_for`] to the string fields of every schema a request body uses.
+fn request_patterns(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ArrayItems, Schema, SchemaType, Type};
+    let reference_name = |schema: &RefOr<Schema>| match schema {
+        RefOr::Ref(reference) => reference
+            .ref_location
+            .rsplit('/')
+            .next()
+            .map(str::to_string),
+        RefOr::T(Schema::Array(array)) => match &array.items {
+            ArrayItems::RefOrSchema(item) => match item.as_ref() {
+                RefOr::Ref(reference) => reference
+                    .ref_location
+                    .rsplit('/')
+                    .next()
+                    .map(str::to_string),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    };
+    let mut names: Vec<String> = document
+        .paths
+        .paths
+        .values_mut()
+        .flat_map(operations)
+        .filter_map(|(_, operation)| operation.request_body.as_ref())
+        .filter_map(|body| body.content.get("application/json"))
+        .filter_map(|content| content.schema.as_ref().and_then(reference_name))
+        .collect();
+    let Some(components) = document.components.as_mut() else {
+        return;
+    };
+    // The schemas the request schemas hold (a customer's contacts and properties).
+    let mut index = 0;
+    while index < names.len() {
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get(&names[index]) {
+            for property in object.properties.values() {
+                if let Some(name) = reference_name(property)
+                    && !names.contains(&name)
+                {
+                    names.push(name);
+                }
+            }
+        }
+        index += 1;
+    }
+    for name in names {
+        let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(&name) else {
+            continue;
+        };
+        for (field, property) in object.properties.iter_mut() {
+            let RefOr::T(Schema::Object(string)) = property else {
+                continue;
+            };
+            let is_string = match &string.schema_type {
+                SchemaType::Type(kind) => *kind == Type::String,
+                SchemaType::Array(kinds) => kinds.contains(&Type::String),
+                SchemaType::AnyValue => false,
+            };
+            if !is_string || string.pattern.is_some() {
+                continue;
+            }
+            let required = string.min_length.is_some_and(|length| length > 0);
+            string.pattern =
+                pattern_for(field, required, string.max_length.is_some()).map(str::to_string);
         }
     }
 }

@@ -42,7 +42,7 @@ pub struct SuggestionQuery {
 /// Resolved tickets and articles about a problem described in words, such as a ticket being
 /// entered.
 #[utoipa::path(get, path = "/suggestions", tag = "search",
-    params(("text" = String, Query, description = "The problem, in words (title and description)")),
+    params(("text" = String, Query, max_length = 20000, description = "The problem, in words (title and description); required, and may be empty")),
     responses(
         (status = 200, description = "Articles and resolved tickets, best first", body = Suggestions),
         (status = 400, description = "`text` is missing or too long", body = ErrorBody),
@@ -52,7 +52,9 @@ pub async fn suggestions(
     Caller(caller): Caller,
     ApiQuery(query): ApiQuery<SuggestionQuery>,
 ) -> Result<Json<Suggestions>, ApiError> {
-    let text = query.text.unwrap_or_default();
+    let Some(text) = query.text else {
+        return Err(bad_query("`text` is required: the problem, in words"));
+    };
     if text.chars().count() > app::model::MAX_TEXT_CHARS {
         return Err(bad_query("`text` is too long"));
     }
@@ -78,7 +80,7 @@ pub struct SearchParameters {
         ("scope" = Option<String>, Query, description = "`all` (default), `tickets` or `articles`"),
         ("status" = Option<String>, Query, description = "Tickets only with these statuses, comma-separated (`resolved,closed`); `open` for every open status"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to 100 (default 20)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size, 1 to 100 (default 20)"),
     ),
     responses(
         (status = 200, description = "Results, best first", body = SearchResults),

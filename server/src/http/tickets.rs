@@ -3,7 +3,7 @@
 use super::ApiState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, Caller};
-use app::model::{Channel, Entry, Ticket, TicketDetail, TicketPage, TicketRef};
+use app::model::{Channel, Entry, Ticket, TicketDetail, TicketPage, TicketRef, Urgency};
 use app::requests::{NewEntry, NewTicket, RawQueueQuery, TicketPatch, TransitionRequest};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -38,11 +38,11 @@ pub async fn create(
 /// Lists tickets in queue order: most urgent first, then oldest first.
 #[utoipa::path(get, path = "/tickets", tag = "tickets", params(
     ("status" = Option<String>, Query, description = "`open` (default), `all`, or one status"),
-    ("urgency" = Option<String>, Query, description = "Only this urgency"),
-    ("q" = Option<String>, Query, description = "Words that must all appear (whole words, any case) in title, description or customer"),
+    ("urgency" = Option<Urgency>, Query, description = "Only this urgency (empty or `all`: any)"),
+    ("q" = Option<String>, Query, max_length = 500, description = "Words that must all appear (whole words, any case) in title, description or customer"),
     ("assignee" = Option<String>, Query, description = "`me`, or an agent's email: only tickets assigned to them"),
-    ("channel" = Option<String>, Query, description = "Only this channel; `crash` for tickets filed by crash reports"),
-    ("limit" = Option<u32>, Query, description = "Page size, 1 to 200 (default 50)"),
+    ("channel" = Option<Channel>, Query, description = "Only this channel; `crash` for tickets filed by crash reports (empty or `all`: any)"),
+    ("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "Page size, 1 to 200 (default 50)"),
     ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
 ), responses(
     (status = 200, description = "One page of the queue", body = TicketPage),

@@ -317,12 +317,15 @@ fn test() -> Result<()> {
         cargo("test").args(["--package", "reporter", "--features", "tracing"]),
         &mut tally,
     )?;
-    // SurrealDB's own server, for the tests of the remote-database mode.
+    // SurrealDB's own server, for the tests of the remote-database mode; the OpenAPI client
+    // generator, for the test of a generated client.
     status(cargo("build").args(["--package", "surreal-for-tests"]))?;
+    let python_tools = ensure_python_tools()?;
     run_tests(
         cargo("test")
             .args(["--package", "server"])
-            .env("SURREAL_BINARY", target_dir().join("debug/surreal")),
+            .env("SURREAL_BINARY", target_dir().join("debug/surreal"))
+            .env("HELPDESK_PYTHON_TOOLS", python_tools),
         &mut tally,
     )?;
     prepare_end_to_end()?;
@@ -384,6 +387,29 @@ fn ensure_make() -> Result<()> {
     eprintln!("xtask: installing make from Debian's packages (jemalloc is built with it)");
     status(Command::new("apt-get").arg("update"))?;
     status(Command::new("apt-get").args(["install", "-y", "--no-install-recommends", "make"]))
+}
+
+/// A Python virtual environment in `target/python-tools` with the pinned packages of
+/// `server/tests/python/requirements.txt` (openapi-python-client); returns its `bin` directory.
+/// Reinstalled when the requirements change.
+fn ensure_python_tools() -> Result<PathBuf> {
+    let environment = target_dir().join("python-tools");
+    let bin = environment.join("bin");
+    let requirements = root().join("server/tests/python/requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements).context("reading the requirements")?;
+    let stamp = environment.join("installed-requirements.txt");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return Ok(bin);
+    }
+    eprintln!("xtask: installing the Python test tools into {}", environment.display());
+    status(Command::new("python3").arg("-m").arg("venv").arg(&environment))?;
+    status(
+        Command::new(bin.join("pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(&requirements),
+    )?;
+    std::fs::write(&stamp, wanted)?;
+    Ok(bin)
 }
 
 fn ensure_chromium() -> Result<()> {

@@ -24,6 +24,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// Sends no credentials.
     pub anonymous: reqwest::Client,
+    /// The admin's API token, which `client` sends.
+    pub token: String,
     pub auth: Arc<AuthService>,
     /// The whole application, to serve again after [`TestApp::stop`].
     router: axum::Router,
@@ -144,6 +146,7 @@ async fn spawn(auth_settings: AuthSettings, ingest_per_minute: u32, spike_report
         address: format!("http://{address}"),
         client: client_with_token(&token.secret),
         anonymous: reqwest::Client::new(),
+        token: token.secret.clone(),
         auth,
         router,
         listening: address,

@@ -39,6 +39,21 @@ async fn the_openapi_document_names_every_value_as_the_api_speaks_it() {
 }
 
 #[tokio::test]
+async fn every_operation_has_its_own_id() {
+    // Generators name functions and types after operation ids; OpenAPI requires them unique.
+    let app = spawn_app().await;
+    let (_, document) = app.get("/api/v1/openapi.json").await;
+    let mut seen = std::collections::HashSet::new();
+    for (path, operations) in document["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            let id = operation["operationId"].as_str().unwrap_or_default();
+            assert!(!id.is_empty(), "{method} {path} has no operation id");
+            assert!(seen.insert(id.to_string()), "{method} {path}: `{id}` again");
+        }
+    }
+}
+
+#[tokio::test]
 async fn the_contract_check_refuses_answers_the_document_does_not_describe() {
     let app = spawn_app().await;
     let (status, ticket) = app

@@ -401,8 +401,16 @@ fn ensure_python_tools() -> Result<PathBuf> {
     if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
         return Ok(bin);
     }
-    eprintln!("xtask: installing the Python test tools into {}", environment.display());
-    status(Command::new("python3").arg("-m").arg("venv").arg(&environment))?;
+    eprintln!(
+        "xtask: installing the Python test tools into {}",
+        environment.display()
+    );
+    status(
+        Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&environment),
+    )?;
     status(
         Command::new(bin.join("pip"))
             .args(["install", "--quiet", "--disable-pip-version-check", "-r"])

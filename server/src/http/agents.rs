@@ -43,7 +43,7 @@ pub async fn change_password(
 }
 
 /// Every agent, by name (agents need the list to assign tickets).
-#[utoipa::path(get, path = "/agents", tag = "agents", responses(
+#[utoipa::path(get, operation_id = "list_agents", path = "/agents", tag = "agents", responses(
     (status = 200, description = "The agents", body = Vec<Agent>),
     (status = 403, description = "Viewers may not list agents", body = ErrorBody),
 ))]
@@ -55,7 +55,7 @@ pub async fn list(
 }
 
 /// Creates an agent (admins only).
-#[utoipa::path(post, path = "/agents", tag = "agents", request_body = NewAgent, responses(
+#[utoipa::path(post, operation_id = "create_agent", path = "/agents", tag = "agents", request_body = NewAgent, responses(
     (status = 201, description = "The new agent", body = Agent),
     (status = 409, description = "The email is taken", body = ErrorBody),
     (status = 422, description = "A field is invalid (e.g. the password is too short)", body = ErrorBody),
@@ -73,7 +73,7 @@ pub async fn create(
 }
 
 /// Renames an agent, changes their role or password, or (de)activates them (admins only).
-#[utoipa::path(patch, path = "/agents/{id}", tag = "agents", request_body = AgentPatch,
+#[utoipa::path(patch, operation_id = "update_agent", path = "/agents/{id}", tag = "agents", request_body = AgentPatch,
     params(("id" = String, Path, description = "The agent's id")),
     responses(
         (status = 200, description = "The changed agent", body = Agent),

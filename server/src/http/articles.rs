@@ -38,7 +38,7 @@ pub struct ArticleQuery {
 }
 
 /// Articles, newest first.
-#[utoipa::path(get, path = "/articles", tag = "articles",
+#[utoipa::path(get, operation_id = "list_articles", path = "/articles", tag = "articles",
     params(
         ("status" = Option<String>, Query, description = "`draft` or `published` (default: both)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
@@ -71,7 +71,7 @@ pub async fn list(
 }
 
 /// Writes an article (agents and admins); a draft unless `status` is `published`.
-#[utoipa::path(post, path = "/articles", tag = "articles", request_body = NewArticle,
+#[utoipa::path(post, operation_id = "create_article", path = "/articles", tag = "articles", request_body = NewArticle,
     responses(
         (status = 201, description = "The article", body = Article),
         (status = 422, description = "A field is invalid; `field` names it (`tickets[0]`)", body = ErrorBody),
@@ -89,7 +89,7 @@ pub async fn create(
 }
 
 /// One article; `symptoms` and `resolution` are Markdown.
-#[utoipa::path(get, path = "/articles/{id}", tag = "articles",
+#[utoipa::path(get, operation_id = "get_article", path = "/articles/{id}", tag = "articles",
     params(("id" = u64, Path, description = "The article's id")),
     responses(
         (status = 200, description = "The article", body = Article),
@@ -107,7 +107,7 @@ pub async fn get(
 
 /// Changes the fields present (agents and admins), made from `revision`: a change from an
 /// older revision than the article's is refused with 409, so nobody's edit is lost.
-#[utoipa::path(patch, path = "/articles/{id}", tag = "articles",
+#[utoipa::path(patch, operation_id = "update_article", path = "/articles/{id}", tag = "articles",
     params(("id" = u64, Path, description = "The article's id")),
     request_body = ArticlePatch,
     responses(
@@ -131,7 +131,7 @@ pub async fn update(
 }
 
 /// Every version of an article, newest first.
-#[utoipa::path(get, path = "/articles/{id}/history", tag = "articles",
+#[utoipa::path(get, operation_id = "article_history", path = "/articles/{id}/history", tag = "articles",
     params(("id" = u64, Path, description = "The article's id")),
     responses(
         (status = 200, description = "Its versions, newest first", body = Vec<ArticleVersion>),

@@ -25,7 +25,7 @@ fn customer_id(text: &str) -> Result<CustomerId, ApiError> {
 
 /// Customers by name; `q` finds them by the beginnings of the words of their name and contacts
 /// (names, emails, phone digits), as a search box does while someone types.
-#[utoipa::path(get, path = "/customers", tag = "customers",
+#[utoipa::path(get, operation_id = "list_customers", path = "/customers", tag = "customers",
     params(
         ("q" = Option<String>, Query, description = "Words, each matched against the beginnings of a customer's words"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
@@ -57,7 +57,7 @@ pub async fn list(
 }
 
 /// Creates a customer (agents and admins).
-#[utoipa::path(post, path = "/customers", tag = "customers", request_body = NewCustomer,
+#[utoipa::path(post, operation_id = "create_customer", path = "/customers", tag = "customers", request_body = NewCustomer,
     responses(
         (status = 201, description = "The customer", body = Customer),
         (status = 422, description = "A field is invalid; `field` names it (`contacts[1].email`)", body = ErrorBody),
@@ -75,7 +75,7 @@ pub async fn create(
 }
 
 /// One customer.
-#[utoipa::path(get, path = "/customers/{id}", tag = "customers",
+#[utoipa::path(get, operation_id = "get_customer", path = "/customers/{id}", tag = "customers",
     params(("id" = u64, Path, description = "The customer's id")),
     responses(
         (status = 200, description = "The customer", body = Customer),
@@ -92,7 +92,7 @@ pub async fn get(
 }
 
 /// Changes the fields present (agents and admins); lists given replace the old ones.
-#[utoipa::path(patch, path = "/customers/{id}", tag = "customers",
+#[utoipa::path(patch, operation_id = "update_customer", path = "/customers/{id}", tag = "customers",
     params(("id" = u64, Path, description = "The customer's id")),
     request_body = CustomerPatch,
     responses(
@@ -117,7 +117,7 @@ pub async fn update(
 /// The customer's tickets: those filed for it, and crash tickets whose reports named it (its
 /// name in a `customer` tag, or a user with one of its contacts' emails); open ones first, at
 /// most 200 (`truncated` says whether there are more).
-#[utoipa::path(get, path = "/customers/{id}/tickets", tag = "customers",
+#[utoipa::path(get, operation_id = "customer_tickets", path = "/customers/{id}/tickets", tag = "customers",
     params(("id" = u64, Path, description = "The customer's id")),
     responses(
         (status = 200, description = "The customer's tickets, in queue order", body = CustomerTickets),

@@ -136,6 +136,8 @@ pub(super) fn complete(document: &mut utoipa::openapi::OpenApi) {
         optional_flattened_parts(components);
     }
     request_patterns(document);
+    request_rules(document);
+    filter_values(document);
 }
 
 fn operations(
@@ -204,6 +206,16 @@ fn shared_answers(
             "400",
             "A query parameter is malformed or out of bounds; the message names it".into(),
         ));
+        let too_long = utoipa::openapi::ResponseBuilder::new().description(format!(
+            "The request line and headers together are longer than {} KiB (a long `q` or \
+                 `text` of non-ASCII characters, percent-encoded, can be); the body is empty",
+            crate::serve::ServeSettings::default().max_header_bytes / 1024
+        ));
+        operation
+            .responses
+            .responses
+            .entry("431".to_string())
+            .or_insert_with(|| too_long.build().into());
     }
     if has_body {
         answers.push(("400", "The body is not well-formed JSON".into()));
@@ -464,5 +476,145 @@ fn request_patterns(document: &mut utoipa::openapi::OpenApi) {
             string.pattern =
                 pattern_for(field, required, string.max_length.is_some()).map(str::to_string);
         }
+    }
+}
+
+/// The values the list filters accept, from the model's own lists: each filter takes one of
+/// them, the empty string for "any", and where it says so `all` (or, for a search's statuses,
+/// several apart by commas). A value with white space around it is accepted too.
+fn filter_values(document: &mut utoipa::openapi::OpenApi) {
+    use app::model::{ArticleStatus, Channel, Status, Urgency};
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+    fn names<T: std::fmt::Display>(all: &[T]) -> Vec<String> {
+        all.iter().map(ToString::to_string).collect()
+    }
+    let with = |extra: &[&str], values: Vec<String>| -> Vec<String> {
+        extra
+            .iter()
+            .map(|value| value.to_string())
+            .chain(values)
+            .collect()
+    };
+    let one_of = |values: Vec<String>| {
+        RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(values))
+                .build(),
+        ))
+    };
+    let status_list = {
+        let words = with(&["open", "any"], names(Status::ALL)).join("|");
+        let white = white!();
+        let item = format!("{white}*(?:{words})?{white}*");
+        RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(format!("^{item}(?:,{item})*$")))
+                .build(),
+        ))
+    };
+    let filters = [
+        (
+            "/api/v1/tickets",
+            "status",
+            one_of(with(&["", "open", "all"], names(Status::ALL))),
+        ),
+        (
+            "/api/v1/tickets",
+            "urgency",
+            one_of(with(&["", "all"], names(Urgency::ALL))),
+        ),
+        (
+            "/api/v1/tickets",
+            "channel",
+            one_of(with(&["", "all"], names(Channel::ALL))),
+        ),
+        (
+            "/api/v1/articles",
+            "status",
+            one_of(with(&[""], names(ArticleStatus::ALL))),
+        ),
+        (
+            "/api/v1/search",
+            "scope",
+            one_of(with(&["", "all", "tickets", "articles"], Vec::new())),
+        ),
+        ("/api/v1/search", "status", status_list),
+    ];
+    for (path, name, schema) in filters {
+        let parameter = document
+            .paths
+            .paths
+            .get_mut(path)
+            .and_then(|item| item.get.as_mut())
+            .and_then(|operation| operation.parameters.as_mut())
+            .and_then(|parameters| {
+                parameters
+                    .iter_mut()
+                    .find(|parameter| parameter.name == name)
+            });
+        if let Some(parameter) = parameter {
+            parameter.schema = Some(schema);
+        }
+    }
+}
+
+/// Rules over more than one field of a request, which field attributes cannot say: a ticket
+/// names its customer, by name or by record; a timeline entry is of a kind people write.
+fn request_rules(document: &mut utoipa::openapi::OpenApi) {
+    use app::model::EntryKind;
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+    let Some(components) = document.components.as_mut() else {
+        return;
+    };
+    if let Some(RefOr::T(Schema::Object(ticket))) = components.schemas.get_mut("NewTicket") {
+        let by_record = ObjectBuilder::new()
+            .required("customer_id")
+            .property(
+                "customer_id",
+                ObjectBuilder::new().schema_type(Type::Integer),
+            )
+            .build();
+        let by_name = ObjectBuilder::new()
+            .required("customer")
+            .property(
+                "customer",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(REQUIRED_TEXT)),
+            )
+            .build();
+        let either = utoipa::openapi::schema::AnyOfBuilder::new()
+            .item(by_record)
+            .item(by_name)
+            .build();
+        let mut whole = utoipa::openapi::schema::AllOfBuilder::new()
+            .item(Schema::Object(ticket.clone()))
+            .item(Schema::AnyOf(either))
+            .build();
+        whole.description = ticket.description.take();
+        components
+            .schemas
+            .insert("NewTicket".to_string(), RefOr::T(Schema::AllOf(whole)));
+    }
+    if let Some(RefOr::T(Schema::Object(entry))) = components.schemas.get_mut("NewEntry") {
+        let manual: Vec<String> = EntryKind::ALL
+            .iter()
+            .filter(|kind| kind.is_manual())
+            .map(ToString::to_string)
+            .collect();
+        entry.properties.insert(
+            "kind".to_string(),
+            RefOr::T(Schema::Object(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(manual))
+                    .description(Some("`note`, `contact` or `attempt`"))
+                    .build(),
+            )),
+        );
     }
 }

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 /// Every project with its DSN.
-#[utoipa::path(get, path = "/projects", tag = "projects", responses(
+#[utoipa::path(get, operation_id = "list_projects", path = "/projects", tag = "projects", responses(
     (status = 200, description = "The projects, oldest first", body = Vec<Project>),
 ))]
 pub async fn list(
@@ -20,7 +20,7 @@ pub async fn list(
 }
 
 /// Creates a project (admins); the answer carries its DSN.
-#[utoipa::path(post, path = "/projects", tag = "projects", request_body = NewProject, responses(
+#[utoipa::path(post, operation_id = "create_project", path = "/projects", tag = "projects", request_body = NewProject, responses(
     (status = 201, description = "The project, with its DSN", body = Project),
     (status = 422, description = "The name is missing or too long", body = ErrorBody),
 ))]

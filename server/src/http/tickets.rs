@@ -19,7 +19,7 @@ pub(super) fn reference(text: &str) -> Result<TicketRef, ApiError> {
 }
 
 /// Enters a ticket.
-#[utoipa::path(post, path = "/tickets", tag = "tickets", request_body = NewTicket, responses(
+#[utoipa::path(post, operation_id = "create_ticket", path = "/tickets", tag = "tickets", request_body = NewTicket, responses(
     (status = 201, description = "The ticket, with its new reference", body = Ticket),
     (status = 400, description = "Malformed JSON", body = ErrorBody),
     (status = 413, description = "Body too large", body = ErrorBody),
@@ -36,7 +36,7 @@ pub async fn create(
 }
 
 /// Lists tickets in queue order: most urgent first, then oldest first.
-#[utoipa::path(get, path = "/tickets", tag = "tickets", params(
+#[utoipa::path(get, operation_id = "list_tickets", path = "/tickets", tag = "tickets", params(
     ("status" = Option<String>, Query, description = "`open` (default), `all`, or one status"),
     ("urgency" = Option<Urgency>, Query, description = "Only this urgency (empty or `all`: any)"),
     ("q" = Option<String>, Query, max_length = 500, description = "Words that must all appear (whole words, any case) in title, description or customer"),
@@ -60,7 +60,7 @@ pub async fn list(
 }
 
 /// One ticket with its timeline.
-#[utoipa::path(get, path = "/tickets/{reference}", tag = "tickets",
+#[utoipa::path(get, operation_id = "get_ticket", path = "/tickets/{reference}", tag = "tickets",
     params(("reference" = String, Path, description = "e.g. TCK-42")),
     responses(
         (status = 200, description = "The ticket and its timeline", body = TicketDetail),
@@ -77,7 +77,7 @@ pub async fn show(
 }
 
 /// Edits fields; urgency and assignee changes go on the timeline.
-#[utoipa::path(patch, path = "/tickets/{reference}", tag = "tickets", request_body = TicketPatch,
+#[utoipa::path(patch, operation_id = "update_ticket", path = "/tickets/{reference}", tag = "tickets", request_body = TicketPatch,
     params(("reference" = String, Path, description = "e.g. TCK-42")),
     responses(
         (status = 200, description = "The changed ticket", body = Ticket),

@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
 /// The caller's tokens that are not revoked (without their secrets).
-#[utoipa::path(get, path = "/tokens", tag = "tokens", responses(
+#[utoipa::path(get, operation_id = "list_tokens", path = "/tokens", tag = "tokens", responses(
     (status = 200, description = "The tokens", body = Vec<ApiToken>),
 ))]
 pub async fn list(
@@ -20,7 +20,7 @@ pub async fn list(
 }
 
 /// Creates a token; its secret is in this response and never again.
-#[utoipa::path(post, path = "/tokens", tag = "tokens", request_body = NewToken, responses(
+#[utoipa::path(post, operation_id = "create_token", path = "/tokens", tag = "tokens", request_body = NewToken, responses(
     (status = 201, description = "The token and its secret", body = CreatedToken),
     (status = 422, description = "The role exceeds the caller's", body = ErrorBody),
 ))]
@@ -35,7 +35,7 @@ pub async fn create(
 }
 
 /// Revokes one of the caller's tokens; it stops working at once.
-#[utoipa::path(delete, path = "/tokens/{id}", tag = "tokens",
+#[utoipa::path(delete, operation_id = "revoke_token", path = "/tokens/{id}", tag = "tokens",
     params(("id" = String, Path, description = "The token's id")),
     responses(
         (status = 204, description = "Revoked"),

@@ -12,7 +12,14 @@ import json
 import sys
 
 from helpdesk_client import AuthenticatedClient
-from helpdesk_client.api.tickets import add_entry, create, list_, show, transition, update
+from helpdesk_client.api.tickets import (
+    add_entry,
+    create_ticket,
+    get_ticket,
+    list_tickets,
+    transition,
+    update_ticket,
+)
 from helpdesk_client.models import (
     Channel,
     Entry,
@@ -48,7 +55,7 @@ def main():
     with client:
         created = expect(
             Ticket,
-            create.sync_detailed(
+            create_ticket.sync_detailed(
                 client=client,
                 body=NewTicket(
                     title="Payroll export hangs",
@@ -65,7 +72,7 @@ def main():
         reference = created.reference
         expect(
             Ticket,
-            update.sync_detailed(reference, client=client, body=TicketPatch()),
+            update_ticket.sync_detailed(reference, client=client, body=TicketPatch()),
             "an empty patch",
         )
         expect(
@@ -88,12 +95,12 @@ def main():
             ),
             "verify",
         )
-        detail = expect(TicketDetail, show.sync_detailed(reference, client=client), "show")
-        page = expect(TicketPage, list_.sync_detailed(client=client, urgency=Urgency.HIGH), "list")
-        missing = expect(ErrorBody, show.sync_detailed("TCK-999999", client=client), "a missing ticket")
+        detail = expect(TicketDetail, get_ticket.sync_detailed(reference, client=client), "show")
+        page = expect(TicketPage, list_tickets.sync_detailed(client=client, urgency=Urgency.HIGH), "list")
+        missing = expect(ErrorBody, get_ticket.sync_detailed("TCK-999999", client=client), "a missing ticket")
         refused = expect(
             ErrorBody,
-            create.sync_detailed(client=client, body=NewTicket(title=" ", customer="Ada")),
+            create_ticket.sync_detailed(client=client, body=NewTicket(title=" ", customer="Ada")),
             "a blank title",
         )
     print(

@@ -206,15 +206,18 @@ fn checked_contacts(contacts: Vec<Contact>) -> Result<Vec<Contact>, FieldError> 
         .map(|(index, contact)| {
             let field = |name: &str| format!("contacts[{index}].{name}");
             let name = checked_text(&field("name"), &contact.name, MAX_TITLE_CHARS, true)?;
-            let email = match contact.email.as_deref().map(str::trim) {
-                None | Some("") => None,
+            // Checked as sent (not trimmed first), so that the length counts what was sent.
+            let email = match contact.email.as_deref() {
+                None => None,
+                Some(email) if email.trim().is_empty() => None,
                 Some(email) => Some(checked_email(email).map_err(|error| FieldError {
                     field: field("email"),
                     ..error
                 })?),
             };
-            let phone = match contact.phone.as_deref().map(str::trim) {
-                None | Some("") => None,
+            let phone = match contact.phone.as_deref() {
+                None => None,
+                Some(phone) if phone.trim().is_empty() => None,
                 Some(phone) => {
                     let phone = checked_text(&field("phone"), phone, MAX_PHONE_CHARS, true)?;
                     let plausible = phone.chars().any(|c| c.is_ascii_digit())

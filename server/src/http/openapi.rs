@@ -515,6 +515,22 @@ fn filter_values(document: &mut utoipa::openapi::OpenApi) {
                 .build(),
         ))
     };
+    let me_or_email = RefOr::T(Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(concat!(
+                "^",
+                white!(),
+                "*(?:me|",
+                address!(),
+                "+@",
+                address!(),
+                "+)?",
+                white!(),
+                "*$"
+            )))
+            .build(),
+    ));
     let filters = [
         (
             "/api/v1/tickets",
@@ -542,6 +558,7 @@ fn filter_values(document: &mut utoipa::openapi::OpenApi) {
             one_of(with(&["", "all", "tickets", "articles"], Vec::new())),
         ),
         ("/api/v1/search", "status", status_list),
+        ("/api/v1/tickets", "assignee", me_or_email),
     ];
     for (path, name, schema) in filters {
         let parameter = document
@@ -611,10 +628,33 @@ fn request_rules(document: &mut utoipa::openapi::OpenApi) {
             RefOr::T(Schema::Object(
                 ObjectBuilder::new()
                     .schema_type(Type::String)
-                    .enum_values(Some(manual))
-                    .description(Some("`note`, `contact` or `attempt`"))
+                    .enum_values(Some(manual.clone()))
                     .build(),
             )),
         );
+        // An attempt has an outcome; the other kinds have none.
+        let attempt = EntryKind::Attempt.to_string();
+        let others: Vec<String> = manual.into_iter().filter(|kind| *kind != attempt).collect();
+        let with_outcome = ObjectBuilder::new()
+            .required("outcome")
+            .property("kind", ObjectBuilder::new().enum_values(Some([attempt])))
+            .property("outcome", ObjectBuilder::new().schema_type(Type::String))
+            .build();
+        let without = ObjectBuilder::new()
+            .property("kind", ObjectBuilder::new().enum_values(Some(others)))
+            .property("outcome", ObjectBuilder::new().schema_type(Type::Null))
+            .build();
+        let either = utoipa::openapi::schema::AnyOfBuilder::new()
+            .item(with_outcome)
+            .item(without)
+            .build();
+        let mut whole = utoipa::openapi::schema::AllOfBuilder::new()
+            .item(Schema::Object(entry.clone()))
+            .item(Schema::AnyOf(either))
+            .build();
+        whole.description = entry.description.take();
+        components
+            .schemas
+            .insert("NewEntry".to_string(), RefOr::T(Schema::AllOf(whole)));
     }
 }

@@ -1,8 +1,8 @@
 //! Customers: the organisations (or people) who call, their contacts, and the environment they
 //! run, so that an agent taking a call sees who it is and what they have.
 
-use crate::fields::checked_email;
 use crate::fields::{FieldError, checked_text};
+use crate::fields::{MAX_EMAIL_CHARS, checked_email};
 use crate::model::{MAX_TEXT_CHARS, MAX_TITLE_CHARS};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -206,20 +206,23 @@ fn checked_contacts(contacts: Vec<Contact>) -> Result<Vec<Contact>, FieldError> 
         .map(|(index, contact)| {
             let field = |name: &str| format!("contacts[{index}].{name}");
             let name = checked_text(&field("name"), &contact.name, MAX_TITLE_CHARS, true)?;
-            // Checked as sent (not trimmed first), so that the length counts what was sent.
-            let email = match contact.email.as_deref() {
+            // Bounded as sent (blank too), so that the length counts what was sent; blank is none.
+            let optional = |name: &str, value: Option<&str>, max: usize| {
+                value
+                    .map(|value| checked_text(&field(name), value, max, false))
+                    .transpose()
+                    .map(|value| value.filter(|value| !value.is_empty()))
+            };
+            let email = match optional("email", contact.email.as_deref(), MAX_EMAIL_CHARS)? {
                 None => None,
-                Some(email) if email.trim().is_empty() => None,
-                Some(email) => Some(checked_email(email).map_err(|error| FieldError {
+                Some(email) => Some(checked_email(&email).map_err(|error| FieldError {
                     field: field("email"),
                     ..error
                 })?),
             };
-            let phone = match contact.phone.as_deref() {
+            let phone = match optional("phone", contact.phone.as_deref(), MAX_PHONE_CHARS)? {
                 None => None,
-                Some(phone) if phone.trim().is_empty() => None,
                 Some(phone) => {
-                    let phone = checked_text(&field("phone"), phone, MAX_PHONE_CHARS, true)?;
                     let plausible = phone.chars().any(|c| c.is_ascii_digit())
                         && phone
                             .chars()

@@ -628,33 +628,9 @@ fn request_rules(document: &mut utoipa::openapi::OpenApi) {
             RefOr::T(Schema::Object(
                 ObjectBuilder::new()
                     .schema_type(Type::String)
-                    .enum_values(Some(manual.clone()))
+                    .enum_values(Some(manual))
                     .build(),
             )),
         );
-        // An attempt has an outcome; the other kinds have none.
-        let attempt = EntryKind::Attempt.to_string();
-        let others: Vec<String> = manual.into_iter().filter(|kind| *kind != attempt).collect();
-        let with_outcome = ObjectBuilder::new()
-            .required("outcome")
-            .property("kind", ObjectBuilder::new().enum_values(Some([attempt])))
-            .property("outcome", ObjectBuilder::new().schema_type(Type::String))
-            .build();
-        let without = ObjectBuilder::new()
-            .property("kind", ObjectBuilder::new().enum_values(Some(others)))
-            .property("outcome", ObjectBuilder::new().schema_type(Type::Null))
-            .build();
-        let either = utoipa::openapi::schema::AnyOfBuilder::new()
-            .item(with_outcome)
-            .item(without)
-            .build();
-        let mut whole = utoipa::openapi::schema::AllOfBuilder::new()
-            .item(Schema::Object(entry.clone()))
-            .item(Schema::AnyOf(either))
-            .build();
-        whole.description = entry.description.take();
-        components
-            .schemas
-            .insert("NewEntry".to_string(), RefOr::T(Schema::AllOf(whole)));
     }
 }

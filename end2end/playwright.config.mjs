@@ -1,6 +1,7 @@
 // Browser tests: Playwright drives the system Chromium against the real server binary, which runs
 // on a fresh in-memory database. Playwright's own browser download is not used.
 import { defineConfig } from '@playwright/test';
+import { SETUP_CODE } from './global-setup.mjs';
 
 const port = Number(process.env.HELPDESK_E2E_PORT ?? 3100);
 const binary = process.env.HELPDESK_BINARY ?? '../target/debug/helpdesk';
@@ -35,7 +36,7 @@ export default defineConfig({
     trace: 'off',
   },
   webServer: {
-    command: `${binary} --database-url mem:// --address 127.0.0.1:${port} --site-root ${siteRoot} --log warn`,
+    command: `${binary} --database-url mem:// --address 127.0.0.1:${port} --site-root ${siteRoot} --log warn --setup-code ${SETUP_CODE}`,
     url: `http://127.0.0.1:${port}/readyz`,
     reuseExistingServer: false,
     timeout: 60_000,

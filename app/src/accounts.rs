@@ -53,6 +53,26 @@ impl ClientAddress {
     }
 }
 
+/// The longest path a sign-in may return to.
+pub const MAX_NEXT_PATH_CHARS: usize = 2_000;
+
+/// Where to go after signing in: `next` when it is a path on this site, else `/`. Refused:
+/// anything not starting with one `/` (`//host` and `/\host` name another host to a browser;
+/// `https:`, `javascript:` are other schemes), backslashes, and spaces or control characters
+/// anywhere (a browser drops a tab or newline from a URL, so `/<tab>/host` becomes `//host`).
+pub fn local_path(next: Option<&str>) -> String {
+    let safe = next.filter(|path| {
+        let mut characters = path.chars();
+        characters.next() == Some('/')
+            && !matches!(characters.next(), Some('/'))
+            && path.chars().count() <= MAX_NEXT_PATH_CHARS
+            && !path.chars().any(|character| {
+                character == '\\' || character.is_whitespace() || character.is_control()
+            })
+    });
+    safe.unwrap_or("/").to_string()
+}
+
 /// How a request proved who it comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Credential {
@@ -326,6 +346,42 @@ pub fn checked_password(field: &str, password: &str) -> Result<String, FieldErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_paths_on_this_site_are_returned_to_after_signing_in() {
+        for kept in [
+            "/",
+            "/tickets/TCK-4",
+            "/search?q=printer&status=open",
+            "/a/b//c",
+            "/%2F%2Fevil.example",
+        ] {
+            assert_eq!(local_path(Some(kept)), kept);
+        }
+        for refused in [
+            "//evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/ /evil.example",
+            "/tickets\\..\\x",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            "",
+            "/\u{0}",
+            "/\u{2028}/evil.example",
+        ] {
+            assert_eq!(local_path(Some(refused)), "/", "{refused:?}");
+        }
+        assert_eq!(local_path(None), "/");
+        assert_eq!(
+            local_path(Some(&format!("/{}", "a".repeat(MAX_NEXT_PATH_CHARS)))),
+            "/"
+        );
+    }
 
     #[test]
     fn roles_are_ordered_admin_over_agent_over_viewer() {

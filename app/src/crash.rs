@@ -27,6 +27,19 @@ pub struct StoredCrashEvent {
 pub const MAX_FRAMES: usize = 500;
 /// The most exceptions in one chain.
 pub const MAX_EXCEPTIONS: usize = 50;
+/// The longest label kept from a report (release, environment, platform, user, a tag's key or
+/// value, a fingerprint's part, an exception's type, a breadcrumb's category); longer ones are
+/// cut and end in `…`. A report is the client's to shape, and whoever holds a DSN is a stranger:
+/// what it says becomes a ticket's fields, words and index keys only within these bounds.
+pub const MAX_LABEL_CHARS: usize = 200;
+/// The longest message, exception value or breadcrumb message kept.
+pub const MAX_MESSAGE_CHARS: usize = 8_192;
+/// The longest function, module or file name of a frame kept.
+pub const MAX_FRAME_NAME_CHARS: usize = 512;
+/// The most tags kept from one report (the first ones).
+pub const MAX_TAGS: usize = 100;
+/// The most parts of a client's fingerprint kept (the first ones).
+pub const MAX_FINGERPRINT_PARTS: usize = 32;
 
 /// How severe an event is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,13 +160,60 @@ pub enum EventError {
     /// An exception chain over [`MAX_EXCEPTIONS`].
     #[error("the exception chain has {0} exceptions; the limit is {MAX_EXCEPTIONS}")]
     TooManyExceptions(usize),
+    /// An `event_id` that is not 32 hex digits (a UUID, with or without dashes).
+    #[error("the event_id is not 32 hex digits (a UUID)")]
+    MalformedEventId,
 }
 
-fn text(value: Option<&Value>) -> Option<String> {
+/// `text` cut to `max_chars` characters, the last of which is then `…`.
+pub fn cut(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        None => text.to_string(),
+        Some(_) => {
+            let mut short: String = text.chars().take(max_chars.saturating_sub(1)).collect();
+            short.push('…');
+            short
+        }
+    }
+}
+
+/// A string or number field as text, cut to `max_chars`; nothing for an empty or other value.
+fn text(value: Option<&Value>, max_chars: usize) -> Option<String> {
     match value? {
-        Value::String(text) if !text.is_empty() => Some(text.clone()),
+        Value::String(text) if !text.is_empty() => Some(cut(text, max_chars)),
         Value::Number(number) => Some(number.to_string()),
         _ => None,
+    }
+}
+
+fn label(value: Option<&Value>) -> Option<String> {
+    text(value, MAX_LABEL_CHARS)
+}
+
+/// An event id as the server keeps it: 32 lower-case hex digits. Accepts a UUID with or without
+/// its dashes, in either case; anything else is not an event id.
+pub fn event_id(text: &str) -> Option<String> {
+    let digits: String = if text.len() == 36 {
+        let dashes_in_place = text
+            .char_indices()
+            .all(|(index, character)| (character == '-') == matches!(index, 8 | 13 | 18 | 23));
+        if !dashes_in_place {
+            return None;
+        }
+        text.chars().filter(|character| *character != '-').collect()
+    } else {
+        text.to_string()
+    };
+    (digits.len() == 32 && digits.bytes().all(|byte| byte.is_ascii_hexdigit()))
+        .then(|| digits.to_ascii_lowercase())
+}
+
+/// The event's own id, if it has one: refused when it is not an event id.
+fn own_event_id(value: Option<&Value>) -> Result<Option<String>, EventError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => event_id(text).map(Some).ok_or(EventError::MalformedEventId),
+        Some(_) => Err(EventError::MalformedEventId),
     }
 }
 
@@ -180,9 +240,10 @@ fn frames(stacktrace: Option<&Value>) -> Result<Vec<Frame>, EventError> {
         .iter()
         .filter(|frame| frame.is_object())
         .map(|frame| Frame {
-            function: text(frame.get("function")),
-            module: text(frame.get("module")),
-            filename: text(frame.get("filename")).or_else(|| text(frame.get("abs_path"))),
+            function: text(frame.get("function"), MAX_FRAME_NAME_CHARS),
+            module: text(frame.get("module"), MAX_FRAME_NAME_CHARS),
+            filename: text(frame.get("filename"), MAX_FRAME_NAME_CHARS)
+                .or_else(|| text(frame.get("abs_path"), MAX_FRAME_NAME_CHARS)),
             lineno: frame.get("lineno").and_then(Value::as_u64),
             in_app: frame.get("in_app").and_then(Value::as_bool),
         })
@@ -191,8 +252,9 @@ fn frames(stacktrace: Option<&Value>) -> Result<Vec<Frame>, EventError> {
 
 fn message(event: &Value) -> Option<Message> {
     let from_object = |object: &Value| {
-        let template = text(object.get("message"));
-        let formatted = text(object.get("formatted")).or_else(|| template.clone())?;
+        let template = text(object.get("message"), MAX_MESSAGE_CHARS);
+        let formatted =
+            text(object.get("formatted"), MAX_MESSAGE_CHARS).or_else(|| template.clone())?;
         Some(Message {
             formatted,
             template,
@@ -207,7 +269,7 @@ fn message(event: &Value) -> Option<Message> {
     }
     match event.get("message") {
         Some(Value::String(formatted)) if !formatted.is_empty() => Some(Message {
-            formatted: formatted.clone(),
+            formatted: cut(formatted, MAX_MESSAGE_CHARS),
             template: None,
         }),
         Some(object @ Value::Object(_)) => from_object(object),
@@ -219,16 +281,18 @@ fn tags(value: Option<&Value>) -> Vec<(String, String)> {
     match value {
         Some(Value::Object(map)) => map
             .iter()
-            .filter_map(|(key, value)| Some((key.clone(), text(Some(value))?)))
+            .filter_map(|(key, value)| Some((cut(key, MAX_LABEL_CHARS), label(Some(value))?)))
+            .take(MAX_TAGS)
             .collect(),
         Some(Value::Array(pairs)) => pairs
             .iter()
             .filter_map(|pair| match pair {
                 Value::Array(parts) if parts.len() == 2 => {
-                    Some((text(parts.first())?, text(parts.get(1))?))
+                    Some((label(parts.first())?, label(parts.get(1))?))
                 }
                 _ => None,
             })
+            .take(MAX_TAGS)
             .collect(),
         _ => Vec::new(),
     }
@@ -254,9 +318,9 @@ impl CrashEvent {
         let mut exceptions = Vec::with_capacity(raw_exceptions.len());
         for exception in raw_exceptions.iter().filter(|value| value.is_object()) {
             exceptions.push(Exception {
-                kind: text(exception.get("type")).unwrap_or_else(|| "Error".to_string()),
-                value: text(exception.get("value")).unwrap_or_default(),
-                module: text(exception.get("module")),
+                kind: label(exception.get("type")).unwrap_or_else(|| "Error".to_string()),
+                value: text(exception.get("value"), MAX_MESSAGE_CHARS).unwrap_or_default(),
+                module: text(exception.get("module"), MAX_FRAME_NAME_CHARS),
                 frames: frames(exception.get("stacktrace"))?,
             });
         }
@@ -270,29 +334,30 @@ impl CrashEvent {
             Some(Value::Array(parts)) if !parts.is_empty() => Some(
                 parts
                     .iter()
-                    .filter_map(|part| text(Some(part)))
+                    .filter_map(|part| label(Some(part)))
+                    .take(MAX_FINGERPRINT_PARTS)
                     .collect::<Vec<_>>(),
             )
             .filter(|parts| !parts.is_empty()),
             _ => None,
         };
         let user = event.get("user").and_then(|user| {
-            text(user.get("email"))
-                .or_else(|| text(user.get("id")))
-                .or_else(|| text(user.get("username")))
-                .or_else(|| text(user.get("ip_address")))
+            label(user.get("email"))
+                .or_else(|| label(user.get("id")))
+                .or_else(|| label(user.get("username")))
+                .or_else(|| label(user.get("ip_address")))
         });
         Ok(CrashEvent {
-            event_id: text(event.get("event_id")),
-            level: text(event.get("level"))
+            event_id: own_event_id(event.get("event_id"))?,
+            level: label(event.get("level"))
                 .map(|level| Level::parse(&level))
                 .unwrap_or(Level::Error),
-            platform: text(event.get("platform")),
+            platform: label(event.get("platform")),
             message: message(event),
             exceptions,
             fingerprint,
-            release: text(event.get("release")),
-            environment: text(event.get("environment")),
+            release: label(event.get("release")),
+            environment: label(event.get("environment")),
             user,
             tags: tags(event.get("tags")),
             breadcrumbs: values(event.get("breadcrumbs"))
@@ -302,10 +367,10 @@ impl CrashEvent {
                 .rev()
                 .filter(|crumb| crumb.is_object())
                 .map(|crumb| Breadcrumb {
-                    timestamp: text(crumb.get("timestamp")),
-                    category: text(crumb.get("category")).or_else(|| text(crumb.get("type"))),
-                    message: text(crumb.get("message")),
-                    level: text(crumb.get("level")),
+                    timestamp: label(crumb.get("timestamp")),
+                    category: label(crumb.get("category")).or_else(|| label(crumb.get("type"))),
+                    message: text(crumb.get("message"), MAX_MESSAGE_CHARS),
+                    level: label(crumb.get("level")),
                 })
                 .collect(),
         })
@@ -459,6 +524,98 @@ mod tests {
             CrashEvent::from_json(deep.as_bytes()),
             Err(EventError::TooManyFrames(MAX_FRAMES + 1))
         );
+    }
+
+    #[test]
+    fn every_string_a_client_sends_is_cut_to_its_bound() {
+        let huge = "word ".repeat(200_000);
+        let event = serde_json::json!({
+            "user": {"id": huge}, "release": huge, "environment": huge, "platform": huge,
+            "level": huge, "message": huge, "fingerprint": vec![huge.clone(); 100],
+            "tags": {huge.clone(): huge.clone(), "customer": huge.clone()},
+            "exception": {"values": [{"type": huge, "value": huge, "module": huge,
+                "stacktrace": {"frames": [{"function": huge, "module": huge, "filename": huge}]}}]},
+            "breadcrumbs": [{"message": huge, "category": huge, "level": huge, "timestamp": huge}],
+        });
+        let event = CrashEvent::from_value(&event).unwrap();
+        let labels = [
+            event.user.as_deref(),
+            event.release.as_deref(),
+            event.environment.as_deref(),
+            event.platform.as_deref(),
+            Some(event.exceptions[0].kind.as_str()),
+            event.breadcrumbs[0].category.as_deref(),
+        ];
+        for label in labels {
+            let label = label.unwrap();
+            assert_eq!(label.chars().count(), MAX_LABEL_CHARS);
+            assert!(label.ends_with('…'));
+        }
+        assert!(event.tags.iter().all(|(key, value)| {
+            key.chars().count() <= MAX_LABEL_CHARS && value.chars().count() <= MAX_LABEL_CHARS
+        }));
+        let parts = event.fingerprint.unwrap();
+        assert_eq!(parts.len(), MAX_FINGERPRINT_PARTS);
+        assert!(
+            parts
+                .iter()
+                .all(|part| part.chars().count() == MAX_LABEL_CHARS)
+        );
+        assert_eq!(
+            event.message.unwrap().formatted.chars().count(),
+            MAX_MESSAGE_CHARS
+        );
+        assert_eq!(event.exceptions[0].value.chars().count(), MAX_MESSAGE_CHARS);
+        let frame = &event.exceptions[0].frames[0];
+        for name in [&frame.function, &frame.module, &frame.filename] {
+            assert_eq!(name.as_ref().unwrap().chars().count(), MAX_FRAME_NAME_CHARS);
+        }
+        let many_tags: serde_json::Map<String, Value> = (0..1_000)
+            .map(|index| (format!("tag{index:04}"), Value::from("x")))
+            .collect();
+        let event = CrashEvent::from_value(&serde_json::json!({ "tags": many_tags })).unwrap();
+        assert_eq!(event.tags.len(), MAX_TAGS);
+    }
+
+    #[test]
+    fn short_strings_are_kept_whole_and_cuts_fall_between_characters() {
+        assert_eq!(cut("shop@1.2.0", MAX_LABEL_CHARS), "shop@1.2.0");
+        assert_eq!(cut("ééééé", 5), "ééééé");
+        assert_eq!(cut("éééééé", 5), "éééé…");
+    }
+
+    #[test]
+    fn an_event_id_is_32_hex_digits_or_a_uuid_and_nothing_else() {
+        assert_eq!(
+            event_id("FC6D8C0C43FC4630AD850EE518F1B9D0").as_deref(),
+            Some("fc6d8c0c43fc4630ad850ee518f1b9d0")
+        );
+        assert_eq!(
+            event_id("fc6d8c0c-43fc-4630-ad85-0ee518f1b9d0").as_deref(),
+            Some("fc6d8c0c43fc4630ad850ee518f1b9d0")
+        );
+        for wrong in [
+            "",
+            "abc",
+            "fc6d8c0c43fc4630ad850ee518f1b9d0ff",
+            "zc6d8c0c43fc4630ad850ee518f1b9d0",
+            "fc6d8c0c43fc-4630-ad85-0ee518f1b9d0",
+            "fc6d8c0c-43fc-4630-ad85-0ee518f1b9dé",
+        ] {
+            assert_eq!(event_id(wrong), None, "{wrong}");
+        }
+        for payload in [
+            &br#"{"event_id": "not an id"}"#[..],
+            br#"{"event_id": 42}"#,
+            br#"{"event_id": ["fc6d8c0c43fc4630ad850ee518f1b9d0"]}"#,
+        ] {
+            assert_eq!(
+                CrashEvent::from_json(payload),
+                Err(EventError::MalformedEventId)
+            );
+        }
+        let without = CrashEvent::from_json(br#"{"event_id": null}"#).unwrap();
+        assert_eq!(without.event_id, None);
     }
 
     #[test]

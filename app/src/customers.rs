@@ -327,20 +327,13 @@ pub fn customer_words(draft: &CustomerDraft) -> Vec<String> {
             text.extend(phone.chars().filter(char::is_ascii_digit));
         }
     }
-    let mut found: Vec<String> = Vec::new();
-    for word in crate::search::words(&text) {
+    crate::search::distinct_in_order(crate::search::words(&text).into_iter().flat_map(|word| {
         let characters: Vec<char> = word.chars().collect();
-        for length in MIN_PREFIX_CHARS..=characters.len().min(MAX_PREFIX_CHARS) {
-            let prefix: String = characters[..length].iter().collect();
-            if !found.contains(&prefix) {
-                found.push(prefix);
-            }
-        }
-        if !found.contains(&word) {
-            found.push(word);
-        }
-    }
-    found
+        let prefixes: Vec<String> = (MIN_PREFIX_CHARS..=characters.len().min(MAX_PREFIX_CHARS))
+            .map(|length| characters[..length].iter().collect())
+            .collect();
+        prefixes.into_iter().chain(std::iter::once(word))
+    }))
 }
 
 /// The words of a customer search: each is matched against the beginnings of the customers'

@@ -373,10 +373,17 @@ pub struct CrashFacts {
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
     pub last_seen: OffsetDateTime,
-    /// Every release that reported it.
+    /// The releases that reported it, in the order first seen: the most recent
+    /// [`MAX_CRASH_RELEASES`].
     pub releases: Vec<String>,
-    /// Every environment that reported it.
+    /// The environments that reported it, likewise at most [`MAX_CRASH_RELEASES`].
     pub environments: Vec<String>,
+    /// How many releases reported it that `releases` no longer lists.
+    #[serde(default)]
+    pub releases_omitted: u64,
+    /// How many environments reported it that `environments` no longer lists.
+    #[serde(default)]
+    pub environments_omitted: u64,
     /// How many distinct users (by email, id, user name or address) its reports named, exactly.
     #[serde(default)]
     pub affected_users: u64,
@@ -385,6 +392,10 @@ pub struct CrashFacts {
     #[serde(default)]
     pub customers: Vec<String>,
 }
+
+/// The most releases, and the most environments, a crash ticket lists (the most recently first
+/// seen); a ticket's record must never outgrow what one transaction may write.
+pub const MAX_CRASH_RELEASES: usize = 50;
 
 /// The most customer names a crash ticket keeps.
 pub const MAX_CRASH_CUSTOMERS: usize = 100;

@@ -18,10 +18,91 @@ pub struct Project {
     /// Where its reporter sends crash reports: `http://PUBLIC_KEY@HOST:PORT/ID`. The key in it can
     /// only submit reports; it reads nothing.
     pub dsn: String,
+    /// Whether its reports are accepted; a disabled project's reports are refused (403), and its
+    /// tickets stay as they are.
+    pub active: bool,
+    /// The DSN with the key it had before its key was last replaced, while that key still works.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_dsn: Option<String>,
+    /// Until when the previous key works.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = DateTime))]
+    pub previous_key_expires_at: Option<OffsetDateTime>,
     /// When the project was created.
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
     pub created_at: OffsetDateTime,
+}
+
+/// The longest the replaced key of a project may keep working, in hours (30 days).
+pub const MAX_KEY_GRACE_HOURS: u32 = 720;
+/// How long the replaced key keeps working when a request does not say.
+pub const DEFAULT_KEY_GRACE_HOURS: u32 = 24;
+
+/// A request to give a project a new key: the DSN changes, and the old key keeps working for the
+/// grace period, so that deployed applications can be moved to the new DSN without losing reports.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct KeyRotation {
+    /// Hours the old key keeps working, 0 (it stops at once: it leaked) to 720; default 24.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 720))]
+    pub grace_hours: Option<u32>,
+}
+
+impl KeyRotation {
+    /// The grace period in hours.
+    pub fn parse(self) -> Result<u32, FieldError> {
+        match self.grace_hours {
+            None => Ok(DEFAULT_KEY_GRACE_HOURS),
+            Some(hours) if hours <= MAX_KEY_GRACE_HOURS => Ok(hours),
+            Some(hours) => Err(FieldError::new(
+                "grace_hours",
+                format!("is {hours}; the most is {MAX_KEY_GRACE_HOURS} (30 days)"),
+            )),
+        }
+    }
+}
+
+/// What a client sends to change a project: only the fields present change.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ProjectPatch {
+    /// A new name.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 100))]
+    pub name: Option<String>,
+    /// `false` disables the project (its reports are refused), `true` enables it again.
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
+/// A checked change to a project.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckedProjectPatch {
+    /// The trimmed, non-empty new name.
+    pub name: Option<String>,
+    /// Whether it is to be active.
+    pub active: Option<bool>,
+}
+
+impl ProjectPatch {
+    /// Checks the fields present.
+    pub fn parse(self) -> Result<CheckedProjectPatch, FieldError> {
+        Ok(CheckedProjectPatch {
+            name: self
+                .name
+                .map(|name| checked_text("name", &name, MAX_PROJECT_NAME_CHARS, true))
+                .transpose()?,
+            active: self.active,
+        })
+    }
 }
 
 /// A request to create a project.
@@ -74,6 +155,44 @@ pub fn sdk_snippets(dsn: &str) -> Vec<(&'static str, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_rotation_keeps_the_old_key_for_a_bounded_time() {
+        assert_eq!(KeyRotation::default().parse(), Ok(DEFAULT_KEY_GRACE_HOURS));
+        assert_eq!(
+            KeyRotation {
+                grace_hours: Some(0)
+            }
+            .parse(),
+            Ok(0)
+        );
+        assert_eq!(
+            KeyRotation {
+                grace_hours: Some(720)
+            }
+            .parse(),
+            Ok(720)
+        );
+        assert_eq!(
+            KeyRotation {
+                grace_hours: Some(721)
+            }
+            .parse()
+            .unwrap_err()
+            .field,
+            "grace_hours"
+        );
+        assert_eq!(
+            ProjectPatch {
+                name: Some("  ".into()),
+                active: None
+            }
+            .parse()
+            .unwrap_err()
+            .field,
+            "name"
+        );
+    }
 
     #[test]
     fn every_snippet_names_the_dsn() {

@@ -35,23 +35,31 @@ pub fn query_words(text: &str) -> Result<Vec<String>, crate::fields::FieldError>
     Ok(words)
 }
 
-/// The distinct lower-case words of `text`, in first-seen order.
+/// The distinct lower-case words of `text`, in first-seen order. Linear in the text's length.
 pub fn words(text: &str) -> Vec<String> {
-    let mut found: Vec<String> = Vec::new();
-    for word in text
-        .split(|character: char| !character.is_alphanumeric())
-        .filter(|word| !word.is_empty())
-    {
-        let word: String = word
-            .chars()
-            .take(MAX_WORD_CHARS)
-            .collect::<String>()
-            .to_lowercase();
-        if !found.contains(&word) {
-            found.push(word);
-        }
-    }
-    found
+    distinct_in_order(
+        text.split(|character: char| !character.is_alphanumeric())
+            .filter(|word| !word.is_empty())
+            .map(|word| {
+                word.chars()
+                    .take(MAX_WORD_CHARS)
+                    .collect::<String>()
+                    .to_lowercase()
+            }),
+    )
+}
+
+/// The items, each once, in first-seen order: one hash lookup per item, so that a text of many
+/// distinct words costs time in proportion to its length (a list searched for every word would
+/// cost its square).
+pub fn distinct_in_order<T: std::hash::Hash + Eq + Clone>(
+    items: impl IntoIterator<Item = T>,
+) -> Vec<T> {
+    let mut seen = std::collections::HashSet::new();
+    items
+        .into_iter()
+        .filter(|item| seen.insert(item.clone()))
+        .collect()
 }
 
 /// The words a ticket is found by: those of its title, description and customer, sorted.
@@ -334,6 +342,45 @@ mod tests {
             SearchScope::Articles
         );
         assert_eq!(SearchScope::parse("files").unwrap_err().field, "scope");
+    }
+
+    /// An item that counts how often it is hashed or compared.
+    #[derive(Clone)]
+    struct Counted(u32, std::rc::Rc<std::cell::Cell<u64>>);
+
+    impl PartialEq for Counted {
+        fn eq(&self, other: &Self) -> bool {
+            self.1.set(self.1.get() + 1);
+            self.0 == other.0
+        }
+    }
+    impl Eq for Counted {}
+    impl std::hash::Hash for Counted {
+        fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+            self.1.set(self.1.get() + 1);
+            self.0.hash(state);
+        }
+    }
+
+    fn work_to_deduplicate(distinct: u32) -> u64 {
+        let counter = std::rc::Rc::new(std::cell::Cell::new(0));
+        let items = (0..distinct)
+            .chain(0..distinct)
+            .map(|n| Counted(n, counter.clone()));
+        assert_eq!(distinct_in_order(items).len(), distinct as usize);
+        counter.get()
+    }
+
+    #[test]
+    fn removing_repeated_words_takes_work_in_proportion_to_the_words() {
+        // Ten times the words may take about ten times the work, never a hundred times.
+        let small = work_to_deduplicate(1_000);
+        let large = work_to_deduplicate(10_000);
+        assert!(large <= small * 15, "{small} then {large}");
+        assert_eq!(
+            distinct_in_order(["b", "a", "b", "c", "a"]),
+            ["b", "a", "c"]
+        );
     }
 
     #[test]

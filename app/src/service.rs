@@ -138,6 +138,20 @@ pub trait ProjectService: Send + Sync + 'static {
         &self,
         caller: &Principal,
     ) -> Result<Vec<crate::projects::Project>, HelpDeskError>;
+    /// Gives a project a new key (admins); the old one keeps working for `grace_hours`.
+    async fn rotate_project_key(
+        &self,
+        caller: &Principal,
+        project: crate::ids::ProjectId,
+        grace_hours: u32,
+    ) -> Result<crate::projects::Project, HelpDeskError>;
+    /// Renames, disables or enables a project (admins).
+    async fn update_project(
+        &self,
+        caller: &Principal,
+        project: crate::ids::ProjectId,
+        patch: crate::projects::CheckedProjectPatch,
+    ) -> Result<crate::projects::Project, HelpDeskError>;
 }
 
 /// Customers: the organisations that call, their contacts and their tickets.
@@ -364,11 +378,13 @@ pub trait AccountService: Send + Sync + 'static {
     ) -> Result<SignedIn, HelpDeskError>;
     /// Whether the help desk has no agents yet, so the first admin may be set up.
     async fn first_run(&self) -> Result<bool, HelpDeskError>;
-    /// Creates the first admin and signs them in; only while there are no agents, and only for
-    /// a request from this machine (loopback).
+    /// Creates the first admin and signs them in; only while there are no agents, only for a
+    /// request from this machine (loopback), and only with the one-time setup code the server
+    /// printed when it started.
     async fn set_up_first_admin(
         &self,
         draft: AgentDraft,
+        setup_code: &str,
         client: crate::accounts::ClientAddress,
     ) -> Result<SignedIn, HelpDeskError>;
     /// Ends the caller's session; returns the `Set-Cookie` value that clears the cookie.

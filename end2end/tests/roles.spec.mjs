@@ -1,5 +1,5 @@
-// What each role sees: an admin sets up a project and its DSN; a viewer reads without any of the
-// forms they could not use.
+// What each role sees: an admin sets up a project and its DSN, replaces its key and disables it; a
+// viewer reads without any of the forms they could not use.
 import { test, expect } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { fileTicket, open, watchForErrors } from './helpers.mjs';
@@ -21,6 +21,20 @@ test('an admin creates a project and sees the DSN its reporter will use', async 
   await expect(row.locator('.snippets .language').first()).toHaveText('Rust (reporter crate)');
   await expect(row.locator('.snippets pre').first()).toContainText(`.dsn("${dsn}")`);
   await expect(row.locator('.snippets pre').nth(1)).toContainText(`sentry_sdk.init(dsn="${dsn}")`);
+
+  // The key is replaced; the old DSN keeps working for the hour chosen, and says so.
+  await row.getByLabel('Old key works for').selectOption('1');
+  await row.getByRole('button', { name: 'Replace key' }).click();
+  await expect(row.locator('.previous-dsn code')).toHaveText(dsn);
+  await expect(row.locator('code.dsn')).not.toHaveText(dsn);
+  await expect(row.locator('code.dsn')).toHaveText(/^http:\/\/[0-9a-f]{32}@127\.0\.0\.1:\d+\/\d+$/);
+
+  // Disabled, its reports are refused until it is enabled again.
+  await row.getByRole('button', { name: 'Disable' }).click();
+  await expect(row.locator('.badge')).toHaveText('disabled: reports refused');
+  await row.getByRole('button', { name: 'Enable' }).click();
+  await expect(row.locator('.badge')).toHaveCount(0);
+  await expect(row.getByRole('button', { name: 'Disable' })).toBeVisible();
   expect(errors).toEqual([]);
 });
 

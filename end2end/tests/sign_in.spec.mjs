@@ -38,3 +38,27 @@ test('an agent signs in, works a ticket and signs out', async ({ page, request }
   await expect(page).toHaveURL(/\/login\?next=/);
   expect(errors.filter((error) => !error.includes('401'))).toEqual([]);
 });
+
+// A sign-in link may only lead back into the help desk: `/<tab>/evil.example` is `//evil.example`
+// to a browser, another site.
+for (const hydrated of [true, false]) {
+  test.describe(hydrated ? 'on the hydrated page' : 'as a plain form post', () => {
+    test.use({ javaScriptEnabled: hydrated });
+
+    test('signing in never leaves the site, whatever next says', async ({ page, baseURL }) => {
+      const site = new URL(baseURL).host;
+      for (const next of ['/%09/evil.example', '//evil.example', '/%5Cevil.example', 'https://evil.example/']) {
+        await page.context().clearCookies();
+        await page.goto(`/login?next=${next}`);
+        if (hydrated) await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
+        await page.getByLabel('Email').fill(ADMIN.email);
+        await page.getByLabel('Password').fill(ADMIN.password);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await expect(page).not.toHaveURL(/\/login/);
+        const landed = new URL(page.url());
+        expect(landed.host, next).toBe(site);
+        expect(landed.pathname, next).toBe('/');
+      }
+    });
+  });
+}

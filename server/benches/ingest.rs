@@ -151,6 +151,7 @@ async fn serve_and_measure(options: &Options) {
             site_root: "target/site".into(),
             address,
             public_url: format!("http://{address}"),
+            allowed_hosts: Vec::new(),
             ingest_per_minute: 0,
             spike: server::storage::SpikeRule {
                 reports: 0,

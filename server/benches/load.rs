@@ -157,6 +157,7 @@ async fn main() {
             site_root: "target/site".into(),
             address,
             public_url: format!("http://{address}"),
+            allowed_hosts: Vec::new(),
             ingest_per_minute: 0,
             spike: server::storage::SpikeRule {
                 reports: 50,

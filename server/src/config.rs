@@ -78,6 +78,21 @@ pub struct Config {
     #[arg(long, env = "HELPDESK_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// Other names clients reach this server by, besides the public URL's host, `localhost`
+    /// and IP addresses (requests naming any other host are refused, against DNS rebinding);
+    /// comma-separated in the environment variable.
+    #[arg(
+        long = "allowed-host",
+        env = "HELPDESK_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    pub allowed_hosts: Vec<String>,
+
+    /// The one-time code that setting up the first admin in the dashboard needs (default: a
+    /// random one, printed in a link at start-up while there is no agent).
+    #[arg(long, env = "HELPDESK_SETUP_CODE", hide_env_values = true)]
+    pub setup_code: Option<String>,
+
     /// Crash reports each project may send a minute, in bursts of up to as many; 0 for no limit.
     #[arg(long, env = "HELPDESK_INGEST_PER_MINUTE", default_value_t = 6000)]
     pub ingest_per_minute: u32,
@@ -162,6 +177,7 @@ impl Config {
             session_lifetime: std::time::Duration::from_secs(self.session_hours * 3600),
             idle_timeout: std::time::Duration::from_secs(self.idle_minutes * 60),
             trusted_proxies: self.trusted_proxies.clone(),
+            setup_code: self.setup_code.clone(),
         }
     }
 

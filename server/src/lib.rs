@@ -11,6 +11,7 @@ pub mod ingest;
 pub mod serve;
 pub mod site;
 pub mod storage;
+pub mod work;
 
 use app::service::{
     SharedAccounts, SharedArticles, SharedCrashes, SharedCustomers, SharedProjects, SharedSearch,
@@ -38,6 +39,7 @@ pub fn app_router(
     auth: Arc<auth::AuthService>,
     site: site::SiteSettings,
 ) -> axum::Router {
+    let hosts = http::host::AllowedHosts::new(&site.public_url, &site.allowed_hosts);
     let desk =
         desk::Desk::new(store, site.public_url.as_str()).with_crash_rules(desk::CrashRules {
             limiter: ingest::rate::IngestLimiter::new(site.ingest_per_minute),
@@ -62,7 +64,10 @@ pub fn app_router(
         articles: services.articles.clone(),
         search: services.search.clone(),
     })
-    .merge(http::ingest_router(http::ingest::IngestState { desk }))
+    .merge(http::ingest_router(http::ingest::IngestState {
+        desk,
+        work: Arc::new(work::BoundedWork::per_core("reading crash reports", 64)),
+    }))
     .merge(site::router(services, site))
     .route_layer(axum::middleware::from_fn_with_state(
         http::guard::GuardState { auth },
@@ -77,6 +82,12 @@ pub fn app_router(
     .layer(tower_http::timeout::TimeoutLayer::with_status_code(
         axum::http::StatusCode::REQUEST_TIMEOUT,
         REQUEST_TIMEOUT,
+    ))
+    // A request naming another host (a page that rebound its name to this machine) is
+    // refused before anything else.
+    .layer(axum::middleware::from_fn_with_state(
+        hosts,
+        http::host::allowed_host,
     ))
     .layer(axum::middleware::from_fn(http::headers::security_headers))
     .layer(tower_http::compression::CompressionLayer::new())
@@ -95,21 +106,26 @@ pub async fn open(
     Ok((store, auth))
 }
 
-/// Opens storage as configured and builds the application.
-pub async fn build(config: &Config) -> Result<axum::Router, storage::StorageError> {
+/// Opens storage as configured and builds the application; also answers the accounts
+/// service, which knows whether the first admin is still to be set up.
+pub async fn build(
+    config: &Config,
+) -> Result<(axum::Router, Arc<auth::AuthService>), storage::StorageError> {
     let (store, auth) = open(config).await?;
-    Ok(app_router(
+    let router = app_router(
         store,
-        auth,
+        auth.clone(),
         site::SiteSettings {
             site_root: config.site_root.clone(),
             address: config.address,
             public_url: config.public_url(),
+            allowed_hosts: config.allowed_hosts.clone(),
             ingest_per_minute: config.ingest_per_minute,
             spike: storage::SpikeRule {
                 reports: config.spike_reports,
                 window: std::time::Duration::from_secs(config.spike_minutes * 60),
             },
         },
-    ))
+    );
+    Ok((router, auth))
 }

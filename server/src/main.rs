@@ -31,7 +31,10 @@ async fn main() -> anyhow::Result<()> {
             let (_, auth) = server::open(&config).await?;
             run_command(command, auth).await
         }
-        None => serve(&config, server::build(&config).await?).await,
+        None => {
+            let (app, auth) = server::build(&config).await?;
+            serve(&config, app, auth).await
+        }
     };
     config.database_settings().wait_until_closed(CLOSING).await;
     result
@@ -40,10 +43,27 @@ async fn main() -> anyhow::Result<()> {
 /// How long the process waits for the embedded database to close before it exits.
 const CLOSING: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Serves until Ctrl-C or SIGTERM.
-async fn serve(config: &Config, app: axum::Router) -> anyhow::Result<()> {
+/// Serves until Ctrl-C or SIGTERM. While the help desk has no agent, prints the link that sets
+/// up the first admin (it carries the one-time setup code).
+async fn serve(config: &Config, app: axum::Router, auth: Arc<AuthService>) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.address).await?;
-    tracing::info!(address = %listener.local_addr()?, "serving the help desk");
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "serving the help desk");
+    if app::service::AccountService::first_run(auth.as_ref()).await? {
+        let local = match address.ip() {
+            std::net::IpAddr::V4(ip) if ip.is_unspecified() => {
+                std::net::SocketAddr::from(([127, 0, 0, 1], address.port()))
+            }
+            std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+                std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, address.port()))
+            }
+            _ => address,
+        };
+        eprintln!(
+            "This help desk has no agents yet. Set up the first admin from this machine at\n    {}\n(or run `helpdesk create-admin`)",
+            auth.setup_link(&format!("http://{local}"))
+        );
+    }
     server::serve::serve(listener, app, Default::default(), shutdown()).await;
     Ok(())
 }

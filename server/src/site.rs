@@ -18,8 +18,11 @@ pub struct SiteSettings {
     pub site_root: PathBuf,
     /// The address the server listens on.
     pub address: SocketAddr,
-    /// Where clients reach the server (`http://host:port`), for the DSNs of projects.
+    /// Where clients reach the server (`http://host:port`), for the DSNs of projects; requests
+    /// must name its host (or `localhost`, an IP address or one of `allowed_hosts`).
     pub public_url: String,
+    /// Other host names requests may name.
+    pub allowed_hosts: Vec<String>,
     /// Crash reports a project may send a minute (0: no limit).
     pub ingest_per_minute: u32,
     /// When a burst of reports makes a problem critical.

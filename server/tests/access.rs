@@ -8,18 +8,43 @@ use axum::http::Method;
 use serde_json::{Value, json};
 use server::http::rules::{Access, RULES};
 use std::collections::BTreeSet;
-use support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, client_with_token, read, spawn_app};
+use support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, client_with_token, read, sign_in, spawn_app};
 
-/// Creates an agent with this role and returns a client holding a token of theirs.
-async fn client_for(app: &TestApp, role: Role) -> reqwest::Client {
+/// The password of the agents these tests create.
+const AGENT_PASSWORD: &str = "long enough password";
+
+/// Creates an agent with this role and returns their email.
+async fn create_agent(app: &TestApp, role: Role) -> String {
     let email = format!("{role}-{}@example.com", server::auth::secret::random_id());
     let (status, body) = app
         .post(
             "/api/v1/agents",
-            &json!({ "email": email, "name": format!("A {role}"), "role": role, "password": "long enough password" }),
+            &json!({ "email": email, "name": format!("A {role}"), "role": role, "password": AGENT_PASSWORD }),
         )
         .await;
     assert_eq!(status, 201, "{body}");
+    email
+}
+
+/// Creates an agent with this role and returns a client signed in as them in the dashboard: it
+/// sends their session cookie, from the dashboard's own origin.
+async fn session_client_for(app: &TestApp, role: Role) -> reqwest::Client {
+    let email = create_agent(app, role).await;
+    let (status, cookie) = sign_in(app, &email, AGENT_PASSWORD).await;
+    assert!(status < 400, "signing in answered {status}");
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("cookie", cookie.expect("a session cookie").parse().unwrap());
+    headers.insert("origin", app.address.parse().unwrap());
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Creates an agent with this role and returns a client holding a token of theirs.
+async fn client_for(app: &TestApp, role: Role) -> reqwest::Client {
+    let email = create_agent(app, role).await;
     let token = app
         .auth
         .issue_token_for(
@@ -205,26 +230,6 @@ async fn every_route_refuses_strangers_and_low_roles_and_admits_its_role() {
             "{method} {path}: the {required} role is admitted, got {status}"
         );
     }
-}
-
-/// Signs in through the dashboard's form endpoint; returns the answer and the session cookie.
-async fn sign_in(app: &TestApp, email: &str, password: &str) -> (u16, Option<String>) {
-    let response = bare_client()
-        .post(app.url("/rpc/sign_in"))
-        .header("origin", &app.address)
-        .form(&[("email", email), ("password", password), ("next", "/")])
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find(|value| value.starts_with("helpdesk_session=") && !value.contains("Max-Age=0"))
-        .map(|value| value.split(';').next().unwrap().to_string());
-    (status, cookie)
 }
 
 async fn me_with_cookie(app: &TestApp, cookie: &str) -> (u16, Value) {
@@ -453,7 +458,7 @@ async fn a_cross_site_form_post_with_a_valid_session_cookie_is_refused() {
 #[tokio::test]
 async fn tokens_are_shown_once_revocable_and_never_above_their_owner() {
     let app = spawn_app().await;
-    let agent = client_for(&app, Role::Agent).await;
+    let agent = session_client_for(&app, Role::Agent).await;
     let (status, body) = read(
         agent
             .post(app.url("/api/v1/tokens"))
@@ -506,6 +511,33 @@ async fn tokens_are_shown_once_revocable_and_never_above_their_owner() {
         call(&app, &viewer, &Method::GET, "/api/v1/tickets").await,
         401
     );
+    // A token cannot create tokens, not even weaker ones: a stolen token would outlive its
+    // revocation through the tokens it made.
+    let agent_token = client_for(&app, Role::Agent).await;
+    for role in ["agent", "viewer"] {
+        let (status, refused) = read(
+            agent_token
+                .post(app.url("/api/v1/tokens"))
+                .json(&json!({ "name": "offspring", "role": role }))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 403, "{refused}");
+        assert_eq!(refused["error"]["code"], "forbidden", "{refused}");
+    }
+    let (_, admin_tokens) = app.get("/api/v1/tokens").await;
+    let (status, refused) = app
+        .post("/api/v1/tokens", &json!({ "name": "offspring" }))
+        .await;
+    assert_eq!(status, 403, "{refused}");
+    assert_eq!(
+        app.get("/api/v1/tokens").await.1,
+        admin_tokens,
+        "nothing was created"
+    );
+
     // Another agent cannot revoke a token that is not theirs.
     let response = app
         .client
@@ -598,7 +630,13 @@ async fn the_first_admin_is_set_up_once_and_only_from_this_machine() {
     })
     .await
     .unwrap();
-    let auth = server::auth::AuthService::new(store, server::auth::AuthSettings::default());
+    let auth = server::auth::AuthService::new(
+        store,
+        server::auth::AuthSettings {
+            setup_code: Some("the printed code".into()),
+            ..Default::default()
+        },
+    );
     let draft = || {
         app::accounts::NewAgent {
             email: "first@example.com".into(),
@@ -620,18 +658,37 @@ async fn the_first_admin_is_set_up_once_and_only_from_this_machine() {
         address([192, 0, 2, 7], false),
         address([127, 0, 0, 1], true),
     ] {
-        let refused = auth.set_up_first_admin(draft(), client).await.unwrap_err();
+        let refused = auth
+            .set_up_first_admin(draft(), "the printed code", client)
+            .await
+            .unwrap_err();
         assert!(
             matches!(refused, app::service::HelpDeskError::Forbidden(_)),
             "{refused}"
         );
     }
     let local = address([127, 0, 0, 1], false);
-    let signed_in = auth.set_up_first_admin(draft(), local).await.unwrap();
+    // From this machine too, without the code the server printed.
+    let refused = auth
+        .set_up_first_admin(draft(), "another code", local)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, app::service::HelpDeskError::Forbidden(_)),
+        "{refused}"
+    );
+    assert!(auth.first_run().await.unwrap());
+    let signed_in = auth
+        .set_up_first_admin(draft(), "the printed code", local)
+        .await
+        .unwrap();
     assert_eq!(signed_in.principal.role, Role::Admin);
     assert!(signed_in.set_cookie.starts_with("helpdesk_session="));
     assert!(!auth.first_run().await.unwrap());
-    let again = auth.set_up_first_admin(draft(), local).await.unwrap_err();
+    let again = auth
+        .set_up_first_admin(draft(), "the printed code", local)
+        .await
+        .unwrap_err();
     assert!(
         matches!(again, app::service::HelpDeskError::Conflict(_)),
         "{again}"

@@ -473,10 +473,7 @@ async fn agents_are_managed_by_admins_and_tokens_by_their_owners_only() {
             email: admin_agent.email.clone(),
             name: admin_agent.name.clone(),
             role,
-            credential: Credential::Token {
-                id: "t".into(),
-                name: "test".into(),
-            },
+            credential: Credential::Session { id: "s".into() },
         })
     };
     let new_agent = |email: &str| {
@@ -554,6 +551,22 @@ async fn agents_are_managed_by_admins_and_tokens_by_their_owners_only() {
     );
     let created = accounts.create_token(&viewer, token(None)).await.unwrap();
     assert_eq!(created.token.role, Role::Viewer);
+    // With a token instead of a session, not even an admin creates tokens.
+    let admin_by_token = Principal::Agent(AgentPrincipal {
+        agent_id: admin_agent.id.clone(),
+        email: admin_agent.email.clone(),
+        name: admin_agent.name.clone(),
+        role: Role::Admin,
+        credential: Credential::Token {
+            id: "t".into(),
+            name: "test".into(),
+        },
+    });
+    assert_eq!(
+        kind(accounts.create_token(&admin_by_token, token(None)).await),
+        "forbidden",
+        "a token creates no tokens"
+    );
     assert_eq!(accounts.tokens(&viewer).await.unwrap().len(), 1);
     let admin = as_role(Role::Admin);
     accounts

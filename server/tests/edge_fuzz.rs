@@ -274,3 +274,220 @@ fn arbitrary_form_posts_to_server_functions_get_clear_answers() {
         )
         .unwrap();
 }
+
+/// How a generated crash report is sent.
+#[derive(Clone, Copy, Debug)]
+enum Compression {
+    Identity,
+    Gzip,
+    Deflate,
+    Brotli,
+    /// Claims gzip, sends the bytes as they are.
+    Mislabelled,
+}
+
+fn compress(compression: Compression, body: &[u8]) -> (Vec<u8>, Option<&'static str>) {
+    use std::io::Write;
+    match compression {
+        Compression::Identity => (body.to_vec(), None),
+        Compression::Gzip => {
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            encoder.write_all(body).unwrap();
+            (encoder.finish().unwrap(), Some("gzip"))
+        }
+        Compression::Deflate => {
+            let mut encoder =
+                flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+            encoder.write_all(body).unwrap();
+            (encoder.finish().unwrap(), Some("deflate"))
+        }
+        Compression::Brotli => {
+            let mut compressed = Vec::new();
+            let mut encoder = brotli::CompressorWriter::new(&mut compressed, 4096, 5, 22);
+            encoder.write_all(body).unwrap();
+            drop(encoder);
+            (compressed, Some("br"))
+        }
+        Compression::Mislabelled => (body.to_vec(), Some("gzip")),
+    }
+}
+
+/// Field names of Sentry events, so that generated events often reach grouping.
+const EVENT_FIELDS: &[&str] = &[
+    "message",
+    "exception",
+    "values",
+    "type",
+    "value",
+    "stacktrace",
+    "frames",
+    "function",
+    "module",
+    "in_app",
+    "release",
+    "environment",
+    "user",
+    "id",
+    "email",
+    "tags",
+    "fingerprint",
+    "level",
+    "platform",
+    "breadcrumbs",
+    "logentry",
+    "formatted",
+    "event_id",
+];
+
+fn event_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        ".{0,30}".prop_map(Value::String),
+        "[0-9a-f]{32}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 32, 5, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec(
+                (
+                    prop::sample::select(EVENT_FIELDS).prop_map(str::to_string),
+                    inner
+                ),
+                0..6
+            )
+            .prop_map(|fields| Value::Object(fields.into_iter().collect())),
+        ]
+    })
+}
+
+/// A generated report: the endpoint, the body before compression, and whether a 200 for it
+/// files one report (a new event id each time, so every filed report counts once).
+fn crash_report(sequence: usize) -> impl Strategy<Value = (&'static str, Vec<u8>, bool)> {
+    let event_id = format!("{sequence:032x}");
+    let store = {
+        let event_id = event_id.clone();
+        prop_oneof![
+            event_value().prop_map(move |mut event| {
+                if let Value::Object(fields) = &mut event {
+                    fields.insert("event_id".into(), Value::String(event_id.clone()));
+                }
+                ("store", serde_json::to_vec(&event).unwrap(), true)
+            }),
+            prop::collection::vec(any::<u8>(), 0..256).prop_map(|bytes| ("store", bytes, true)),
+        ]
+    };
+    let envelope = (
+        event_value(),
+        prop::sample::select(vec!["event", "session", "transaction", "attachment", "?"]),
+        prop::sample::select(vec!["exact", "missing", "wrong"]),
+        any::<bool>(),
+    )
+        .prop_map(move |(event, kind, length, with_id)| {
+            let payload = serde_json::to_vec(&event).unwrap();
+            let header = if with_id {
+                format!("{{\"event_id\":\"{event_id}\"}}\n")
+            } else {
+                "{}\n".to_string()
+            };
+            let item = match length {
+                "exact" => format!("{{\"type\":\"{kind}\",\"length\":{}}}\n", payload.len()),
+                "missing" => format!("{{\"type\":\"{kind}\"}}\n"),
+                _ => format!("{{\"type\":\"{kind}\",\"length\":{}}}\n", payload.len() + 7),
+            };
+            let mut body = header.into_bytes();
+            body.extend(item.into_bytes());
+            body.extend(payload);
+            body.push(b'\n');
+            // A report without an id of its own gets a random one: it counts once too.
+            ("envelope", body, kind == "event")
+        });
+    prop_oneof![store, envelope]
+}
+
+#[test]
+fn arbitrary_crash_reports_in_every_compression_get_clear_answers_and_count_once() {
+    let (runtime, app) = start();
+    let (project, key) = runtime.block_on(async {
+        let (status, project) = app
+            .post("/api/v1/projects", &serde_json::json!({ "name": "Fuzzed" }))
+            .await;
+        assert_eq!(status, 201, "{project}");
+        let dsn = server::ingest::dsn::Dsn::parse(project["dsn"].as_str().unwrap()).unwrap();
+        (project["id"].as_u64().unwrap(), dsn.public_key)
+    });
+    let compression = prop::sample::select(vec![
+        Compression::Identity,
+        Compression::Gzip,
+        Compression::Deflate,
+        Compression::Brotli,
+        Compression::Mislabelled,
+    ]);
+    let sequence = AtomicUsize::new(1);
+    let filed = AtomicUsize::new(0);
+    let strategy = (0..usize::MAX).prop_flat_map(move |_| {
+        (
+            crash_report(sequence.fetch_add(1, Ordering::Relaxed)),
+            compression.clone(),
+        )
+    });
+    runner()
+        .run(&strategy, |((endpoint, body, files), compression)| {
+            let (body, encoding) = compress(compression, &body);
+            let (status, text) = runtime.block_on(async {
+                let mut request = reqwest::Client::new()
+                    .post(app.url(&format!("/api/{project}/{endpoint}/")))
+                    .header(
+                        "x-sentry-auth",
+                        format!("Sentry sentry_version=7, sentry_key={key}"),
+                    )
+                    .body(body);
+                if let Some(encoding) = encoding {
+                    request = request.header("content-encoding", encoding);
+                }
+                let response = request.send().await.expect("the server answers");
+                let status = response.status().as_u16();
+                (status, response.text().await.unwrap_or_default())
+            });
+            check_answer(endpoint, status, &text)?;
+            prop_assert!(
+                matches!(status, 200 | 400 | 413 | 415),
+                "{endpoint} {compression:?}: {status} {text}"
+            );
+            if status == 200 {
+                let answer: Value = serde_json::from_str(&text).unwrap();
+                prop_assert!(answer["id"].is_string(), "{text}");
+                if files {
+                    filed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    // Every report answered 200 was counted, exactly once; nothing refused was.
+    let counted: u64 = runtime.block_on(async {
+        let mut counted = 0;
+        let mut path = "/api/v1/tickets?status=all&channel=crash&limit=200".to_string();
+        loop {
+            let (status, page) = app.get(&path).await;
+            assert_eq!(status, 200, "{page}");
+            counted += page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|ticket| ticket["occurrences"].as_u64().unwrap())
+                .sum::<u64>();
+            match page["next_cursor"].as_str() {
+                Some(cursor) => {
+                    path = format!(
+                        "/api/v1/tickets?status=all&channel=crash&limit=200&cursor={cursor}"
+                    )
+                }
+                None => return counted,
+            }
+        }
+    });
+    assert_eq!(counted, filed.load(Ordering::Relaxed) as u64);
+}

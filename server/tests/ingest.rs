@@ -241,6 +241,20 @@ async fn wrong_keys_and_bad_bodies_are_refused_and_store_nothing() {
             None,
         ),
         (
+            "an event whose event_id is not one",
+            400,
+            Some(key.clone()),
+            envelope(&json!({ "event_id": "1; DROP TABLE ticket", "message": "hi" })),
+            None,
+        ),
+        (
+            "an envelope whose event_id is not one",
+            400,
+            Some(key.clone()),
+            envelope_with_id(&json!({ "message": "hi" }), "../../etc/passwd"),
+            None,
+        ),
+        (
             "corrupt gzip",
             400,
             Some(key.clone()),
@@ -270,9 +284,15 @@ async fn wrong_keys_and_bad_bodies_are_refused_and_store_nothing() {
     for _ in 0..64 {
         bomb.write_all(&zeros).unwrap();
     }
-    let (status, _) =
-        post_envelope(&app, id, Some(&key), bomb.finish().unwrap(), Some("gzip")).await;
+    let bomb = bomb.finish().unwrap();
+    let (status, _) = post_envelope(&app, id, Some(&key), bomb.clone(), Some("gzip")).await;
     assert_eq!(status, 413);
+    // A key sent outside the body is checked first: a stranger's body is never inflated.
+    for wrong in [key_of(&other_dsn), "0".repeat(32)] {
+        let (status, answer) =
+            post_envelope(&app, id, Some(&wrong), bomb.clone(), Some("gzip")).await;
+        assert_eq!(status, 403, "{answer}");
+    }
     // So is a body over the limit as sent.
     let (status, _) = post_envelope(&app, id, Some(&key), vec![b'{'; 2 << 20], None).await;
     assert_eq!(status, 413);
@@ -581,21 +601,20 @@ async fn a_spike_of_reports_makes_the_ticket_critical_once() {
     assert_eq!(support::references(&queue)[0], reference);
 }
 
+/// Sends one report of the panic in `function` from `release`, which must be stored.
+async fn report_from(app: &TestApp, project: u64, key: &str, function: &str, release: &str) {
+    let mut event = panic_event(function);
+    event["release"] = json!(release);
+    let (status, answer) = post_envelope(app, project, Some(key), envelope(&event), None).await;
+    assert_eq!(status, 200, "{answer}");
+}
+
 #[tokio::test]
 async fn a_ticket_resolved_in_a_release_ignores_reports_from_older_releases() {
     let app = spawn_app().await;
     let (id, dsn) = project(&app, "Releases").await;
     let key = key_of(&dsn);
-    let report = |release: &'static str| {
-        let app = &app;
-        let key = key.clone();
-        async move {
-            let mut event = panic_event("shop::invoice");
-            event["release"] = json!(release);
-            let (status, _) = post_envelope(app, id, Some(&key), envelope(&event), None).await;
-            assert_eq!(status, 200);
-        }
-    };
+    let report = |release: &'static str| report_from(&app, id, &key, "shop::invoice", release);
     report("shop@2.0.3").await;
     let reference = crash_tickets(&app).await[0]["reference"]
         .as_str()
@@ -636,6 +655,45 @@ async fn a_ticket_resolved_in_a_release_ignores_reports_from_older_releases() {
         reopened["releases"],
         json!(["shop@2.0.3", "shop@2.0.9", "shop@2.1.0"])
     );
+}
+
+#[tokio::test]
+async fn releases_named_by_commit_are_ordered_by_when_the_project_first_reported_them() {
+    let app = spawn_app().await;
+    let (id, dsn) = project(&app, "Deployed by commit").await;
+    let key = key_of(&dsn);
+    let report = |release: &'static str| report_from(&app, id, &key, "shop::checkout", release);
+    let status_of = |reference: String| {
+        let app = &app;
+        async move { app.get(&format!("/api/v1/tickets/{reference}")).await.1 }
+    };
+    // Two commits in production before the fix; as text, "e1…" sorts after the fix "d4…".
+    report("9f3c2a1").await;
+    report("e1a2b3c").await;
+    let reference = crash_tickets(&app).await[0]["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for step in [
+        json!({ "to": "verified" }),
+        json!({ "to": "in_progress" }),
+        json!({ "to": "resolved", "resolution": "Checkout retries the payment", "release": "d4c3b2a" }),
+    ] {
+        let (status, body) = app.transition(&reference, step).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    // Machines still on a commit first seen before the fix: counted, not reopened.
+    report("e1a2b3c").await;
+    report("9f3c2a1").await;
+    let ticket = status_of(reference.clone()).await;
+    assert_eq!(ticket["status"], "resolved", "{ticket}");
+    assert_eq!(ticket["occurrences"], 4);
+    // A commit first seen after the fix was named, even one that sorts before it as text, is a
+    // regression.
+    report("0badc0d").await;
+    let ticket = status_of(reference.clone()).await;
+    assert_eq!(ticket["status"], "verified", "{ticket}");
+    assert_eq!(ticket["occurrences"], 5);
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ pub async fn sign_in(
         .await
         .map_err(backend::failure)?;
     backend::set_cookie(&signed_in.set_cookie);
-    leptos_axum::redirect(&backend::local_path(next));
+    leptos_axum::redirect(&crate::accounts::local_path(next.as_deref()));
     Ok(signed_in.principal.current())
 }
 
@@ -31,13 +31,14 @@ pub async fn first_run() -> Result<bool, ServerFnError> {
         .map_err(backend::failure)
 }
 
-/// Creates the first admin (only from this machine, only while there are no agents), signs
-/// them in and opens the queue.
+/// Creates the first admin (only from this machine, with the one-time setup code the server
+/// printed, only while there are no agents), signs them in and opens the queue.
 #[server(prefix = "/rpc", endpoint = "set_up_first_admin")]
 pub async fn set_up_first_admin(
     email: String,
     name: String,
     password: String,
+    setup_code: Option<String>,
 ) -> Result<CurrentAgent, ServerFnError> {
     use crate::accounts::NewAgent;
     let draft = NewAgent {
@@ -49,7 +50,11 @@ pub async fn set_up_first_admin(
     .parse()
     .map_err(backend::failure)?;
     let signed_in = backend::accounts()?
-        .set_up_first_admin(draft, backend::client_address())
+        .set_up_first_admin(
+            draft,
+            setup_code.as_deref().unwrap_or_default(),
+            backend::client_address(),
+        )
         .await
         .map_err(backend::failure)?;
     backend::set_cookie(&signed_in.set_cookie);

@@ -116,12 +116,6 @@ mod backend {
         }
     }
 
-    /// Where to go after signing in: a path on this site, never elsewhere.
-    pub fn local_path(next: Option<String>) -> String {
-        next.filter(|path| path.starts_with('/') && !path.starts_with("//") && !path.contains('\\'))
-            .unwrap_or_else(|| "/".to_string())
-    }
-
     /// The error for the dashboard, with the HTTP status a REST client would get
     /// ([`HelpDeskError::answer`], the one mapping).
     pub fn failure(error: impl Into<HelpDeskError>) -> ServerFnError {

@@ -28,11 +28,8 @@ pub fn LoginPage() -> impl IntoView {
 fn SignInForm() -> impl IntoView {
     let sign_in = ServerAction::<SignIn>::new();
     let query = use_query_map();
-    let next = move || {
-        query
-            .with(|map| map.get("next"))
-            .unwrap_or_else(|| "/".to_string())
-    };
+    // Only a path on this site: the server checks it again before redirecting.
+    let next = move || query.with(|map| crate::accounts::local_path(map.get("next").as_deref()));
     let error = move || {
         sign_in
             .value()
@@ -61,6 +58,8 @@ fn SignInForm() -> impl IntoView {
 #[component]
 fn FirstAdminForm() -> impl IntoView {
     let set_up = ServerAction::<SetUpFirstAdmin>::new();
+    let query = use_query_map();
+    let setup_code = move || query.with(|map| map.get("setup")).unwrap_or_default();
     let error = move || {
         set_up
             .value()
@@ -74,7 +73,13 @@ fn FirstAdminForm() -> impl IntoView {
             "This help desk has no agents yet. The first admin can be created here from this machine, or with "
             <code>"helpdesk create-admin"</code> "."
         </p>
+        <Show when=move || setup_code().is_empty()>
+            <p class="hint" role="note">
+                "Open the link the server printed when it started: it carries the one-time setup code this form needs."
+            </p>
+        </Show>
         <ActionForm action=set_up>
+            <input type="hidden" name="setup_code" prop:value=setup_code />
             <label>"Name" <input name="name" required autofocus /></label>
             <label>"Email" <input name="email" type="email" required autocomplete="username" /></label>
             <label>

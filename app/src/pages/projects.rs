@@ -1,6 +1,9 @@
-//! Projects: the applications that report crashes, and the DSN each one's reporter posts to.
+//! Projects: the applications that report crashes, and the DSN each one's reporter posts to;
+//! admins replace a project's key and disable or enable it.
 
-use crate::api::{CreateProject, list_projects, signed_in_agent};
+use crate::api::{
+    CreateProject, ReplaceProjectKey, SetProjectActive, list_projects, signed_in_agent,
+};
 use crate::components::{ErrorNotice, error_message};
 use crate::format::timestamp;
 use crate::model::Role;
@@ -10,7 +13,18 @@ use leptos::prelude::*;
 #[component]
 pub fn ProjectsPage() -> impl IntoView {
     let create = ServerAction::<CreateProject>::new();
-    let projects = Resource::new(move || create.version().get(), |_| list_projects());
+    let replace_key = ServerAction::<ReplaceProjectKey>::new();
+    let set_active = ServerAction::<SetProjectActive>::new();
+    let projects = Resource::new(
+        move || {
+            (
+                create.version().get(),
+                replace_key.version().get(),
+                set_active.version().get(),
+            )
+        },
+        |_| list_projects(),
+    );
     let agent = Resource::new(|| (), |_| signed_in_agent());
     view! {
         <section class="projects">
@@ -25,16 +39,26 @@ pub fn ProjectsPage() -> impl IntoView {
                         Ok(projects) if projects.is_empty() => view! { <p class="empty">"No projects yet."</p> }.into_any(),
                         Ok(projects) => view! {
                             <table class="project-list">
-                                <thead><tr><th>"Id"</th><th>"Name"</th><th>"DSN"</th><th>"Created"</th></tr></thead>
+                                <thead><tr><th>"Id"</th><th>"Name"</th><th>"DSN"</th><th>"Created"</th>{admin.then(|| view! { <th>"Key and reports"</th> })}</tr></thead>
                                 <tbody>
                                     {projects
                                         .into_iter()
                                         .map(|project| view! {
-                                            <tr>
+                                            <tr class:disabled=!project.active>
                                                 <td>{project.id}</td>
-                                                <td>{project.name}</td>
+                                                <td>
+                                                    {project.name.clone()}
+                                                    {(!project.active).then(|| view! { <span class="badge status-closed">"disabled: reports refused"</span> })}
+                                                </td>
                                                 <td>
                                                     <code class="dsn">{project.dsn.clone()}</code>
+                                                    {project.previous_dsn.clone().map(|previous| view! {
+                                                        <p class="hint previous-dsn">
+                                                            "The previous DSN works until "
+                                                            {project.previous_key_expires_at.map(timestamp)}
+                                                            ": " <code>{previous}</code>
+                                                        </p>
+                                                    })}
                                                     <details class="snippets">
                                                         <summary>"Set up reporting (reporter crate or any Sentry SDK)"</summary>
                                                         {crate::projects::sdk_snippets(&project.dsn)
@@ -47,6 +71,29 @@ pub fn ProjectsPage() -> impl IntoView {
                                                     </details>
                                                 </td>
                                                 <td class="time">{timestamp(project.created_at)}</td>
+                                                {admin.then(|| view! {
+                                                    <td class="project-admin">
+                                                        <ActionForm action=replace_key attr:class="replace-key">
+                                                            <input type="hidden" name="id" value=project.id.to_string() />
+                                                            <label>
+                                                                "Old key works for"
+                                                                <select name="grace_hours">
+                                                                    <option value="0">"no longer (it leaked)"</option>
+                                                                    <option value="1">"1 hour"</option>
+                                                                    <option value="24" selected>"24 hours"</option>
+                                                                    <option value="168">"7 days"</option>
+                                                                    <option value="720">"30 days"</option>
+                                                                </select>
+                                                            </label>
+                                                            <button type="submit">"Replace key"</button>
+                                                        </ActionForm>
+                                                        <ActionForm action=set_active attr:class="set-active">
+                                                            <input type="hidden" name="id" value=project.id.to_string() />
+                                                            <input type="hidden" name="active" value=(!project.active).to_string() />
+                                                            <button type="submit">{if project.active { "Disable" } else { "Enable" }}</button>
+                                                        </ActionForm>
+                                                    </td>
+                                                })}
                                             </tr>
                                         })
                                         .collect_view()}
@@ -65,7 +112,17 @@ pub fn ProjectsPage() -> impl IntoView {
                     view! { {list} {form} }
                 })}
             </Transition>
-            {move || create.value().get().and_then(|result| result.err()).map(|error| view! { <ErrorNotice message=error_message(&error) /> })}
+            {move || {
+                [
+                    create.value().get().and_then(|result| result.err()),
+                    replace_key.value().get().and_then(|result| result.err()),
+                    set_active.value().get().and_then(|result| result.err()),
+                ]
+                .into_iter()
+                .flatten()
+                .map(|error| view! { <ErrorNotice message=error_message(&error) /> })
+                .collect_view()
+            }}
         </section>
     }
 }

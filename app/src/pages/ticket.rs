@@ -204,9 +204,9 @@ fn Details(ticket: Ticket) -> impl IntoView {
                     </dd>
                 })}
                 <dt>"Releases"</dt>
-                <dd>{if crash.releases.is_empty() { "none reported".to_string() } else { crash.releases.join(", ") }}</dd>
+                <dd>{listed(&crash.releases, crash.releases_omitted)}</dd>
                 <dt>"Environments"</dt>
-                <dd>{if crash.environments.is_empty() { "none reported".to_string() } else { crash.environments.join(", ") }}</dd>
+                <dd>{listed(&crash.environments, crash.environments_omitted)}</dd>
                 <dt>"Project"</dt>
                 <dd><a href="/projects">{format!("#{}", crash.project)}</a></dd>
             })}
@@ -468,5 +468,14 @@ fn FieldActions(ticket: Ticket, actions: Actions) -> impl IntoView {
             </ActionForm>
             {action_error(actions.update.value())}
         </section>
+    }
+}
+
+/// Names reported to a crash ticket, and how many older ones it no longer lists.
+fn listed(names: &[String], omitted: u64) -> String {
+    match (names.is_empty(), omitted) {
+        (true, 0) => "none reported".to_string(),
+        (_, 0) => names.join(", "),
+        (_, omitted) => format!("{} and {omitted} earlier", names.join(", ")),
     }
 }

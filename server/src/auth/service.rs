@@ -29,6 +29,8 @@ pub struct AuthSettings {
     pub idle_timeout: Duration,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// The one-time code that setting up the first admin needs; a random one when not given.
+    pub setup_code: Option<String>,
 }
 
 impl Default for AuthSettings {
@@ -38,6 +40,7 @@ impl Default for AuthSettings {
             session_lifetime: Duration::from_secs(12 * 60 * 60),
             idle_timeout: Duration::from_secs(2 * 60 * 60),
             trusted_proxies: Vec::new(),
+            setup_code: None,
         }
     }
 }
@@ -47,6 +50,7 @@ pub struct AuthService {
     pub(crate) store: Store,
     pub(crate) throttle: LoginThrottle,
     settings: AuthSettings,
+    setup_code: String,
 }
 
 /// Sessions record activity at most this often (or a quarter of the idle timeout, if shorter), to
@@ -56,11 +60,33 @@ const TOUCH_EVERY: Duration = Duration::from_secs(60);
 impl AuthService {
     /// A service over the store.
     pub fn new(store: Store, settings: AuthSettings) -> AuthService {
+        let setup_code = settings
+            .setup_code
+            .clone()
+            .filter(|code| !code.is_empty())
+            .unwrap_or_else(random_secret);
         AuthService {
             store,
             throttle: LoginThrottle::default(),
             settings,
+            setup_code,
         }
+    }
+
+    /// The address of the page that sets up the first admin, with the one-time setup code, on
+    /// a server that this machine reaches at `base` (`http://127.0.0.1:3000`).
+    pub fn setup_link(&self, base: &str) -> String {
+        format!(
+            "{}/login?setup={}",
+            base.trim_end_matches('/'),
+            self.setup_code
+        )
+    }
+
+    /// Whether `code` is the setup code (compared in constant time).
+    pub(crate) fn setup_code_matches(&self, code: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        self.setup_code.as_bytes().ct_eq(code.as_bytes()).into()
     }
 
     /// The client of a request: the peer, or for a trusted proxy the nearest address in

@@ -1,5 +1,6 @@
 //! Accounts: signing in, the first admin, agents and their API tokens. Any signed-in agent manages
-//! their own password and tokens (a token never outranks its owner); agents see the other agents,
+//! their own password and tokens (a token never outranks its owner, and only a session, never a
+//! token, creates one); agents see the other agents,
 //! to assign tickets; admins create and change agents, and at least one active admin remains.
 //! The machine's console (`helpdesk create-admin`, `create-token`) is trusted as its operator.
 //!
@@ -23,8 +24,18 @@ use std::time::Duration;
 /// What every failed sign-in says, whatever the reason.
 const WRONG_CREDENTIALS: &str = "the email or password is wrong";
 
-fn hashing_failed(error: String) -> HelpDeskError {
-    HelpDeskError::Storage(error.into())
+fn hashing_failed(error: password::HashError) -> HelpDeskError {
+    match error {
+        password::HashError::Busy(_) => too_busy(),
+        password::HashError::Failed(message) => HelpDeskError::Storage(message.into()),
+    }
+}
+
+/// Too many passwords are being checked at once: try again in a second.
+fn too_busy() -> HelpDeskError {
+    HelpDeskError::Throttled {
+        retry_after_seconds: 1,
+    }
 }
 
 fn missing_agent(id: &str) -> HelpDeskError {
@@ -116,22 +127,33 @@ impl AccountService for AuthService {
         client: IpAddr,
     ) -> Result<SignedIn, HelpDeskError> {
         let account = email.trim().to_lowercase();
-        if let Some(wait) = self.throttle.wait(&account, client) {
-            return Err(HelpDeskError::Throttled {
-                retry_after_seconds: wait.as_secs().max(1),
-            });
-        }
-        let agent = self.store.agent_by_email(&account).await?;
-        let stored = agent.as_ref().map(|agent| agent.password_hash.clone());
-        let password_matches = password::verify(password.to_string(), stored).await;
-        let agent = match agent {
-            Some(agent) if password_matches && agent.active => agent,
-            _ => {
-                self.throttle.failed(&account, client);
-                return Err(HelpDeskError::Unauthenticated(WRONG_CREDENTIALS));
+        let attempt =
+            self.throttle
+                .begin(&account, client)
+                .map_err(|wait| HelpDeskError::Throttled {
+                    retry_after_seconds: wait.as_secs().max(1),
+                })?;
+        let agent = match self.store.agent_by_email(&account).await {
+            Ok(agent) => agent,
+            Err(error) => {
+                self.throttle.abandoned(attempt);
+                return Err(error.into());
             }
         };
-        self.throttle.succeeded(&account, client);
+        let stored = agent.as_ref().map(|agent| agent.password_hash.clone());
+        let password_matches = match password::verify(password.to_string(), stored).await {
+            Ok(matches) => matches,
+            Err(_) => {
+                self.throttle.abandoned(attempt);
+                return Err(too_busy());
+            }
+        };
+        // The attempt stays counted as a failure unless the password matched.
+        let agent = match agent {
+            Some(agent) if password_matches && agent.active => agent,
+            _ => return Err(HelpDeskError::Unauthenticated(WRONG_CREDENTIALS)),
+        };
+        self.throttle.succeeded(attempt);
         self.open_session(agent).await
     }
 
@@ -142,6 +164,7 @@ impl AccountService for AuthService {
     async fn set_up_first_admin(
         &self,
         draft: AgentDraft,
+        setup_code: &str,
         client: ClientAddress,
     ) -> Result<SignedIn, HelpDeskError> {
         // Behind a reverse proxy every peer is the proxy's loopback address; a forwarded request
@@ -149,6 +172,13 @@ impl AccountService for AuthService {
         if !client.is_this_machine() {
             return Err(HelpDeskError::Forbidden(
                 "the first admin can only be set up from this machine (localhost), or with `helpdesk create-admin`".into(),
+            ));
+        }
+        // A web page on this machine (one that rebinds its name to 127.0.0.1, say) cannot know
+        // the code, which only the server's own output shows.
+        if !self.setup_code_matches(setup_code) {
+            return Err(HelpDeskError::Forbidden(
+                "the setup code is missing or wrong: open the link the server printed when it started, or use `helpdesk create-admin`".into(),
             ));
         }
         let hash = password::hash(draft.password)
@@ -184,16 +214,27 @@ impl AccountService for AuthService {
         let agent = caller.require(Role::Viewer)?;
         let new = app::accounts::checked_password("new_password", new)?;
         // Guessing the current password through this form is throttled like signing in.
-        if let Some(wait) = self.throttle.wait(&agent.email, client) {
-            return Err(HelpDeskError::Throttled {
-                retry_after_seconds: wait.as_secs().max(1),
-            });
-        }
-        let record = self.store.agent_record(&agent.agent_id).await?;
+        let attempt =
+            self.throttle
+                .begin(&agent.email, client)
+                .map_err(|wait| HelpDeskError::Throttled {
+                    retry_after_seconds: wait.as_secs().max(1),
+                })?;
+        let record = match self.store.agent_record(&agent.agent_id).await {
+            Ok(record) => record,
+            Err(error) => {
+                self.throttle.abandoned(attempt);
+                return Err(error.into());
+            }
+        };
         let stored = record.as_ref().map(|record| record.password_hash.clone());
-        if !password::verify(current.to_string(), stored).await {
-            self.throttle.failed(&agent.email, client);
-            return Err(FieldError::new("current_password", "is wrong").into());
+        match password::verify(current.to_string(), stored).await {
+            Ok(true) => self.throttle.succeeded(attempt),
+            Ok(false) => return Err(FieldError::new("current_password", "is wrong").into()),
+            Err(_) => {
+                self.throttle.abandoned(attempt);
+                return Err(too_busy());
+            }
         }
         let hash = password::hash(new).await.map_err(hashing_failed)?;
         let keep = match &agent.credential {
@@ -232,6 +273,8 @@ impl AccountService for AuthService {
         let admin = caller.require(Role::Admin)?;
         // `{}` changes nothing and answers the agent as they are.
         let changes = patch != CheckedAgentPatch::default();
+        // Deactivating an agent, or setting their password, ends every session they have.
+        let end_sessions = patch.active == Some(false) || patch.password.is_some();
         let hash = match patch.password {
             Some(password) => Some(password::hash(password).await.map_err(hashing_failed)?),
             None => None,
@@ -244,6 +287,7 @@ impl AccountService for AuthService {
                 patch.role,
                 patch.active,
                 hash.as_deref(),
+                end_sessions,
             )
             .await?;
         match change {
@@ -271,6 +315,12 @@ impl AccountService for AuthService {
         draft: TokenDraft,
     ) -> Result<CreatedToken, HelpDeskError> {
         let owner = caller.require(Role::Viewer)?;
+        // A token that could mint tokens would let whoever stole it outlive its revocation.
+        if let Credential::Token { .. } = owner.credential {
+            return Err(HelpDeskError::Forbidden(
+                "API tokens are created by a signed-in agent, not with another token".into(),
+            ));
+        }
         let role = token_role(owner.role, draft.role)?;
         self.insert_token(&owner.agent_id, &draft.name, role).await
     }

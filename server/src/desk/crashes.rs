@@ -88,6 +88,9 @@ impl Default for CrashRules {
     }
 }
 
+/// How old a remembered project may be when a key it does not accept is checked again.
+const KEY_REREAD_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Why a crash report was refused before it was read.
 #[derive(Debug, PartialEq, Eq)]
 pub enum IntakeRefusal {
@@ -95,13 +98,16 @@ pub enum IntakeRefusal {
     NoKey,
     /// The key is not this project's (or there is no such project).
     WrongKey,
+    /// The project was disabled.
+    Disabled,
     /// The project is over its rate; try again after this long.
     Throttled(std::time::Duration),
 }
 
 impl Desk {
-    /// The caller behind a crash report: the project, when `key` is its key (compared in
-    /// constant time), and the project is within its rate.
+    /// The caller behind a crash report: the project, when `key` is its key, or its previous
+    /// key within the grace period (compared in constant time), and the project is active and
+    /// within its rate.
     pub async fn project_caller(
         &self,
         project: ProjectId,
@@ -111,12 +117,32 @@ impl Desk {
         let Some(key) = key else {
             return Ok(Err(IntakeRefusal::NoKey));
         };
-        let Some(record) = self.store().recent_project(project.number()).await? else {
+        let accepts = |record: &crate::storage::ProjectRecord| {
+            let current: bool = record.public_key.as_bytes().ct_eq(key.as_bytes()).into();
+            let previous = super::projects::previous_key_expiry(record).is_some()
+                && record
+                    .previous_key
+                    .as_ref()
+                    .is_some_and(|previous| bool::from(previous.as_bytes().ct_eq(key.as_bytes())));
+            current || previous
+        };
+        let Some(mut record) = self.store().recent_project(project.number()).await? else {
             return Ok(Err(IntakeRefusal::WrongKey));
         };
-        let matches: bool = record.public_key.as_bytes().ct_eq(key.as_bytes()).into();
-        if !matches {
-            return Ok(Err(IntakeRefusal::WrongKey));
+        if !accepts(&record) {
+            // The key may have been replaced on another server since this one read it: read
+            // again, at most every few seconds (wrong keys must not cost a read each).
+            match self
+                .store()
+                .project_read_within(project.number(), KEY_REREAD_AFTER)
+                .await?
+            {
+                Some(fresh) if accepts(&fresh) => record = fresh,
+                _ => return Ok(Err(IntakeRefusal::WrongKey)),
+            }
+        }
+        if record.active == Some(false) {
+            return Ok(Err(IntakeRefusal::Disabled));
         }
         if let Err(wait) = self.crash_rules.limiter.admit(project.number()) {
             return Ok(Err(IntakeRefusal::Throttled(wait)));
@@ -204,12 +230,25 @@ impl Desk {
 }
 
 /// Whether a report reopens its resolved ticket: unless it comes from a release older than the
-/// one the ticket was resolved in (then it is the old bug, only counted). Releases that cannot be
-/// compared reopen: a wrong reopen costs an agent a look, a wrong silence hides a live crash.
-fn reopens_ticket(report_release: Option<&str>, fixed_in: Option<&str>) -> bool {
-    match (report_release, fixed_in) {
-        (Some(release), Some(fixed)) => !crate::ingest::release::is_older(release, fixed),
-        _ => true,
+/// one the ticket was resolved in (then it is the old bug, only counted). Releases compare by
+/// their version numbers; those without (commit hashes, words) by when the project first knew
+/// them (reported them, or named one as a fix), as Sentry orders them: a release first known
+/// before the fix is older. Releases that cannot be compared reopen: a wrong reopen costs an
+/// agent a look, a wrong silence hides a live crash.
+fn reopens_ticket(
+    report_release: Option<&str>,
+    fixed_in: Option<&str>,
+    known_since: &crate::storage::ReleaseTimes,
+) -> bool {
+    let (Some(release), Some(fixed)) = (report_release, fixed_in) else {
+        return true;
+    };
+    match crate::ingest::release::version_order(release, fixed) {
+        Some(order) => order != std::cmp::Ordering::Less,
+        None => match (known_since.get(release), known_since.get(fixed)) {
+            (Some(report_known), Some(fixed_known)) => report_known >= fixed_known,
+            _ => true,
+        },
     }
 }
 
@@ -244,4 +283,32 @@ fn describe(event: &CrashEvent) -> String {
         .chars()
         .take(app::model::MAX_TEXT_CHARS)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn releases_without_versions_are_ordered_by_when_they_were_first_known() {
+        let start = time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
+        let known: crate::storage::ReleaseTimes = [
+            ("f00dfeed".to_string(), start),
+            ("0a1b2c3".to_string(), start - time::Duration::hours(1)),
+            ("zzz9999".to_string(), start + time::Duration::hours(1)),
+        ]
+        .into();
+        // First known before the fix: the old bug. After it, or the fix itself: a regression.
+        assert!(!reopens_ticket(Some("0a1b2c3"), Some("f00dfeed"), &known));
+        assert!(reopens_ticket(Some("zzz9999"), Some("f00dfeed"), &known));
+        assert!(reopens_ticket(Some("f00dfeed"), Some("f00dfeed"), &known));
+        // Never known (first reported in this very batch), or no fix known: reopens.
+        assert!(reopens_ticket(Some("1234abc"), Some("f00dfeed"), &known));
+        assert!(reopens_ticket(Some("0a1b2c3"), Some("cafe"), &known));
+        // Version numbers decide when both have them, whatever was known when.
+        assert!(!reopens_ticket(Some("2.0.1"), Some("2.1.0"), &known));
+        assert!(reopens_ticket(Some("2.1.1"), Some("2.1.0"), &known));
+        assert!(reopens_ticket(None, Some("2.1.0"), &known));
+        assert!(reopens_ticket(Some("2.0.0"), None, &known));
+    }
 }

@@ -169,6 +169,9 @@ fn plan_transition(
         (Status::Resolved, Some(resolution)) => {
             change.resolution = Some(Some(resolution.clone()));
             change.resolved_in_release = Some(transition.release.clone());
+            // A crash ticket's fix release is known to its project from now on, if not before:
+            // releases without version numbers are ordered by when they were first known.
+            change.release_known = current.project.zip(transition.release.clone());
             match &transition.release {
                 Some(release) => format!("{resolution} (fixed in {release})"),
                 None => resolution.clone(),

@@ -49,6 +49,14 @@ impl ApiError {
         }
     }
 
+    /// The same error, telling the client to try again after this many seconds.
+    pub fn with_retry_after(self, seconds: u64) -> ApiError {
+        ApiError {
+            retry_after_seconds: Some(seconds),
+            ..self
+        }
+    }
+
     /// The same error with another status.
     pub fn with_status(self, status: StatusCode) -> ApiError {
         ApiError { status, ..self }

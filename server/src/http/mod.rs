@@ -9,6 +9,7 @@ mod extract;
 pub mod guard;
 pub mod headers;
 mod health;
+pub mod host;
 pub mod ingest;
 pub mod limit;
 mod openapi;
@@ -71,6 +72,8 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(agents::list, agents::create))
         .routes(routes!(agents::update))
         .routes(routes!(projects::list, projects::create))
+        .routes(routes!(projects::update))
+        .routes(routes!(projects::replace_key))
         .routes(routes!(customers::list, customers::create))
         .routes(routes!(customers::get, customers::update))
         .routes(routes!(customers::tickets))

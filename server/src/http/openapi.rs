@@ -123,13 +123,25 @@ pub async fn document() -> Json<&'static utoipa::openapi::OpenApi> {
 }
 
 /// Completes the routers' document with what the shared machinery answers, so that each
-/// operation lists every status it can give: the guard's 401, 403 and 503 (from the access
-/// rules), the JSON extractor's 400, 413, 415 and 422, the query extractor's 400 and the 404 of
-/// an unknown id. A status the handler documents keeps the handler's words.
+/// operation lists every status it can give: the host check's 421, the guard's 401, 403 and 503
+/// (from the access rules), the JSON extractor's 400, 413, 415 and 422, the query extractor's
+/// 400 and the 404 of an unknown id. A status the handler documents keeps the handler's words.
 pub(super) fn complete(document: &mut utoipa::openapi::OpenApi) {
     for (path, item) in document.paths.paths.iter_mut() {
         for (method, operation) in operations(item) {
             shared_answers(path, &method, operation);
+            operation
+                .responses
+                .responses
+                .entry("421".to_string())
+                .or_insert_with(|| {
+                    error_answer(
+                        "The request's `Host` names another server: only the public URL's \
+                         host, `localhost`, IP addresses and the operator's `--allowed-host` \
+                         names are served (against DNS rebinding)",
+                    )
+                    .into()
+                });
         }
     }
     if let Some(components) = document.components.as_mut() {

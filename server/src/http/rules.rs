@@ -80,6 +80,8 @@ pub const RULES: &[Rule] = &[
     rule(Method::PATCH, "/api/v1/agents/{id}", ADMIN),
     rule(Method::GET, "/api/v1/projects", VIEWER),
     rule(Method::POST, "/api/v1/projects", ADMIN),
+    rule(Method::PATCH, "/api/v1/projects/{id}", ADMIN),
+    rule(Method::POST, "/api/v1/projects/{id}/key", ADMIN),
     rule(Method::GET, "/api/v1/customers", VIEWER),
     rule(Method::POST, "/api/v1/customers", AGENT),
     rule(Method::GET, "/api/v1/customers/{id}", VIEWER),
@@ -156,6 +158,8 @@ pub const RULES: &[Rule] = &[
     rule(Method::POST, "/rpc/save_article", AGENT),
     rule(Method::POST, "/rpc/record_caller", AGENT),
     rule(Method::POST, "/rpc/create_project", ADMIN),
+    rule(Method::POST, "/rpc/replace_project_key", ADMIN),
+    rule(Method::POST, "/rpc/set_project_active", ADMIN),
 ];
 
 /// The rule for a route, if it has one. `HEAD` is served by a route's `GET` and has its rule.

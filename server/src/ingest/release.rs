@@ -3,9 +3,9 @@
 //! Releases are often `package@version` (`shop@2.1.0`) or a bare version (`2.1.0`, `v2.1`). Two
 //! releases compare when their package names agree (or either has none): versions are split into
 //! numbers and words at dots, dashes and plus signs and compared part by part, numbers as numbers.
-//! A pre-release (`2.1.0-rc.1`) is older than its release. Releases that cannot be compared (other
-//! packages, no version) are never called older, so the ticket reopens: a wrong reopen costs an
-//! agent a look, a wrong silence hides a live crash.
+//! A pre-release (`2.1.0-rc.1`) is older than its release. Releases without a version number (a
+//! commit hash, a word) or of other packages have no order here; the desk then orders them by
+//! when the project first reported them.
 
 use std::cmp::Ordering;
 
@@ -61,30 +61,39 @@ fn compare_parts(left: &[Part<'_>], right: &[Part<'_>]) -> Option<Ordering> {
     Some(Ordering::Equal)
 }
 
-/// Whether `report` is certainly an older release than `fixed`.
-pub fn is_older(report: &str, fixed: &str) -> bool {
+/// How `report` orders against `fixed` by their version numbers; `None` when they cannot be
+/// compared so: either has no version number (a commit hash, a word: its first part is not a
+/// number), or they name different packages.
+pub fn version_order(report: &str, fixed: &str) -> Option<Ordering> {
     let (report_package, report_version) = split(report);
     let (fixed_package, fixed_version) = split(fixed);
     if let (Some(a), Some(b)) = (report_package, fixed_package)
         && a != b
     {
-        return false;
+        return None;
     }
     let (report_main, report_pre) = parts(report_version);
     let (fixed_main, fixed_pre) = parts(fixed_version);
-    if report_main.is_empty() || fixed_main.is_empty() {
-        return false;
+    if !matches!(report_main.first(), Some(Part::Number(_)))
+        || !matches!(fixed_main.first(), Some(Part::Number(_)))
+    {
+        return None;
     }
-    match compare_parts(&report_main, &fixed_main) {
-        Some(Ordering::Less) => true,
-        Some(Ordering::Greater) | None => false,
-        Some(Ordering::Equal) => match (report_pre.is_empty(), fixed_pre.is_empty()) {
+    match compare_parts(&report_main, &fixed_main)? {
+        Ordering::Equal => Some(match (report_pre.is_empty(), fixed_pre.is_empty()) {
             // 2.1.0-rc.1 came before 2.1.0.
-            (false, true) => true,
-            (false, false) => compare_parts(&report_pre, &fixed_pre) == Some(Ordering::Less),
-            _ => false,
-        },
+            (false, true) => Ordering::Less,
+            (true, false) => Ordering::Greater,
+            (false, false) => compare_parts(&report_pre, &fixed_pre)?,
+            (true, true) => Ordering::Equal,
+        }),
+        other => Some(other),
     }
+}
+
+/// Whether `report` is certainly an older release than `fixed` by their version numbers.
+pub fn is_older(report: &str, fixed: &str) -> bool {
+    version_order(report, fixed) == Some(Ordering::Less)
 }
 
 #[cfg(test)]
@@ -115,6 +124,26 @@ mod tests {
         assert!(
             !is_older("2.1.0+build.5", "2.1.0+build.9"),
             "build metadata does not order"
+        );
+    }
+
+    #[test]
+    fn commit_hashes_and_words_have_no_version_order() {
+        for (report, fixed) in [
+            ("0a1b2c3", "f9e8d7c"),
+            ("abc1234", "def5678"),
+            ("nightly", "stable"),
+            ("vanilla", "verbena"),
+            ("shop@abc1234", "shop@def5678"),
+            ("billing@1.0", "shop@2.0"),
+        ] {
+            assert_eq!(version_order(report, fixed), None, "{report} {fixed}");
+            assert!(!is_older(report, fixed), "{report} {fixed}");
+        }
+        assert_eq!(version_order("2.0", "shop@2.0.0"), Some(Ordering::Equal));
+        assert_eq!(
+            version_order("2.1.0", "2.1.0-rc.1"),
+            Some(Ordering::Greater)
         );
     }
 }

@@ -229,6 +229,7 @@ impl Store {
         role: Option<Role>,
         active: Option<bool>,
         password_hash: Option<&str>,
+        end_sessions: bool,
     ) -> Result<AgentChange, StorageError> {
         let mut assignments = Vec::new();
         if name.is_some() {
@@ -253,7 +254,7 @@ impl Store {
              IF count(SELECT VALUE id FROM agent WHERE role = 'admin' AND active = true) = 0 {{
                  THROW 'last admin'
              }};
-             IF $active = false {{ DELETE session WHERE agent = type::record('agent', $id) }};
+             IF $end_sessions {{ DELETE session WHERE agent = type::record('agent', $id) }};
              COMMIT TRANSACTION;",
             assignments.join(", ")
         );
@@ -265,6 +266,7 @@ impl Store {
             .bind(("role", role.map(Role::as_str)))
             .bind(("active", active))
             .bind(("password_hash", password_hash.map(str::to_string)))
+            .bind(("end_sessions", end_sessions))
             .await
             .and_then(transaction_outcome);
         match result {

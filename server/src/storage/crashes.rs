@@ -46,14 +46,20 @@ pub struct CrashReport {
     /// The event as received (JSON), kept for inspection.
     pub payload: String,
     /// Whether this report reopens its problem's ticket, resolved in a release (the second
-    /// argument), given the release it came from (the first): the desk's rule, applied by the
-    /// writer to the ticket as its batch reads it.
+    /// argument), given the release it came from (the first) and when the project's releases
+    /// were first known (the third): the desk's rule, applied by the writer to the ticket as its
+    /// batch reads it.
     #[serde(skip)]
     pub reopens: ReopenRule,
 }
 
+/// When a project's releases were first known (first reported, or first named as a fix), by
+/// name: those its batch concerns.
+pub type ReleaseTimes = std::collections::HashMap<String, OffsetDateTime>;
+
 /// See [`CrashReport::reopens`].
-pub type ReopenRule = fn(report_release: Option<&str>, fixed_in: Option<&str>) -> bool;
+pub type ReopenRule =
+    fn(report_release: Option<&str>, fixed_in: Option<&str>, known_since: &ReleaseTimes) -> bool;
 
 /// What storing a report did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,65 +187,112 @@ impl Store {
         &self,
         project: u64,
     ) -> Result<Option<super::ProjectRecord>, StorageError> {
-        let record = match self.project_keys.get(project) {
-            Some(record) => record,
-            None => {
-                let mut response = self
-                    .db()
-                    .query("SELECT number, name, public_key, created_at FROM type::record('project', $number)")
-                    .bind(("number", project as i64))
-                    .await?
-                    .check()?;
-                let rows: Vec<serde_json::Value> = response.take(0)?;
-                let Some(record) = super::records::decode::<super::ProjectRecord>(rows)?.pop()
-                else {
-                    return Ok(None);
-                };
-                self.project_keys.put(project, record.clone());
-                record
-            }
-        };
-        Ok(Some(record))
+        self.project_read_within(project, PROJECT_KEY_TTL).await
+    }
+
+    /// A project as read from the database at most `max_age` ago (a key another server just
+    /// replaced is then found without waiting out [`PROJECT_KEY_TTL`]).
+    pub async fn project_read_within(
+        &self,
+        project: u64,
+        max_age: std::time::Duration,
+    ) -> Result<Option<super::ProjectRecord>, StorageError> {
+        if let Some(known) = self.project_keys.get(project, max_age) {
+            return Ok(known);
+        }
+        let mut response = self
+            .db()
+            .query(format!(
+                "SELECT {} FROM type::record('project', $number)",
+                super::projects::PROJECT_FIELDS
+            ))
+            .bind(("number", project as i64))
+            .await?
+            .check()?;
+        let rows: Vec<serde_json::Value> = response.take(0)?;
+        let record = super::records::decode::<super::ProjectRecord>(rows)?.pop();
+        self.project_keys.put(project, record.clone());
+        Ok(record)
     }
 }
 
 /// How long a project's key is trusted from memory before it is read again.
 pub const PROJECT_KEY_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Projects read recently, by number.
+/// How long a project that does not exist is remembered as missing, so that reports sent to it
+/// (a deleted project's SDKs, someone guessing numbers) cost no database read each.
+pub const UNKNOWN_PROJECT_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+type Remembered<T> = std::collections::HashMap<u64, (std::time::Instant, T)>;
+
+/// Projects read recently, by number, and numbers recently found to name no project (kept
+/// apart, so that guessed numbers never push out real projects).
 #[derive(Clone, Default)]
 pub(crate) struct ProjectKeyCache(
-    std::sync::Arc<
-        std::sync::Mutex<
-            std::collections::HashMap<u64, (std::time::Instant, super::ProjectRecord)>,
-        >,
-    >,
+    std::sync::Arc<std::sync::Mutex<(Remembered<super::ProjectRecord>, Remembered<()>)>>,
 );
 
 impl ProjectKeyCache {
-    /// At most this many projects are remembered; past it, the memory starts over.
+    /// At most this many projects, and as many missing numbers, are remembered; past it, that
+    /// memory starts over.
     const CAPACITY: usize = 10_000;
 
-    fn get(&self, project: u64) -> Option<super::ProjectRecord> {
+    /// `Some(record)` for a remembered project, `Some(None)` for a number remembered to name
+    /// none, `None` when it must be read.
+    fn get(
+        &self,
+        project: u64,
+        max_age: std::time::Duration,
+    ) -> Option<Option<super::ProjectRecord>> {
         let cache = self
             .0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        cache
+        let (known, missing) = &*cache;
+        if let Some((_, record)) = known
             .get(&project)
-            .filter(|(read_at, _)| read_at.elapsed() < PROJECT_KEY_TTL)
-            .map(|(_, record)| record.clone())
+            .filter(|(read_at, _)| read_at.elapsed() < max_age.min(PROJECT_KEY_TTL))
+        {
+            return Some(Some(record.clone()));
+        }
+        missing
+            .get(&project)
+            .filter(|(read_at, _)| read_at.elapsed() < max_age.min(UNKNOWN_PROJECT_TTL))
+            .map(|_| None)
     }
 
-    fn put(&self, project: u64, record: super::ProjectRecord) {
+    fn put(&self, project: u64, record: Option<super::ProjectRecord>) {
         let mut cache = self
             .0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if cache.len() >= Self::CAPACITY {
-            cache.clear();
+        let (known, missing) = &mut *cache;
+        let now = std::time::Instant::now();
+        match record {
+            Some(record) => {
+                if known.len() >= Self::CAPACITY {
+                    known.clear();
+                }
+                missing.remove(&project);
+                known.insert(project, (now, record));
+            }
+            None => {
+                if missing.len() >= Self::CAPACITY {
+                    missing.clear();
+                }
+                missing.insert(project, (now, ()));
+            }
         }
-        cache.insert(project, (std::time::Instant::now(), record));
+    }
+
+    /// Forgets what is remembered of a project (it was just created or changed here).
+    pub(crate) fn forget(&self, project: u64) {
+        let mut cache = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache.0.remove(&project);
+        cache.1.remove(&project);
     }
 }
 
@@ -322,5 +375,40 @@ impl StoredEvent {
             received_at: self.received_at,
             event: serde_json::from_str(&self.payload).unwrap_or(serde_json::Value::Null),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(number: u64) -> super::super::ProjectRecord {
+        serde_json::from_value(serde_json::json!({
+            "number": number, "name": "Shop", "public_key": "k", "created_at": "2026-12-01T00:00:00Z"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_number_naming_no_project_is_remembered_apart_until_forgotten() {
+        let cache = ProjectKeyCache::default();
+        let ttl = PROJECT_KEY_TTL;
+        assert!(cache.get(7, ttl).is_none(), "nothing is known at first");
+        cache.put(7, None);
+        assert_eq!(cache.get(7, ttl).map(|found| found.is_none()), Some(true));
+        // A project created here is read afresh.
+        cache.forget(7);
+        assert!(cache.get(7, ttl).is_none());
+        // Guessed numbers never push out real projects.
+        cache.put(1, Some(record(1)));
+        for guess in 100..100 + ProjectKeyCache::CAPACITY as u64 + 10 {
+            cache.put(guess, None);
+        }
+        assert_eq!(
+            cache.get(1, ttl).flatten().map(|found| found.number),
+            Some(1)
+        );
+        // Asked for a fresher read than the one remembered, it must be read again.
+        assert!(cache.get(1, std::time::Duration::ZERO).is_none());
     }
 }

@@ -350,6 +350,37 @@ UPDATE article SET search_text = NONE WHERE search_text = NONE;
 "#,
         data: None,
     },
+    // A crash ticket keeps its most recent releases and environments, and counts the rest.
+    Migration {
+        version: 18,
+        name: "how many releases and environments a crash ticket no longer lists",
+        statements: r#"
+DEFINE FIELD OVERWRITE releases_omitted ON ticket TYPE option<int>;
+DEFINE FIELD OVERWRITE environments_omitted ON ticket TYPE option<int>;
+"#,
+        data: None,
+    },
+    // Releases without a version number are ordered by when their project first knew them.
+    Migration {
+        version: 19,
+        name: "when each project first knew each release",
+        statements: r#"
+DEFINE TABLE OVERWRITE crash_release SCHEMAFULL;
+DEFINE FIELD OVERWRITE first_seen ON crash_release TYPE datetime;
+"#,
+        data: None,
+    },
+    // A project's key can be replaced (the old one works for a while) and a project disabled.
+    Migration {
+        version: 20,
+        name: "replaced project keys and disabled projects",
+        statements: r#"
+DEFINE FIELD OVERWRITE previous_key ON project TYPE option<string>;
+DEFINE FIELD OVERWRITE previous_key_until ON project TYPE option<datetime>;
+DEFINE FIELD OVERWRITE active ON project TYPE option<bool>;
+"#,
+        data: None,
+    },
 ];
 
 /// Applies every migration newer than the database's version.

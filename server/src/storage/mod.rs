@@ -23,12 +23,13 @@ use std::time::Duration;
 
 pub use accounts::{AgentChange, AgentRecord, CredentialRecord};
 pub use crashes::{
-    CrashOutcome, CrashReport, KEPT_EVENTS_PER_TICKET, ReopenRule, SpikeRule, StoredEvent,
+    CrashOutcome, CrashReport, KEPT_EVENTS_PER_TICKET, ReleaseTimes, ReopenRule, SpikeRule,
+    StoredEvent,
 };
 pub use database::EmbeddedMemory;
 pub use migrations::MIGRATIONS;
 pub use projects::ProjectRecord;
-pub use records::{TicketRecord, parse_time};
+pub use records::{TicketRecord, format_time, parse_time};
 pub use tickets::{ChangeOutcome, NewTimelineEntry, TicketChange};
 
 /// Where the database is and how to sign in to it.

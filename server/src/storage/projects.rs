@@ -16,9 +16,22 @@ pub struct ProjectRecord {
     pub name: String,
     /// The key its DSN carries.
     pub public_key: String,
+    /// The key it had before its key was last replaced.
+    #[serde(default)]
+    pub previous_key: Option<String>,
+    /// Until when the previous key works (RFC 3339).
+    #[serde(default)]
+    pub previous_key_until: Option<String>,
+    /// `Some(false)` when it was disabled.
+    #[serde(default)]
+    pub active: Option<bool>,
     /// When it was created (RFC 3339).
     pub created_at: String,
 }
+
+/// What a project's reads select.
+pub(super) const PROJECT_FIELDS: &str =
+    "number, name, public_key, previous_key, previous_key_until, active, created_at";
 
 const CREATE_PROJECT: &str = r#"
 BEGIN TRANSACTION;
@@ -49,11 +62,14 @@ impl Store {
                 Ok(mut response) => {
                     let index = returned_statement(&response);
                     let row: Option<serde_json::Value> = response.take(index)?;
-                    return decode::<ProjectRecord>(row.into_iter().collect())?
+                    let project = decode::<ProjectRecord>(row.into_iter().collect())?
                         .pop()
                         .ok_or_else(|| {
                             StorageError::Corrupt("the new project was not returned".into())
-                        });
+                        })?;
+                    // Its number may be remembered as naming no project.
+                    self.project_keys.forget(project.number);
+                    return Ok(project);
                 }
                 Err(error) if is_conflict(&error) && attempt < MAX_ATTEMPTS => {
                     back_off(attempt).await
@@ -67,10 +83,74 @@ impl Store {
     pub async fn all_projects(&self) -> Result<Vec<ProjectRecord>, StorageError> {
         let mut response = self
             .db()
-            .query("SELECT number, name, public_key, created_at FROM project ORDER BY number")
+            .query(format!(
+                "SELECT {PROJECT_FIELDS} FROM project ORDER BY number"
+            ))
             .await?
             .check()?;
         let rows: Vec<serde_json::Value> = response.take(0)?;
         decode(rows)
+    }
+
+    /// Gives a project a new key; the one it had becomes its previous key, working until
+    /// `previous_until` (RFC 3339). `None` when there is no such project.
+    pub async fn replace_project_key(
+        &self,
+        number: u64,
+        public_key: &str,
+        previous_until: &str,
+    ) -> Result<Option<ProjectRecord>, StorageError> {
+        self.update_project(
+            number,
+            "previous_key = public_key, previous_key_until = <datetime>$previous_until, public_key = $public_key",
+            serde_json::json!({ "public_key": public_key, "previous_until": previous_until }),
+        )
+        .await
+    }
+
+    /// Renames a project, or sets whether it is active. `None` when there is no such project.
+    pub async fn change_project(
+        &self,
+        number: u64,
+        name: Option<&str>,
+        active: Option<bool>,
+    ) -> Result<Option<ProjectRecord>, StorageError> {
+        let mut assignments = Vec::new();
+        if name.is_some() {
+            assignments.push("name = $name");
+        }
+        if active.is_some() {
+            assignments.push("active = $active");
+        }
+        if assignments.is_empty() {
+            return self.recent_project(number).await;
+        }
+        self.update_project(
+            number,
+            &assignments.join(", "),
+            serde_json::json!({ "name": name, "active": active }),
+        )
+        .await
+    }
+
+    async fn update_project(
+        &self,
+        number: u64,
+        assignments: &str,
+        values: serde_json::Value,
+    ) -> Result<Option<ProjectRecord>, StorageError> {
+        let mut response = self
+            .db()
+            .query(format!(
+                "UPDATE type::record('project', $number) SET {assignments} WHERE id != NONE RETURN {PROJECT_FIELDS}"
+            ))
+            .bind(values)
+            .bind(("number", number as i64))
+            .await?
+            .check()?;
+        let rows: Vec<serde_json::Value> = response.take(0)?;
+        // Every server reads the key afresh within `PROJECT_KEY_TTL`; this one at once.
+        self.project_keys.forget(number);
+        Ok(decode::<ProjectRecord>(rows)?.pop())
     }
 }

@@ -54,6 +54,10 @@ pub struct TicketRecord {
     #[serde(default)]
     pub environments: Option<Vec<String>>,
     #[serde(default)]
+    pub releases_omitted: Option<u64>,
+    #[serde(default)]
+    pub environments_omitted: Option<u64>,
+    #[serde(default)]
     pub customer_keys: Option<Vec<String>>,
 }
 
@@ -119,6 +123,8 @@ impl TicketRecord {
                     last_seen: parse_time(&last_seen)?,
                     releases: self.releases.unwrap_or_default(),
                     environments: self.environments.unwrap_or_default(),
+                    releases_omitted: self.releases_omitted.unwrap_or(0),
+                    environments_omitted: self.environments_omitted.unwrap_or(0),
                     affected_users: self.affected_users.unwrap_or(0),
                     customers: self.customer_keys.unwrap_or_default(),
                 })

@@ -45,6 +45,9 @@ pub struct TicketChange {
     pub status: Option<Status>,
     pub resolution: Option<Option<String>>,
     pub resolved_in_release: Option<Option<String>>,
+    /// A release that becomes known to a project (project, release) unless it was known before:
+    /// the release a crash ticket is resolved in.
+    pub release_known: Option<(u64, String)>,
     /// The timeline entries that record it, in order.
     pub entries: Vec<NewTimelineEntry>,
 }
@@ -130,6 +133,9 @@ FOR $entry IN $entries {
         change_to: $entry.to,
         created_at: <datetime>$now
     };
+};
+IF $release_known {
+    INSERT IGNORE INTO crash_release { id: type::record('crash_release', $release_known), first_seen: <datetime>$now };
 };
 RETURN $updated[0];
 COMMIT TRANSACTION;
@@ -321,6 +327,13 @@ impl Store {
                 serde_json::to_value(&entries).unwrap_or_default(),
             ))
             .bind(("author", author.to_string()))
+            .bind((
+                "release_known",
+                change
+                    .release_known
+                    .as_ref()
+                    .map(|(project, release)| serde_json::json!([*project as i64, release])),
+            ))
             .bind(("now", format_time(OffsetDateTime::now_utc())))
             .await
             .and_then(transaction_outcome)

@@ -129,6 +129,7 @@ async fn spawn(auth_settings: AuthSettings, ingest_per_minute: u32, spike_report
             site_root: "target/site".into(),
             address,
             public_url: format!("http://{address}"),
+            allowed_hosts: Vec::new(),
             ingest_per_minute,
             spike: server::storage::SpikeRule {
                 reports: spike_reports,
@@ -398,4 +399,27 @@ pub fn references(page: &Value) -> Vec<String> {
         .iter()
         .map(|item| item["reference"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// Signs in through the dashboard's form endpoint; returns the answer and the session cookie.
+pub async fn sign_in(app: &TestApp, email: &str, password: &str) -> (u16, Option<String>) {
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url("/rpc/sign_in"))
+        .header("origin", &app.address)
+        .form(&[("email", email), ("password", password), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("helpdesk_session=") && !value.contains("Max-Age=0"))
+        .map(|value| value.split(';').next().unwrap().to_string());
+    (status, cookie)
 }

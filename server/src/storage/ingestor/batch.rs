@@ -3,8 +3,10 @@
 //! transaction that carries the plan out.
 
 use super::Stored;
-use super::queries::{READ_STATE, store_batch_query};
-use crate::storage::crashes::{CrashOutcome, CrashReport, KEPT_EVENTS_PER_TICKET, SpikeRule};
+use super::queries::{READ_RELEASE_TIMES, READ_STATE, store_batch_query};
+use crate::storage::crashes::{
+    CrashOutcome, CrashReport, KEPT_EVENTS_PER_TICKET, ReleaseTimes, SpikeRule,
+};
 use crate::storage::records::{decode, format_time, parse_time};
 use crate::storage::{StorageError, Store, transaction_outcome};
 use app::model::{Status, TicketRef, Urgency};
@@ -41,11 +43,74 @@ pub(super) struct TicketState {
     pub(super) created_at: String,
 }
 
-/// What the database knows of a batch's problems, tickets and event ids.
+/// What the database knows of a batch's problems, tickets and event ids, and, for the problems
+/// whose tickets were resolved in a release, when their project first knew the releases
+/// concerned.
 pub(super) struct State {
     pub(super) groups: HashMap<(u64, String), u64>,
     pub(super) receipts: HashMap<(u64, String), u64>,
     pub(super) tickets: HashMap<u64, TicketState>,
+    pub(super) release_times: HashMap<u64, ReleaseTimes>,
+}
+
+#[derive(Deserialize)]
+struct KnownRelease {
+    key: (i64, String),
+    first_seen: String,
+}
+
+/// The (project, release) pairs whose first sighting decides whether a report reopens its
+/// ticket: for each problem resolved in a release, that release and the batch's releases of it.
+fn releases_to_compare(
+    reports: &[&CrashReport],
+    groups: &HashMap<(u64, String), u64>,
+    tickets: &HashMap<u64, TicketState>,
+) -> Vec<(i64, String)> {
+    let mut pairs = Vec::new();
+    for report in reports {
+        let Some(ticket) = groups
+            .get(&(report.project, report.fingerprint.clone()))
+            .and_then(|number| tickets.get(number))
+        else {
+            continue;
+        };
+        let Some(fixed) = &ticket.resolved_in_release else {
+            continue;
+        };
+        if !matches!(ticket.status, Status::Resolved | Status::Closed) {
+            continue;
+        }
+        pairs.push((report.project as i64, fixed.clone()));
+        if let Some(release) = &report.release {
+            pairs.push((report.project as i64, release.clone()));
+        }
+    }
+    app::search::distinct_in_order(pairs)
+}
+
+async fn read_release_times(
+    store: &Store,
+    pairs: Vec<(i64, String)>,
+) -> Result<HashMap<u64, ReleaseTimes>, surrealdb::Error> {
+    let mut times: HashMap<u64, ReleaseTimes> = HashMap::new();
+    if pairs.is_empty() {
+        return Ok(times);
+    }
+    let mut response = store
+        .db()
+        .query(READ_RELEASE_TIMES)
+        .bind(("release_keys", json!(pairs)))
+        .await?
+        .check()?;
+    let rows: Vec<Value> = response.take(0)?;
+    for known in decode::<KnownRelease>(rows).map_err(corrupt)? {
+        let first_seen = parse_time(&known.first_seen).map_err(corrupt)?;
+        times
+            .entry(known.key.0 as u64)
+            .or_default()
+            .insert(known.key.1, first_seen);
+    }
+    Ok(times)
 }
 
 fn corrupt(error: StorageError) -> surrealdb::Error {
@@ -77,16 +142,24 @@ pub(super) async fn read_state(
     let groups: Vec<KnownGroup> = decode(groups).map_err(corrupt)?;
     let receipts: Vec<Receipt> = decode(receipts).map_err(corrupt)?;
     let tickets: Vec<TicketState> = decode(tickets).map_err(corrupt)?;
+    let groups: HashMap<(u64, String), u64> = groups
+        .into_iter()
+        .map(|group| {
+            (
+                (group.key.0 as u64, group.key.1),
+                group.ticket_number as u64,
+            )
+        })
+        .collect();
+    let tickets: HashMap<u64, TicketState> = tickets
+        .into_iter()
+        .map(|ticket| (ticket.number, ticket))
+        .collect();
+    let release_times =
+        read_release_times(store, releases_to_compare(reports, &groups, &tickets)).await?;
     Ok(State {
-        groups: groups
-            .into_iter()
-            .map(|group| {
-                (
-                    (group.key.0 as u64, group.key.1),
-                    group.ticket_number as u64,
-                )
-            })
-            .collect(),
+        release_times,
+        groups,
         receipts: receipts
             .into_iter()
             .map(|receipt| {
@@ -96,10 +169,7 @@ pub(super) async fn read_state(
                 )
             })
             .collect(),
-        tickets: tickets
-            .into_iter()
-            .map(|ticket| (ticket.number, ticket))
-            .collect(),
+        tickets,
     })
 }
 
@@ -127,19 +197,9 @@ enum Destination {
     Fresh { index: usize, first: bool },
 }
 
-fn distinct(values: impl Iterator<Item = String>) -> Vec<String> {
-    let mut seen = Vec::new();
-    for value in values {
-        if !seen.contains(&value) {
-            seen.push(value);
-        }
-    }
-    seen
-}
-
 /// The distinct users, releases, customers or environments that a problem's reports name.
 fn named(reports: &[&CrashReport], field: impl Fn(&CrashReport) -> Option<&String>) -> Vec<String> {
-    distinct(reports.iter().filter_map(|report| field(report).cloned()))
+    app::search::distinct_in_order(reports.iter().filter_map(|report| field(report).cloned()))
 }
 
 fn users(reports: &[&CrashReport]) -> Vec<String> {
@@ -259,7 +319,7 @@ fn plan_known<'a>(
         let ticket = state.tickets.get(number).ok_or_else(|| {
             surrealdb::Error::internal(format!("crash ticket {number} has no record"))
         })?;
-        let reopening = reopening_report(ticket, group_reports);
+        let reopening = reopening_report(ticket, group_reports, &state.release_times);
         let mut group = json!({
             "number": *number as i64,
             "count": group_reports.len() as i64,
@@ -440,6 +500,8 @@ pub(super) async fn store_once(
         .bind(("hour", now.unix_timestamp().div_euclid(3_600)))
         .bind(("kept", KEPT_EVENTS_PER_TICKET as i64))
         .bind(("max_customers", app::model::MAX_CRASH_CUSTOMERS as i64))
+        .bind(("max_releases", app::model::MAX_CRASH_RELEASES as i64))
+        .bind(("releases_seen", json!(releases_seen(reports))))
         .bind(("number_offset", NUMBER_OFFSET as i64))
         .await
         .and_then(transaction_outcome)?;
@@ -668,19 +730,32 @@ fn finish(
     })
 }
 
+/// The distinct (project, release) pairs a batch's reports name.
+fn releases_seen(reports: &[&CrashReport]) -> Vec<(i64, String)> {
+    app::search::distinct_in_order(reports.iter().filter_map(|report| {
+        report
+            .release
+            .as_ref()
+            .map(|release| (report.project as i64, release.clone()))
+    }))
+}
+
 /// The report that reopens a resolved or closed ticket: the first that is not from a release
 /// older than the one the ticket was resolved in (such a report is the old bug, only counted).
 fn reopening_report<'a>(
     ticket: &TicketState,
     reports: &[&'a CrashReport],
+    release_times: &HashMap<u64, ReleaseTimes>,
 ) -> Option<&'a CrashReport> {
     if !matches!(ticket.status, Status::Resolved | Status::Closed) {
         return None;
     }
+    let none_known = ReleaseTimes::new();
     reports.iter().copied().find(|report| {
         (report.reopens)(
             report.release.as_deref(),
             ticket.resolved_in_release.as_deref(),
+            release_times.get(&report.project).unwrap_or(&none_known),
         )
     })
 }

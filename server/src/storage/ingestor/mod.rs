@@ -37,17 +37,39 @@ const MAX_BATCH: usize = 256;
 /// cores: two beat one and three.)
 const LANES: usize = 2;
 
-/// One queued report.
+/// The most bytes of reports (their payloads) that one writer holds, queued or being stored;
+/// a report past it waits for room before it is queued.
+const MAX_QUEUED_BYTES: usize = 32 << 20;
+
+/// The most bytes of reports one transaction stores (within the embedded database's smallest
+/// write buffer, the largest transaction it accepts).
+const MAX_BATCH_BYTES: usize = 4 << 20;
+
+/// One queued report, holding its share of the writer's byte budget until it is answered.
 struct Job {
     report: CrashReport,
     spike: SpikeRule,
     reply: oneshot::Sender<Result<CrashOutcome, StorageError>>,
+    _room: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// One writer's queue and the room left in it, in KiB.
+#[derive(Clone)]
+struct Lane {
+    jobs: mpsc::Sender<Job>,
+    room: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 /// The sending side of the writer's queue.
 #[derive(Clone)]
 pub(crate) struct IngestorHandle {
-    lanes: Vec<mpsc::Sender<Job>>,
+    lanes: Vec<Lane>,
+}
+
+/// What a report takes of a writer's budget, in KiB (at least one, at most the whole budget).
+fn kib_of(report: &CrashReport) -> u32 {
+    let bytes = report.payload.len() + report.description.len() + report.customer.len();
+    (bytes / 1024 + 1).min(MAX_QUEUED_BYTES / 1024) as u32
 }
 
 impl IngestorHandle {
@@ -64,11 +86,19 @@ impl IngestorHandle {
             (report.project, &report.fingerprint).hash(&mut hasher);
             hasher.finish() as usize % self.lanes.len()
         };
-        self.lanes[lane]
+        let lane = &self.lanes[lane];
+        let room = lane
+            .room
+            .clone()
+            .acquire_many_owned(kib_of(&report))
+            .await
+            .map_err(|_| writer_gone())?;
+        lane.jobs
             .send(Job {
                 report,
                 spike,
                 reply,
+                _room: room,
             })
             .await
             .map_err(|_| writer_gone())?;
@@ -86,7 +116,10 @@ pub(crate) fn spawn(store: Store) -> IngestorHandle {
         .map(|_| {
             let (jobs, queue) = mpsc::channel(MAX_BATCH);
             tokio::spawn(run(store.clone(), queue));
-            jobs
+            Lane {
+                jobs,
+                room: std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_QUEUED_BYTES / 1024)),
+            }
         })
         .collect();
     IngestorHandle { lanes }
@@ -99,9 +132,31 @@ async fn run(store: Store, mut queue: mpsc::Receiver<Job>) {
         if queue.recv_many(&mut batch, MAX_BATCH).await == 0 {
             return;
         }
-        let jobs = std::mem::take(&mut batch);
-        store_jobs(&store, jobs, &mut memory).await;
+        for jobs in by_size(std::mem::take(&mut batch)) {
+            store_jobs(&store, jobs, &mut memory).await;
+        }
     }
+}
+
+/// The jobs in order, in batches of at most [`MAX_BATCH_BYTES`] of reports (a report larger
+/// than that is a batch of its own).
+fn by_size(jobs: Vec<Job>) -> Vec<Vec<Job>> {
+    let mut batches: Vec<Vec<Job>> = Vec::new();
+    let mut bytes = 0;
+    for job in jobs {
+        let size = kib_of(&job.report) as usize * 1024;
+        match batches.last_mut() {
+            Some(batch) if bytes + size <= MAX_BATCH_BYTES => {
+                bytes += size;
+                batch.push(job);
+            }
+            _ => {
+                bytes = size;
+                batches.push(vec![job]);
+            }
+        }
+    }
+    batches
 }
 
 /// Stores a batch and answers each report; raises the tickets a spike made critical.
@@ -175,6 +230,8 @@ struct Memory {
     /// (ticket, user) pairs known to be recorded; a pair is never removed from the database, so
     /// one remembered here needs no check.
     users: std::collections::HashSet<(u64, String)>,
+    /// The bytes the remembered users' names take.
+    user_bytes: usize,
     /// The tickets known to have a count for the current hour, so that a batch adds to it
     /// without trying to insert it first.
     hours: KnownHours,
@@ -183,6 +240,25 @@ struct Memory {
 impl Memory {
     /// Past this many problems, or (ticket, user) pairs, the memory starts over.
     const CAPACITY: usize = 100_000;
+    /// Past this many bytes of users' names, the memory of users starts over (names are
+    /// bounded, `app::crash::MAX_LABEL_CHARS`, but a client chooses them).
+    const USER_BYTES: usize = 8 << 20;
+
+    fn remember_users(&mut self, pairs: &[(u64, String)]) {
+        let bytes: usize = pairs.iter().map(|(_, user)| user.len()).sum();
+        if self.users.len() + pairs.len() > Self::CAPACITY
+            || self.user_bytes + bytes > Self::USER_BYTES
+        {
+            self.users.clear();
+            self.user_bytes = 0;
+        }
+        for pair in pairs {
+            let length = pair.1.len();
+            if self.users.insert(pair.clone()) {
+                self.user_bytes += length;
+            }
+        }
+    }
 
     fn learn(&mut self, project: u64, fingerprint: String, ticket: u64) {
         if self.tickets.len() >= Self::CAPACITY {
@@ -200,6 +276,7 @@ impl Memory {
             groups: HashMap::new(),
             receipts: HashMap::new(),
             tickets: HashMap::new(),
+            release_times: HashMap::new(),
         };
         for report in reports {
             let key = (report.project, report.fingerprint.clone());
@@ -255,10 +332,7 @@ async fn store_with_retries(
                     memory.learn(key.0, key.1.clone(), *number);
                 }
                 memory.occurrences.extend(stored.occurrences.iter());
-                if memory.users.len() + stored.users_seen.len() > Memory::CAPACITY {
-                    memory.users.clear();
-                }
-                memory.users.extend(stored.users_seen.iter().cloned());
+                memory.remember_users(&stored.users_seen);
                 let (hour, tickets) = &stored.hours_seen;
                 if !tickets.is_empty() {
                     if memory.hours.0 != *hour || memory.hours.1.len() > Memory::CAPACITY {

@@ -8,6 +8,18 @@ SELECT number, status, urgency, resolved_in_release, occurrences, revision, entr
 RETURN $groups;
 "#;
 
+/// When a project first knew each of some releases (`$release_keys`: [project, name] pairs);
+/// releases it never knew are left out.
+pub(super) const READ_RELEASE_TIMES: &str = r#"
+SELECT record::id(id) AS key, <string>first_seen AS first_seen FROM array::map($release_keys, |$key| type::record('crash_release', $key)) WHERE id != NONE;
+"#;
+
+/// Every release a batch's reports name becomes known to its project now, unless it was known
+/// before.
+const RECORD_RELEASES: &str = r#"
+INSERT IGNORE INTO crash_release array::map($releases_seen, |$key| { id: type::record('crash_release', $key), first_seen: <datetime>$now });
+"#;
+
 /// The events, receipts and new users of a known problem's reports and its count for the hour,
 /// each written with one statement; after `$updated` holds the updated ticket.
 const RECORD_REPORTS: &str = r#"
@@ -48,8 +60,10 @@ fn count(group: &str, new_users: &str) -> String {
         r#"
     occurrences = (occurrences OR 0) + {group}.count,
     last_seen = <datetime>$now,
-    releases = array::union(releases OR [], {group}.releases),
-    environments = array::union(environments OR [], {group}.environments),
+    releases_omitted = (releases_omitted OR 0) + math::max([0, array::len(array::union(releases OR [], {group}.releases)) - $max_releases]),
+    environments_omitted = (environments_omitted OR 0) + math::max([0, array::len(array::union(environments OR [], {group}.environments)) - $max_releases]),
+    releases = array::slice(array::union(releases OR [], {group}.releases), 0 - $max_releases),
+    environments = array::slice(array::union(environments OR [], {group}.environments), 0 - $max_releases),
     customer_keys = IF array::len({group}.customers) = 0 THEN customer_keys ELSE array::slice(array::union(customer_keys OR [], {group}.customers), 0, $max_customers) END,
     spike_window_count = IF spike_window_start = NONE OR spike_window_start < <datetime>$window_floor THEN {group}.count ELSE (spike_window_count OR 0) + {group}.count END,
     spike_window_start = IF spike_window_start = NONE OR spike_window_start < <datetime>$window_floor THEN <datetime>$now ELSE spike_window_start END,
@@ -157,8 +171,10 @@ FOR $group IN $fresh {
         occurrences: $group.count,
         first_seen: <datetime>$now,
         last_seen: <datetime>$now,
-        releases: $group.releases,
-        environments: $group.environments,
+        releases: array::slice($group.releases, 0 - $max_releases),
+        releases_omitted: math::max([0, array::len($group.releases) - $max_releases]),
+        environments: array::slice($group.environments, 0 - $max_releases),
+        environments_omitted: math::max([0, array::len($group.environments) - $max_releases]),
         customer_keys: array::slice($group.customers, 0, $max_customers),
         spike_window_start: <datetime>$now,
         spike_window_count: $group.count,
@@ -214,6 +230,7 @@ pub(super) fn store_batch_query(counted: bool, reopened: bool, fresh: bool) -> S
     static COUNT_KNOWN: std::sync::LazyLock<String> = std::sync::LazyLock::new(count_known);
     static REOPEN_KNOWN: std::sync::LazyLock<String> = std::sync::LazyLock::new(reopen_known);
     let mut query = String::from("BEGIN TRANSACTION;\n");
+    query.push_str(RECORD_RELEASES);
     if counted {
         query.push_str(&COUNT_KNOWN);
     }

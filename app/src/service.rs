@@ -51,10 +51,17 @@ pub enum HelpDeskError {
         /// When to try again.
         retry_after_seconds: u64,
     },
-    /// The database failed; the detail is for the log, not for the user.
-    #[error("the database is unavailable; try again")]
+    /// The database is unreachable or overloaded: trying again later may succeed. The detail
+    /// is for the log, not for the user.
+    #[error("the database is unavailable; try again in {UNAVAILABLE_RETRY_SECONDS} s")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The server failed in a way that trying again would not mend. The detail is for the log.
+    #[error("the server failed to do this; the failure was logged")]
     Storage(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
+
+/// How long a client is told to wait before trying again when the database is unavailable.
+pub const UNAVAILABLE_RETRY_SECONDS: u64 = 5;
 
 /// How a desk error is answered over HTTP, by the REST API and by server functions alike.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,9 +89,21 @@ impl HelpDeskError {
             HelpDeskError::Forbidden(_) => (403, "forbidden"),
             HelpDeskError::Conflict(_) => (409, "conflict"),
             HelpDeskError::Throttled { .. } => (429, "throttled"),
-            HelpDeskError::Storage(_) => (503, "storage_unavailable"),
+            HelpDeskError::Unavailable(_) => (503, "storage_unavailable"),
+            HelpDeskError::Storage(_) => (500, "internal_error"),
         };
         Answer { status, code }
+    }
+
+    /// Seconds after which trying again may succeed, for the `Retry-After` header.
+    pub fn retry_after_seconds(&self) -> Option<u64> {
+        match self {
+            HelpDeskError::Throttled {
+                retry_after_seconds,
+            } => Some(*retry_after_seconds),
+            HelpDeskError::Unavailable(_) => Some(UNAVAILABLE_RETRY_SECONDS),
+            _ => None,
+        }
     }
 
     /// The request field at fault, when there is one.

@@ -152,6 +152,7 @@ async fn serve_and_measure(options: &Options) {
             address,
             public_url: format!("http://{address}"),
             allowed_hosts: Vec::new(),
+            request_timeout: server::REQUEST_TIMEOUT,
             ingest_per_minute: 0,
             spike: server::storage::SpikeRule {
                 reports: 0,

@@ -158,6 +158,7 @@ async fn main() {
             address,
             public_url: format!("http://{address}"),
             allowed_hosts: Vec::new(),
+            request_timeout: server::REQUEST_TIMEOUT,
             ingest_per_minute: 0,
             spike: server::storage::SpikeRule {
                 reports: 50,

@@ -93,6 +93,10 @@ pub struct Config {
     #[arg(long, env = "HELPDESK_SETUP_CODE", hide_env_values = true)]
     pub setup_code: Option<String>,
 
+    /// Seconds a request may take before it is answered 503 with `Retry-After`.
+    #[arg(long, env = "HELPDESK_REQUEST_TIMEOUT_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_timeout_seconds: u64,
+
     /// Crash reports each project may send a minute, in bursts of up to as many; 0 for no limit.
     #[arg(long, env = "HELPDESK_INGEST_PER_MINUTE", default_value_t = 6000)]
     pub ingest_per_minute: u32,

@@ -29,7 +29,7 @@ pub use tikv_jemallocator::Jemalloc as Allocator;
 pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 /// How long a client may take to send a request body.
 pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
-/// How long a request may take, from its head to the answer.
+/// How long a request may take by default, from its head to the answer (then 503).
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The whole application: REST API, probes, server functions and dashboard pages, every route
@@ -40,6 +40,7 @@ pub fn app_router(
     site: site::SiteSettings,
 ) -> axum::Router {
     let hosts = http::host::AllowedHosts::new(&site.public_url, &site.allowed_hosts);
+    let request_timeout = site.request_timeout;
     let desk =
         desk::Desk::new(store, site.public_url.as_str()).with_crash_rules(desk::CrashRules {
             limiter: ingest::rate::IngestLimiter::new(site.ingest_per_minute),
@@ -73,15 +74,15 @@ pub fn app_router(
         http::guard::GuardState { auth },
         http::guard::guard,
     ))
-    // Bodies are bounded everywhere (server functions included), and a request that takes too
-    // long, whether sending its body or being handled, is answered 408.
+    // Bodies are bounded everywhere (server functions included); a client too slow to send its
+    // body is answered 408, a request the server did not answer in time 503.
     .layer(axum::middleware::from_fn(http::limit::bounded_body))
     .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
         BODY_TIMEOUT,
     ))
-    .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-        axum::http::StatusCode::REQUEST_TIMEOUT,
-        REQUEST_TIMEOUT,
+    .layer(axum::middleware::from_fn_with_state(
+        request_timeout,
+        http::limit::answered_within,
     ))
     // A request naming another host (a page that rebound its name to this machine) is
     // refused before anything else.
@@ -112,6 +113,8 @@ pub async fn build(
     config: &Config,
 ) -> Result<(axum::Router, Arc<auth::AuthService>), storage::StorageError> {
     let (store, auth) = open(config).await?;
+    // Ended sessions are removed in the background for as long as the server runs.
+    let _sweeping = auth.sweep_sessions();
     let router = app_router(
         store,
         auth.clone(),
@@ -120,6 +123,7 @@ pub async fn build(
             address: config.address,
             public_url: config.public_url(),
             allowed_hosts: config.allowed_hosts.clone(),
+            request_timeout: std::time::Duration::from_secs(config.request_timeout_seconds),
             ingest_per_minute: config.ingest_per_minute,
             spike: storage::SpikeRule {
                 reports: config.spike_reports,

@@ -23,6 +23,8 @@ pub struct SiteSettings {
     pub public_url: String,
     /// Other host names requests may name.
     pub allowed_hosts: Vec<String>,
+    /// How long a request may take before it is answered 503.
+    pub request_timeout: std::time::Duration,
     /// Crash reports a project may send a minute (0: no limit).
     pub ingest_per_minute: u32,
     /// When a burst of reports makes a problem critical.

@@ -713,6 +713,18 @@ async fn sessions_end_when_they_expire_or_sit_idle() {
         let cookie = cookie.expect("a session cookie");
         assert_eq!(me_with_cookie(&app, &cookie).await.0, 200, "{settings:?}");
         tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        // The ended session is removed from the database by the sweep, once, even if its
+        // cookie never comes back.
+        assert_eq!(
+            app.auth.remove_ended_sessions().await.unwrap(),
+            1,
+            "{settings:?}"
+        );
+        assert_eq!(
+            app.auth.remove_ended_sessions().await.unwrap(),
+            0,
+            "{settings:?}"
+        );
         assert_eq!(me_with_cookie(&app, &cookie).await.0, 401, "{settings:?}");
     }
 }
@@ -726,10 +738,11 @@ async fn an_active_session_outlives_its_idle_timeout() {
     let app = support::spawn_app_with(settings).await;
     let (_, cookie) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let cookie = cookie.expect("a session cookie");
-    // A request every half second for three seconds: never idle for two.
+    // A request every half second for three seconds: never idle for two, and never swept.
     for _ in 0..6 {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         assert_eq!(me_with_cookie(&app, &cookie).await.0, 200);
+        assert_eq!(app.auth.remove_ended_sessions().await.unwrap(), 0);
     }
 }
 

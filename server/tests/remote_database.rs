@@ -312,3 +312,47 @@ async fn crash_reports_of_one_problem_through_two_servers_are_each_counted_once(
         .sum();
     assert_eq!(hourly, REPORTS as u64, "{history}");
 }
+
+#[tokio::test]
+async fn a_database_that_went_away_is_answered_503_with_retry_after() {
+    let (mut surreal, url) = start_surrealdb().await;
+    let client = admin_client(&url);
+    let server = start_helpdesk(&[
+        "--database-url",
+        &url,
+        "--database-user",
+        ROOT_USER,
+        "--database-password",
+        ROOT_PASSWORD,
+        "--request-timeout-seconds",
+        "3",
+    ])
+    .await;
+    let tickets = format!("{}/api/v1/tickets", server.address);
+    assert_eq!(get_json(&client, &tickets).await.0, 200);
+
+    surreal.child.kill().unwrap();
+    surreal.child.wait().unwrap();
+    // Trying again later may succeed: 503 with Retry-After, never a 500 that says it would not.
+    let response = client.get(&tickets).send().await.unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        response
+            .headers()
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok()),
+        Some(app::service::UNAVAILABLE_RETRY_SECONDS.to_string().as_str())
+    );
+    // The database client may fail at once or wait for the server to come back; either way the
+    // answer comes within the request timeout, not a minute later.
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        ["storage_unavailable", "timed_out"]
+            .contains(&body["error"]["code"].as_str().unwrap_or("")),
+        "{body}"
+    );
+    let ready = reqwest::get(format!("{}/readyz", server.address))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+}

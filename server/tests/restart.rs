@@ -99,3 +99,56 @@ fn a_command_prints_only_its_result_on_standard_output_even_with_every_log() {
     );
     assert!(lines[0].starts_with("hdt_"), "not a token: {stdout}");
 }
+
+#[tokio::test]
+async fn crash_reports_answered_200_survive_a_server_killed_right_after() {
+    let data = tempfile::tempdir().unwrap();
+    let client = support::client_with_token(&support::bootstrap_admin_token(&[
+        "--data-dir",
+        data.path().to_str().expect("a UTF-8 path"),
+    ]));
+    let report = |server: &support::RunningProcess, project: u64, key: &str, index: usize| {
+        let url = format!("{}/api/{project}/store/", server.address);
+        let request = reqwest::Client::new()
+            .post(url)
+            .header(
+                "x-sentry-auth",
+                format!("Sentry sentry_version=7, sentry_key={key}"),
+            )
+            .json(&json!({
+                "event_id": format!("{index:032x}"),
+                "message": "The warehouse feed stalled",
+            }));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let (project, key) = {
+        let server = start(data.path()).await;
+        let (status, project) = post_json(
+            &client,
+            &format!("{}/api/v1/projects", server.address),
+            &json!({ "name": "Warehouse" }),
+        )
+        .await;
+        assert_eq!(status, 201, "{project}");
+        let dsn = server::ingest::dsn::Dsn::parse(project["dsn"].as_str().unwrap()).unwrap();
+        let (id, key) = (project["id"].as_u64().unwrap(), dsn.public_key);
+        let mut sent = tokio::task::JoinSet::new();
+        for index in 1..=40 {
+            sent.spawn(report(&server, id, &key, index));
+        }
+        assert!(sent.join_all().await.iter().all(|status| *status == 200));
+        (id, key)
+        // The server is killed here, right after the last answer: no orderly shutdown.
+    };
+
+    let server = start(data.path()).await;
+    let crashes = format!("{}/api/v1/tickets?status=all&channel=crash", server.address);
+    let (_, page) = get_json(&client, &crashes).await;
+    assert_eq!(page["items"][0]["occurrences"], 40, "{page}");
+    // Their receipts survived too: the same reports sent again are not counted again.
+    for index in [1, 20, 40] {
+        assert_eq!(report(&server, project, &key, index).await, 200);
+    }
+    let (_, page) = get_json(&client, &crashes).await;
+    assert_eq!(page["items"][0]["occurrences"], 40, "{page}");
+}

@@ -120,17 +120,17 @@ mod backend {
     /// ([`HelpDeskError::answer`], the one mapping).
     pub fn failure(error: impl Into<HelpDeskError>) -> ServerFnError {
         let error = error.into();
+        if let Some(seconds) = error.retry_after_seconds()
+            && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+        {
+            response.insert_header(http::header::RETRY_AFTER, seconds.into());
+        }
         match &error {
-            HelpDeskError::Throttled {
-                retry_after_seconds,
-            } => {
-                if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                    response
-                        .insert_header(http::header::RETRY_AFTER, (*retry_after_seconds).into());
-                }
-            }
             HelpDeskError::Storage(source) => {
                 tracing::error!(error = %source, "server function failed on storage");
+            }
+            HelpDeskError::Unavailable(source) => {
+                tracing::warn!(error = %source, "server function failed: the database is unavailable");
             }
             _ => {}
         }

@@ -53,6 +53,9 @@ pub struct AuthService {
     setup_code: String,
 }
 
+/// How often ended sessions are removed from the database.
+pub const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
+
 /// Sessions record activity at most this often (or a quarter of the idle timeout, if shorter), to
 /// spare the database a write per request.
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
@@ -71,6 +74,33 @@ impl AuthService {
             settings,
             setup_code,
         }
+    }
+
+    /// Removes the sessions that ended (expired, or idle past the timeout), so that the table
+    /// holds only live ones; answers how many. The server does this every
+    /// [`SESSION_SWEEP_EVERY`].
+    pub async fn remove_ended_sessions(&self) -> Result<u64, crate::storage::StorageError> {
+        let now = OffsetDateTime::now_utc();
+        self.store
+            .delete_ended_sessions(now, now - self.settings.idle_timeout)
+            .await
+    }
+
+    /// Removes ended sessions now and every [`SESSION_SWEEP_EVERY`] after, for as long as the
+    /// returned task runs.
+    pub fn sweep_sessions(self: &std::sync::Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let auth = self.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(SESSION_SWEEP_EVERY);
+            loop {
+                every.tick().await;
+                match auth.remove_ended_sessions().await {
+                    Ok(0) => {}
+                    Ok(removed) => tracing::debug!(removed, "ended sessions removed"),
+                    Err(error) => tracing::warn!(%error, "could not remove ended sessions"),
+                }
+            }
+        })
     }
 
     /// The address of the page that sets up the first admin, with the one-time setup code, on

@@ -71,8 +71,14 @@ impl ApiError {
 impl From<HelpDeskError> for ApiError {
     fn from(error: HelpDeskError) -> Self {
         let answer = error.answer();
-        if let HelpDeskError::Storage(source) = &error {
-            tracing::error!(error = %source, "request failed on storage");
+        match &error {
+            HelpDeskError::Storage(source) => {
+                tracing::error!(error = %source, "request failed on storage");
+            }
+            HelpDeskError::Unavailable(source) => {
+                tracing::warn!(error = %source, "request failed: the database is unavailable");
+            }
+            _ => {}
         }
         ApiError {
             status: StatusCode::from_u16(answer.status)
@@ -80,12 +86,7 @@ impl From<HelpDeskError> for ApiError {
             code: answer.code,
             message: error.to_string(),
             field: error.field().map(str::to_string),
-            retry_after_seconds: match error {
-                HelpDeskError::Throttled {
-                    retry_after_seconds,
-                } => Some(retry_after_seconds),
-                _ => None,
-            },
+            retry_after_seconds: error.retry_after_seconds(),
         }
     }
 }

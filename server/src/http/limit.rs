@@ -29,3 +29,30 @@ pub async fn bounded_body(request: Request, next: Next) -> Response {
         request.map(|body| Body::new(http_body_util::Limited::new(body, crate::MAX_REQUEST_BYTES)));
     next.run(request).await
 }
+
+/// Answers every request within `limit`: one the server has not answered by then (a database
+/// that stopped answering, say) gets 503 with `Retry-After` and the API's error body, since
+/// trying again later may succeed. (A client too slow to send its body gets 408, from the body
+/// timeout, which is shorter.)
+pub async fn answered_within(
+    axum::extract::State(limit): axum::extract::State<std::time::Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(?limit, "a request was not answered in time");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timed_out",
+                format!(
+                    "the server did not answer within {} s; try again later",
+                    limit.as_secs()
+                ),
+            )
+            .with_retry_after(app::service::UNAVAILABLE_RETRY_SECONDS)
+            .into_response()
+        }
+    }
+}

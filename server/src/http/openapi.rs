@@ -123,9 +123,9 @@ pub async fn document() -> Json<&'static utoipa::openapi::OpenApi> {
 }
 
 /// Completes the routers' document with what the shared machinery answers, so that each
-/// operation lists every status it can give: the host check's 421, the guard's 401, 403 and 503
-/// (from the access rules), the JSON extractor's 400, 413, 415 and 422, the query extractor's
-/// 400 and the 404 of an unknown id. A status the handler documents keeps the handler's words.
+/// operation lists every status it can give: the host check's 421, any failure's 500, the guard's
+/// 401, 403 and 503 (from the access rules), the JSON extractor's 400, 413, 415 and 422, the query
+/// extractor's 400 and the 404 of an unknown id. A status the handler documents keeps the handler's words.
 pub(super) fn complete(document: &mut utoipa::openapi::OpenApi) {
     for (path, item) in document.paths.paths.iter_mut() {
         for (method, operation) in operations(item) {
@@ -139,6 +139,28 @@ pub(super) fn complete(document: &mut utoipa::openapi::OpenApi) {
                         "The request's `Host` names another server: only the public URL's \
                          host, `localhost`, IP addresses and the operator's `--allowed-host` \
                          names are served (against DNS rebinding)",
+                    )
+                    .into()
+                });
+            operation
+                .responses
+                .responses
+                .entry("503".to_string())
+                .or_insert_with(|| {
+                    error_answer(
+                        "Not answered in time (`timed_out`); try again after `Retry-After` \
+                         seconds",
+                    )
+                    .into()
+                });
+            operation
+                .responses
+                .responses
+                .entry("500".to_string())
+                .or_insert_with(|| {
+                    error_answer(
+                        "The server failed in a way that trying again would not mend; the \
+                         failure was logged",
                     )
                     .into()
                 });
@@ -245,7 +267,10 @@ fn shared_answers(
                 .into(),
         ));
     }
-    answers.push(("503", "The database is unavailable; try again later".into()));
+    answers.push((
+        "503",
+        "The database is unreachable or overloaded; try again after `Retry-After` seconds".into(),
+    ));
     let responses = &mut operation.responses.responses;
     for (status, description) in answers {
         responses

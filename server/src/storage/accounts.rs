@@ -362,6 +362,24 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes the sessions that ended: past `now` (their `expires_at`), or unused since before
+    /// `idle_floor`. Answers how many.
+    pub async fn delete_ended_sessions(
+        &self,
+        now: OffsetDateTime,
+        idle_floor: OffsetDateTime,
+    ) -> Result<u64, StorageError> {
+        let mut response = self
+            .db()
+            .query("DELETE session WHERE expires_at <= <datetime>$now OR last_seen_at <= <datetime>$idle_floor RETURN BEFORE")
+            .bind(("now", format_time(now)))
+            .bind(("idle_floor", format_time(idle_floor)))
+            .await?
+            .check()?;
+        let deleted: Vec<serde_json::Value> = response.take(0)?;
+        Ok(deleted.len() as u64)
+    }
+
     /// Stores a new API token.
     pub async fn insert_token(
         &self,

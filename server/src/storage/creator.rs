@@ -97,7 +97,7 @@ impl CreatorHandle {
 }
 
 fn writer_gone() -> StorageError {
-    StorageError::Corrupt("the ticket writer has stopped".into())
+    StorageError::Stopped("the ticket writer has stopped".into())
 }
 
 /// Starts the writer task.

@@ -135,7 +135,11 @@ async fn open_embedded(url: &str, memory: EmbeddedMemory) -> Result<Surreal<Db>,
         .with_key_value(
             "surrealkv_block_cache_capacity",
             memory.read_cache_bytes.to_string(),
-        );
+        )
+        // Every commit is on disk (fsync) before it is answered: a 200 for a crash report or a
+        // 201 for a ticket promises that. SurrealKV's default today, stated so that a change of
+        // default cannot weaken the promise.
+        .with_key_value("datastore_sync", "every");
     // As `connect` does: the maintenance tasks write, so they start only once the datastore has
     // its version key (a write before it would make a new datastore look like an old one).
     let datastore = Datastore::builder()

@@ -56,6 +56,9 @@ pub enum StorageError {
     /// A stored record could not be read back.
     #[error("unreadable record: {0}")]
     Corrupt(String),
+    /// A writer of this process has stopped (the server is shutting down).
+    #[error("{0}")]
+    Stopped(String),
     /// The database settings contradict each other.
     #[error("database settings: {0}")]
     Settings(String),
@@ -118,9 +121,57 @@ impl From<surrealdb::Error> for StorageError {
     }
 }
 
+impl StorageError {
+    /// Whether trying again later may succeed: the database is unreachable, timed out, or so
+    /// busy that a write still conflicted after every retry; or this server is stopping. Other
+    /// failures (a query the database refused, an unreadable record) would fail again.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StorageError::Database(error) => {
+                let mut current = Some(error.as_ref());
+                while let Some(error) = current {
+                    let message = error.message().to_ascii_lowercase();
+                    if error.is_connection()
+                        || matches!(
+                            error.query_details(),
+                            Some(
+                                surrealdb::types::QueryError::TimedOut { .. }
+                                    | surrealdb::types::QueryError::Cancelled
+                                    | surrealdb::types::QueryError::NotExecuted
+                            )
+                        )
+                        || is_conflict(error)
+                        || [
+                            "connection",
+                            "websocket",
+                            "timed out",
+                            "broken pipe",
+                            "no space left",
+                        ]
+                        .iter()
+                        .any(|hint| message.contains(hint))
+                    {
+                        return true;
+                    }
+                    current = error.cause();
+                }
+                false
+            }
+            StorageError::Stopped(_) => true,
+            StorageError::Corrupt(_)
+            | StorageError::Settings(_)
+            | StorageError::Migration { .. } => false,
+        }
+    }
+}
+
 impl From<StorageError> for app::service::HelpDeskError {
     fn from(error: StorageError) -> Self {
-        app::service::HelpDeskError::Storage(Box::new(error))
+        if error.is_unavailable() {
+            app::service::HelpDeskError::Unavailable(Box::new(error))
+        } else {
+            app::service::HelpDeskError::Storage(Box::new(error))
+        }
     }
 }
 
@@ -221,4 +272,31 @@ pub(crate) async fn back_off(attempt: u32) {
         .unwrap_or(0);
     let jitter_micros = u64::from(nanos) % (base * 1_000);
     tokio::time::sleep(Duration::from_millis(base) + Duration::from_micros(jitter_micros)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::service::HelpDeskError;
+
+    #[test]
+    fn only_failures_that_may_pass_are_answered_503() {
+        let status = |error: StorageError| HelpDeskError::from(error).answer().status;
+        let unreachable = surrealdb::Error::connection("the connection was closed".into(), None);
+        let timed_out = surrealdb::Error::query(
+            "the query timed out".into(),
+            surrealdb::types::QueryError::TimedOut {
+                duration: Duration::from_secs(5),
+            },
+        );
+        assert_eq!(status(StorageError::from(unreachable)), 503);
+        assert_eq!(status(StorageError::from(timed_out)), 503);
+        assert_eq!(status(StorageError::Stopped("stopping".into())), 503);
+        let refused = surrealdb::Error::internal("Found 'x' for field `kind`".into());
+        assert_eq!(status(StorageError::from(refused)), 500);
+        assert_eq!(status(StorageError::Corrupt("a bad row".into())), 500);
+        let unavailable =
+            HelpDeskError::from(StorageError::Stopped("stopping".into())).retry_after_seconds();
+        assert_eq!(unavailable, Some(app::service::UNAVAILABLE_RETRY_SECONDS));
+    }
 }

@@ -130,6 +130,7 @@ async fn spawn(auth_settings: AuthSettings, ingest_per_minute: u32, spike_report
             address,
             public_url: format!("http://{address}"),
             allowed_hosts: Vec::new(),
+            request_timeout: server::REQUEST_TIMEOUT,
             ingest_per_minute,
             spike: server::storage::SpikeRule {
                 reports: spike_reports,

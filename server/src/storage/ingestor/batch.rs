@@ -439,6 +439,7 @@ pub(super) async fn store_once(
     spike: SpikeRule,
     known_users: &std::collections::HashSet<(u64, String)>,
     known_hours: &super::KnownHours,
+    known_releases: &std::collections::HashSet<(u64, String)>,
 ) -> Result<Stored, surrealdb::Error> {
     let now = OffsetDateTime::now_utc();
     let window = time::Duration::try_from(spike.window).unwrap_or(time::Duration::MINUTE);
@@ -476,7 +477,13 @@ pub(super) async fn store_once(
     };
     let bound_fresh = bind_fresh(&routing.fresh, first_number, now, &mut payloads);
 
+    // Releases this writer recorded before need no write (most batches name none new).
+    let new_releases: Vec<(u64, String)> = releases_seen(reports)
+        .into_iter()
+        .filter(|pair| !known_releases.contains(pair))
+        .collect();
     let query = store_batch_query(
+        !new_releases.is_empty(),
         !counted.ids.is_empty(),
         !reopened.is_empty(),
         fresh_count > 0,
@@ -501,7 +508,7 @@ pub(super) async fn store_once(
         .bind(("kept", KEPT_EVENTS_PER_TICKET as i64))
         .bind(("max_customers", app::model::MAX_CRASH_CUSTOMERS as i64))
         .bind(("max_releases", app::model::MAX_CRASH_RELEASES as i64))
-        .bind(("releases_seen", json!(releases_seen(reports))))
+        .bind(("releases_seen", json!(new_releases)))
         .bind(("number_offset", NUMBER_OFFSET as i64))
         .await
         .and_then(transaction_outcome)?;
@@ -546,6 +553,7 @@ pub(super) async fn store_once(
             .collect(),
     );
     stored.users_seen = users_seen;
+    stored.releases_recorded = new_releases;
     stored.created = created;
     stored.occurrences = occurrences;
     Ok(stored)
@@ -726,17 +734,18 @@ fn finish(
         created: HashMap::new(),
         occurrences: HashMap::new(),
         users_seen: Vec::new(),
+        releases_recorded: Vec::new(),
         hours_seen: (0, Vec::new()),
     })
 }
 
 /// The distinct (project, release) pairs a batch's reports name.
-fn releases_seen(reports: &[&CrashReport]) -> Vec<(i64, String)> {
+fn releases_seen(reports: &[&CrashReport]) -> Vec<(u64, String)> {
     app::search::distinct_in_order(reports.iter().filter_map(|report| {
         report
             .release
             .as_ref()
-            .map(|release| (report.project as i64, release.clone()))
+            .map(|release| (report.project, release.clone()))
     }))
 }
 

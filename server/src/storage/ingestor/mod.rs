@@ -107,7 +107,7 @@ impl IngestorHandle {
 }
 
 fn writer_gone() -> StorageError {
-    StorageError::Corrupt("the crash-report writer has stopped".into())
+    StorageError::Stopped("the crash-report writer has stopped".into())
 }
 
 /// Starts the writer task over a store (one without a writer of its own).
@@ -214,6 +214,8 @@ pub(super) struct Stored {
     pub(super) occurrences: HashMap<u64, u64>,
     /// The (ticket, user) pairs of the batch, all recorded now.
     pub(super) users_seen: Vec<(u64, String)>,
+    /// The (project, release) pairs the batch recorded as known.
+    pub(super) releases_recorded: Vec<(u64, String)>,
     /// The hour of the batch and its tickets, each with a count for that hour now.
     pub(super) hours_seen: (i64, Vec<u64>),
 }
@@ -232,6 +234,9 @@ struct Memory {
     users: std::collections::HashSet<(u64, String)>,
     /// The bytes the remembered users' names take.
     user_bytes: usize,
+    /// (project, release) pairs known to be recorded (never removed from the database), so
+    /// that a batch naming only these writes no release.
+    releases: std::collections::HashSet<(u64, String)>,
     /// The tickets known to have a count for the current hour, so that a batch adds to it
     /// without trying to insert it first.
     hours: KnownHours,
@@ -322,7 +327,16 @@ async fn store_with_retries(
                 } else {
                     &no_hours
                 };
-                store_once(store, reports, &state, spike, &memory.users, hours).await
+                store_once(
+                    store,
+                    reports,
+                    &state,
+                    spike,
+                    &memory.users,
+                    hours,
+                    &memory.releases,
+                )
+                .await
             }
             Err(error) => Err(error),
         };
@@ -333,6 +347,12 @@ async fn store_with_retries(
                 }
                 memory.occurrences.extend(stored.occurrences.iter());
                 memory.remember_users(&stored.users_seen);
+                if memory.releases.len() + stored.releases_recorded.len() > Memory::CAPACITY {
+                    memory.releases.clear();
+                }
+                memory
+                    .releases
+                    .extend(stored.releases_recorded.iter().cloned());
                 let (hour, tickets) = &stored.hours_seen;
                 if !tickets.is_empty() {
                     if memory.hours.0 != *hour || memory.hours.1.len() > Memory::CAPACITY {

@@ -53,17 +53,32 @@ const NEW_USERS: &str = r#"
     LET $new_users = array::filter($group.users, |$user| !record::exists(type::record('crash_user', [$group.number, $user])));
 "#;
 
+/// How a ticket's list of `field` (releases, environments) takes the group's: the names it does
+/// not list yet are appended, the most recent [`app::model::MAX_CRASH_RELEASES`] kept and the
+/// others counted in `{field}_omitted`. Most reports name what the ticket lists already: then
+/// nothing but that check is computed.
+fn listed(group: &str, field: &str) -> String {
+    let new = format!("array::complement({group}.{field}, {field} OR [])");
+    let union = format!("array::union({field} OR [], {group}.{field})");
+    format!(
+        "{field}_omitted = IF array::len({new}) = 0 THEN {field}_omitted \
+         ELSE ({field}_omitted OR 0) + math::max([0, array::len({union}) - $max_releases]) END,
+    {field} = IF array::len({new}) = 0 THEN {field} \
+         ELSE array::slice({union}, 0 - $max_releases) END,"
+    )
+}
+
 /// The counts and spike window of a ticket, as every report updates them: `group` is the
 /// expression of the ticket's group, `new_users` of how many users it affects for the first time.
 fn count(group: &str, new_users: &str) -> String {
+    let releases = listed(group, "releases");
+    let environments = listed(group, "environments");
     format!(
         r#"
     occurrences = (occurrences OR 0) + {group}.count,
     last_seen = <datetime>$now,
-    releases_omitted = (releases_omitted OR 0) + math::max([0, array::len(array::union(releases OR [], {group}.releases)) - $max_releases]),
-    environments_omitted = (environments_omitted OR 0) + math::max([0, array::len(array::union(environments OR [], {group}.environments)) - $max_releases]),
-    releases = array::slice(array::union(releases OR [], {group}.releases), 0 - $max_releases),
-    environments = array::slice(array::union(environments OR [], {group}.environments), 0 - $max_releases),
+    {releases}
+    {environments}
     customer_keys = IF array::len({group}.customers) = 0 THEN customer_keys ELSE array::slice(array::union(customer_keys OR [], {group}.customers), 0, $max_customers) END,
     spike_window_count = IF spike_window_start = NONE OR spike_window_start < <datetime>$window_floor THEN {group}.count ELSE (spike_window_count OR 0) + {group}.count END,
     spike_window_start = IF spike_window_start = NONE OR spike_window_start < <datetime>$window_floor THEN <datetime>$now ELSE spike_window_start END,
@@ -226,11 +241,18 @@ fn return_results(counted: bool, reopened: bool) -> String {
 }
 
 /// The transaction storing a batch, with only the parts the batch needs (less to parse).
-pub(super) fn store_batch_query(counted: bool, reopened: bool, fresh: bool) -> String {
+pub(super) fn store_batch_query(
+    new_releases: bool,
+    counted: bool,
+    reopened: bool,
+    fresh: bool,
+) -> String {
     static COUNT_KNOWN: std::sync::LazyLock<String> = std::sync::LazyLock::new(count_known);
     static REOPEN_KNOWN: std::sync::LazyLock<String> = std::sync::LazyLock::new(reopen_known);
     let mut query = String::from("BEGIN TRANSACTION;\n");
-    query.push_str(RECORD_RELEASES);
+    if new_releases {
+        query.push_str(RECORD_RELEASES);
+    }
     if counted {
         query.push_str(&COUNT_KNOWN);
     }

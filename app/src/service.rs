@@ -45,6 +45,9 @@ pub enum HelpDeskError {
     /// The change clashes with existing data (a taken email, the last admin).
     #[error("{0}")]
     Conflict(String),
+    /// An `Idempotency-Key` already answered a different request within the time it is kept.
+    #[error("this Idempotency-Key was used for a different request in the last 24 hours")]
+    KeyReused,
     /// Too many attempts; try again after this many seconds.
     #[error("too many attempts; try again in {retry_after_seconds} s")]
     Throttled {
@@ -58,6 +61,57 @@ pub enum HelpDeskError {
     /// The server failed in a way that trying again would not mend. The detail is for the log.
     #[error("the server failed to do this; the failure was logged")]
     Storage(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A client's `Idempotency-Key` for one request, with a fingerprint of what the request asks:
+/// a retry with the same key and the same request gets the first answer; the same key with
+/// another request is refused ([`HelpDeskError::KeyReused`]). Keys are the caller's own (one
+/// agent's keys never meet another's) and kept for [`RequestKey::KEPT_HOURS`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestKey {
+    key: String,
+    fingerprint: String,
+}
+
+impl RequestKey {
+    /// The header that carries it.
+    pub const HEADER: &'static str = "Idempotency-Key";
+    /// The longest key accepted, in characters.
+    pub const MAX_CHARS: usize = 255;
+    /// How long an answer is kept for a retry.
+    pub const KEPT_HOURS: i64 = 24;
+
+    /// A key as sent: 1 to [`RequestKey::MAX_CHARS`] visible ASCII characters (a UUID, say).
+    /// `fingerprint` identifies the request (its operation, target and body), however the surface
+    /// computes it, as long as equal requests get equal fingerprints.
+    pub fn new(key: &str, fingerprint: String) -> Result<RequestKey, FieldError> {
+        if key.is_empty()
+            || key.len() > Self::MAX_CHARS
+            || !key.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(FieldError::new(
+                Self::HEADER,
+                format!(
+                    "must be 1 to {} visible ASCII characters, such as a UUID",
+                    Self::MAX_CHARS
+                ),
+            ));
+        }
+        Ok(RequestKey {
+            key: key.to_string(),
+            fingerprint,
+        })
+    }
+
+    /// The key as the client sent it.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// What identifies the request it was sent with.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
 }
 
 /// How long a client is told to wait before trying again when the database is unavailable.
@@ -88,6 +142,7 @@ impl HelpDeskError {
             HelpDeskError::Unauthenticated(_) => (401, "unauthenticated"),
             HelpDeskError::Forbidden(_) => (403, "forbidden"),
             HelpDeskError::Conflict(_) => (409, "conflict"),
+            HelpDeskError::KeyReused => (422, "idempotency_key_reused"),
             HelpDeskError::Throttled { .. } => (429, "throttled"),
             HelpDeskError::Unavailable(_) => (503, "storage_unavailable"),
             HelpDeskError::Storage(_) => (500, "internal_error"),
@@ -111,6 +166,7 @@ impl HelpDeskError {
         match self {
             HelpDeskError::Invalid(error) => Some(&error.field),
             HelpDeskError::Workflow(WorkflowError::MissingResolution) => Some("resolution"),
+            HelpDeskError::KeyReused => Some(RequestKey::HEADER),
             _ => None,
         }
     }
@@ -286,11 +342,13 @@ pub trait SearchService: Send + Sync + 'static {
 /// Tickets: entering them, the queue, and everything that happens on their timeline.
 #[async_trait::async_trait]
 pub trait TicketService: Send + Sync + 'static {
-    /// Enters a new ticket with the next reference, written by the caller (agents).
+    /// Enters a new ticket with the next reference, written by the caller (agents). With a
+    /// request key, a retry gets the ticket the first request created.
     async fn create_ticket(
         &self,
         caller: &Principal,
         draft: TicketDraft,
+        once: Option<RequestKey>,
     ) -> Result<Ticket, HelpDeskError>;
     /// One ticket with its timeline (viewers).
     async fn ticket(
@@ -311,12 +369,14 @@ pub trait TicketService: Send + Sync + 'static {
         reference: TicketRef,
         patch: CheckedPatch,
     ) -> Result<Ticket, HelpDeskError>;
-    /// Adds a note, contact or fix attempt (agents).
+    /// Adds a note, contact or fix attempt (agents). With a request key, a retry gets the
+    /// entry the first request added.
     async fn add_entry(
         &self,
         caller: &Principal,
         reference: TicketRef,
         entry: EntryDraft,
+        once: Option<RequestKey>,
     ) -> Result<Entry, HelpDeskError>;
     /// Moves the ticket through the workflow (agents).
     async fn transition(

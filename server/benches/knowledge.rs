@@ -252,7 +252,7 @@ async fn fill(store: &Store, vocabulary: &Arc<Vocabulary>, options: &Options) {
                 .parse(app::model::Channel::Api)
                 .expect("a valid ticket");
                 let ticket = desk(&store)
-                    .create_ticket(&bench_agent(), draft)
+                    .create_ticket(&bench_agent(), draft, None)
                     .await
                     .expect("created");
                 if resolved {
@@ -407,7 +407,7 @@ async fn resolve(store: &Store, reference: TicketRef, fix: &str) {
     }
     .parse()
     .expect("a valid entry");
-    desk.add_entry(&bench_agent(), reference, entry)
+    desk.add_entry(&bench_agent(), reference, entry, None)
         .await
         .expect("added");
     for (to, resolution) in [

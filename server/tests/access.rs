@@ -8,23 +8,10 @@ use axum::http::Method;
 use serde_json::{Value, json};
 use server::http::rules::{Access, RULES};
 use std::collections::BTreeSet;
-use support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, client_with_token, read, sign_in, spawn_app};
-
-/// The password of the agents these tests create.
-const AGENT_PASSWORD: &str = "long enough password";
-
-/// Creates an agent with this role and returns their email.
-async fn create_agent(app: &TestApp, role: Role) -> String {
-    let email = format!("{role}-{}@example.com", server::auth::secret::random_id());
-    let (status, body) = app
-        .post(
-            "/api/v1/agents",
-            &json!({ "email": email, "name": format!("A {role}"), "role": role, "password": AGENT_PASSWORD }),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    email
-}
+use support::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, AGENT_PASSWORD, TestApp, client_for, client_with_token,
+    create_agent, read, sign_in, spawn_app,
+};
 
 /// Creates an agent with this role and returns a client signed in as them in the dashboard: it
 /// sends their session cookie, from the dashboard's own origin.
@@ -40,25 +27,6 @@ async fn session_client_for(app: &TestApp, role: Role) -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
-}
-
-/// Creates an agent with this role and returns a client holding a token of theirs.
-async fn client_for(app: &TestApp, role: Role) -> reqwest::Client {
-    let email = create_agent(app, role).await;
-    let token = app
-        .auth
-        .issue_token_for(
-            &email,
-            NewToken {
-                name: "access test".into(),
-                role: None,
-            }
-            .parse()
-            .unwrap(),
-        )
-        .await
-        .unwrap();
-    client_with_token(&token.secret)
 }
 
 /// A client that keeps no cookies and follows no redirects, so tests see each answer.

@@ -189,7 +189,7 @@ fn ticket_draft(title: &str, description: &str) -> app::requests::TicketDraft {
 
 /// A ticket entered by an agent.
 async fn file(desk: &Desk, title: &str, description: &str) -> app::model::Ticket {
-    desk.create_ticket(&agent(Role::Agent), ticket_draft(title, description))
+    desk.create_ticket(&agent(Role::Agent), ticket_draft(title, description), None)
         .await
         .expect("an agent enters a ticket")
 }
@@ -347,7 +347,10 @@ async fn tickets_are_read_by_viewers_and_worked_by_agents_in_their_own_name() {
     let queue = || RawQueueQuery::default().parse("").unwrap();
     for (caller, expected) in refused_callers(Role::Agent) {
         assert_eq!(
-            kind(desk.create_ticket(&caller, ticket_draft("Other", "")).await),
+            kind(
+                desk.create_ticket(&caller, ticket_draft("Other", ""), None)
+                    .await
+            ),
             expected
         );
         assert_eq!(
@@ -355,7 +358,7 @@ async fn tickets_are_read_by_viewers_and_worked_by_agents_in_their_own_name() {
             expected
         );
         assert_eq!(
-            kind(desk.add_entry(&caller, reference, entry()).await),
+            kind(desk.add_entry(&caller, reference, entry(), None).await),
             expected
         );
         assert_eq!(
@@ -383,7 +386,9 @@ async fn tickets_are_read_by_viewers_and_worked_by_agents_in_their_own_name() {
     desk.update_ticket(&worker, reference, patch())
         .await
         .unwrap();
-    desk.add_entry(&worker, reference, entry()).await.unwrap();
+    desk.add_entry(&worker, reference, entry(), None)
+        .await
+        .unwrap();
     desk.transition(&worker, reference, transition())
         .await
         .unwrap();
@@ -429,7 +434,7 @@ async fn a_ticket_filed_for_a_customer_record_without_a_name_takes_the_records()
     .parse(Channel::Api)
     .expect("the customer may be left out for a record");
     let ticket = desk
-        .create_ticket(&agent(Role::Agent), draft)
+        .create_ticket(&agent(Role::Agent), draft, None)
         .await
         .unwrap();
     assert_eq!(ticket.customer, "Acme Corporation");
@@ -441,7 +446,7 @@ async fn a_ticket_filed_for_a_customer_record_without_a_name_takes_the_records()
     }
     .parse(Channel::Api)
     .unwrap();
-    let refused = desk.create_ticket(&agent(Role::Agent), unknown).await;
+    let refused = desk.create_ticket(&agent(Role::Agent), unknown, None).await;
     assert!(
         matches!(&refused, Err(HelpDeskError::Invalid(error)) if error.field == "customer_id"),
         "{refused:?}"

@@ -57,7 +57,7 @@ async fn reopening_a_data_directory_keeps_its_version_and_data() {
         .parse(app::model::Channel::Api)
         .unwrap();
         store
-            .insert_ticket(draft, "test".into())
+            .insert_ticket(draft, "test".into(), None)
             .await
             .unwrap()
             .reference

@@ -84,7 +84,7 @@ pub async fn create_ticket(
     };
     let draft = request.parse(Channel::Phone).map_err(backend::failure)?;
     let ticket = backend::tickets()?
-        .create_ticket(&backend::caller(), draft)
+        .create_ticket(&backend::caller(), draft, None)
         .await
         .map_err(backend::failure)?;
     leptos_axum::redirect(&format!("/tickets/{}", ticket.reference));
@@ -119,7 +119,7 @@ pub async fn add_entry(
     .parse()
     .map_err(backend::failure)?;
     backend::tickets()?
-        .add_entry(&backend::caller(), reference, entry)
+        .add_entry(&backend::caller(), reference, entry, None)
         .await
         .map_err(backend::failure)
 }

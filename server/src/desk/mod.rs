@@ -11,6 +11,7 @@ mod articles;
 mod crashes;
 mod customers;
 mod projects;
+mod request_keys;
 mod search;
 mod tickets;
 
@@ -18,6 +19,7 @@ use crate::storage::Store;
 use std::sync::Arc;
 
 pub use crashes::{CrashRules, IntakeRefusal};
+pub use request_keys::sweep_request_keys;
 
 /// The desk over a store: implements the services of `app::service`, one resource per module.
 #[derive(Clone)]

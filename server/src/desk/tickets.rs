@@ -8,6 +8,7 @@
 
 use super::Desk;
 use super::customers::{check_customer_exists, load as load_customer};
+use super::request_keys::keyed;
 use crate::storage::{
     ChangeOutcome, MAX_ATTEMPTS, NewTimelineEntry, Store, TicketChange, TicketRecord, back_off,
     parse_time,
@@ -16,7 +17,7 @@ use app::accounts::Principal;
 use app::fields::FieldError;
 use app::model::{Entry, EntryKind, Role, Status, Ticket, TicketDetail, TicketPage, TicketRef};
 use app::requests::{CheckedPatch, EntryDraft, QueueQuery, TicketDraft, TransitionDraft};
-use app::service::{HelpDeskError, TicketService};
+use app::service::{HelpDeskError, RequestKey, TicketService};
 use app::workflow::check_transition;
 
 /// A ticket's stored record, or the error that names the missing one.
@@ -203,8 +204,13 @@ impl TicketService for Desk {
         &self,
         caller: &Principal,
         mut draft: TicketDraft,
+        once: Option<RequestKey>,
     ) -> Result<Ticket, HelpDeskError> {
         let agent = caller.require(Role::Agent)?;
+        let once = keyed(agent, once);
+        if let Some(ticket) = self.kept_answer(once.as_ref()).await? {
+            return Ok(ticket);
+        }
         if let Some(id) = draft.customer_id {
             let customer = load_customer(self.store(), id)
                 .await
@@ -219,7 +225,14 @@ impl TicketService for Desk {
                 draft.customer = customer.name;
             }
         }
-        Ok(self.store().insert_ticket(draft, agent.author()).await?)
+        match self
+            .store()
+            .insert_ticket(draft, agent.author(), once.clone())
+            .await
+        {
+            Ok(ticket) => Ok(ticket),
+            Err(error) => self.answered_meanwhile(once.as_ref(), error.into()).await,
+        }
     }
 
     async fn ticket(
@@ -274,9 +287,15 @@ impl TicketService for Desk {
         caller: &Principal,
         reference: TicketRef,
         draft: EntryDraft,
+        once: Option<RequestKey>,
     ) -> Result<Entry, HelpDeskError> {
-        let author = caller.require(Role::Agent)?.author();
-        let ticket = self
+        let agent = caller.require(Role::Agent)?;
+        let author = agent.author();
+        let once = keyed(agent, once);
+        if let Some(entry) = self.kept_answer(once.as_ref()).await? {
+            return Ok(entry);
+        }
+        let changed = self
             .change(reference, &author, |_| {
                 Ok(TicketChange {
                     entries: vec![NewTimelineEntry {
@@ -286,10 +305,15 @@ impl TicketService for Desk {
                         from: None,
                         to: None,
                     }],
+                    once: once.clone(),
                     ..TicketChange::default()
                 })
             })
-            .await?;
+            .await;
+        let ticket = match changed {
+            Ok(ticket) => ticket,
+            Err(error) => return self.answered_meanwhile(once.as_ref(), error).await,
+        };
         Ok(Entry {
             kind: draft.kind,
             author,

@@ -97,3 +97,53 @@ pub fn page_limit(text: Option<&str>) -> Result<usize, ApiError> {
             }),
     }
 }
+
+/// The `Idempotency-Key` a request was sent with, if any, unchecked until it meets the request
+/// it keys ([`IdempotencyKey::for_request`]).
+pub struct IdempotencyKey(Option<axum::http::HeaderValue>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(IdempotencyKey(
+            parts.headers.get(app::service::RequestKey::HEADER).cloned(),
+        ))
+    }
+}
+
+impl IdempotencyKey {
+    /// The key for `operation` on its `target` (a ticket's reference, or empty) with this
+    /// `body`: its fingerprint is a hash of all three, the body as parsed, so that a retry that
+    /// spaces or orders its JSON differently is still the same request. A malformed key is a 400
+    /// naming the header.
+    pub fn for_request(
+        self,
+        operation: &str,
+        target: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<Option<app::service::RequestKey>, ApiError> {
+        use sha2::{Digest, Sha256};
+        let Some(value) = self.0 else {
+            return Ok(None);
+        };
+        let key = value.to_str().unwrap_or("\u{0}");
+        let mut hasher = Sha256::new();
+        for part in [operation.as_bytes(), target.as_bytes()] {
+            hasher.update((part.len() as u64).to_be_bytes());
+            hasher.update(part);
+        }
+        hasher.update(serde_json::to_vec(body).unwrap_or_default());
+        let fingerprint = hasher
+            .finalize()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        app::service::RequestKey::new(key, fingerprint)
+            .map(Some)
+            .map_err(|error| ApiError::from(error).with_status(axum::http::StatusCode::BAD_REQUEST))
+    }
+}

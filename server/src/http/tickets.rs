@@ -2,7 +2,7 @@
 
 use super::ApiState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, ApiQuery, Caller};
+use super::extract::{ApiJson, ApiQuery, Caller, IdempotencyKey};
 use app::model::{Channel, Entry, Ticket, TicketDetail, TicketPage, TicketRef, Urgency};
 use app::requests::{NewEntry, NewTicket, RawQueueQuery, TicketPatch, TransitionRequest};
 use axum::Json;
@@ -19,19 +19,26 @@ pub(super) fn reference(text: &str) -> Result<TicketRef, ApiError> {
 }
 
 /// Enters a ticket.
-#[utoipa::path(post, operation_id = "create_ticket", path = "/tickets", tag = "tickets", request_body = NewTicket, responses(
-    (status = 201, description = "The ticket, with its new reference", body = Ticket),
-    (status = 400, description = "Malformed JSON", body = ErrorBody),
+///
+/// With an `Idempotency-Key`, a retry (same key, same body) within 24 hours gets the ticket the
+/// first request created, not a second ticket; the same key with another body is refused.
+#[utoipa::path(post, operation_id = "create_ticket", path = "/tickets", tag = "tickets", request_body = NewTicket,
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "Any unique value, such as a UUID, that a retry of this request repeats: kept for 24 hours")),
+    responses(
+    (status = 201, description = "The ticket, with its new reference (or, for a retry with the same `Idempotency-Key`, the ticket the first request created)", body = Ticket),
+    (status = 400, description = "Malformed JSON or `Idempotency-Key`", body = ErrorBody),
     (status = 413, description = "Body too large", body = ErrorBody),
-    (status = 422, description = "A field is missing or invalid", body = ErrorBody),
+    (status = 422, description = "A field is missing or invalid, or the `Idempotency-Key` was sent with another request (`idempotency_key_reused`)", body = ErrorBody),
 ))]
 pub async fn create(
     State(state): State<ApiState>,
     Caller(caller): Caller,
+    key: IdempotencyKey,
     ApiJson(request): ApiJson<NewTicket>,
 ) -> Result<(StatusCode, Json<Ticket>), ApiError> {
+    let once = key.for_request("create_ticket", "", &request)?;
     let draft = request.parse(Channel::Api)?;
-    let ticket = state.tickets.create_ticket(&caller, draft).await?;
+    let ticket = state.tickets.create_ticket(&caller, draft, once).await?;
     Ok((StatusCode::CREATED, Json(ticket)))
 }
 
@@ -101,24 +108,35 @@ pub async fn update(
 }
 
 /// Adds a note, customer contact or fix attempt to the timeline.
+///
+/// With an `Idempotency-Key`, a retry (same key, same ticket, same body) within 24 hours gets the
+/// entry the first request added, not a second one; the same key with another request is refused.
 #[utoipa::path(post, path = "/tickets/{reference}/entries", tag = "tickets", request_body = NewEntry,
-    params(("reference" = String, Path, description = "e.g. TCK-42")),
+    params(("reference" = String, Path, description = "e.g. TCK-42"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "Any unique value, such as a UUID, that a retry of this request repeats: kept for 24 hours")),
     responses(
-        (status = 201, description = "The new entry", body = Entry),
+        (status = 201, description = "The new entry (or, for a retry with the same `Idempotency-Key`, the entry the first request added)", body = Entry),
+        (status = 400, description = "Malformed `Idempotency-Key`", body = ErrorBody),
         (status = 404, description = "No such ticket", body = ErrorBody),
-        (status = 422, description = "A field is invalid", body = ErrorBody),
+        (status = 422, description = "A field is invalid, or the `Idempotency-Key` was sent with another request (`idempotency_key_reused`)", body = ErrorBody),
     ))]
 pub async fn add_entry(
     State(state): State<ApiState>,
     Caller(caller): Caller,
     Path(text): Path<String>,
+    key: IdempotencyKey,
     ApiJson(entry): ApiJson<NewEntry>,
 ) -> Result<(StatusCode, Json<Entry>), ApiError> {
     let reference = reference(&text)?;
+    let once = key.for_request("add_entry", &reference.to_string(), &entry)?;
     let entry = entry.parse()?;
     Ok((
         StatusCode::CREATED,
-        Json(state.tickets.add_entry(&caller, reference, entry).await?),
+        Json(
+            state
+                .tickets
+                .add_entry(&caller, reference, entry, once)
+                .await?,
+        ),
     ))
 }
 

@@ -13,6 +13,7 @@
 
 use super::database::Database;
 use super::records::format_time;
+use super::request_keys::{BoundKey, KEEP_ANSWER, KeyedRequest};
 use super::{MAX_ATTEMPTS, StorageError, back_off, is_conflict, transaction_outcome};
 use app::model::{Status, Ticket, TicketRef};
 use app::queue::queue_key;
@@ -62,6 +63,9 @@ FOR $draft IN $drafts {
         body: $draft.summary,
         created_at: <datetime>$draft.created_at
     };
+    LET $once = $draft.once;
+    LET $now = $draft.created_at;
+    {KEEP_ANSWER}
 };
 COMMIT TRANSACTION;
 "#;
@@ -71,6 +75,8 @@ struct Job {
     draft: TicketDraft,
     /// Who entered it.
     author: String,
+    /// The request's idempotency key, whose answer is kept with the ticket.
+    once: Option<KeyedRequest>,
     reply: oneshot::Sender<Result<Ticket, StorageError>>,
 }
 
@@ -81,13 +87,20 @@ pub struct CreatorHandle {
 }
 
 impl CreatorHandle {
-    /// Queues a ticket entered by `author` for creation and waits until it is committed.
-    pub async fn create(&self, draft: TicketDraft, author: String) -> Result<Ticket, StorageError> {
+    /// Queues a ticket entered by `author` for creation and waits until it is committed; with
+    /// `once`, the ticket is kept as that key's answer in the same transaction.
+    pub async fn create(
+        &self,
+        draft: TicketDraft,
+        author: String,
+        once: Option<KeyedRequest>,
+    ) -> Result<Ticket, StorageError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Job {
                 draft,
                 author,
+                once,
                 reply,
             })
             .await
@@ -171,36 +184,56 @@ pub(super) async fn reserve_numbers(
 /// Creates a batch of numbered tickets and answers each request.
 async fn commit(db: &Database, jobs: Vec<(u64, Job)>) {
     let created_at = OffsetDateTime::now_utc();
+    let jobs: Vec<(Job, Result<Ticket, StorageError>)> = jobs
+        .into_iter()
+        .map(|(number, job)| {
+            let ticket = created(number, &job.draft, created_at);
+            (job, ticket)
+        })
+        .collect();
     let result = {
-        let drafts: Vec<(u64, &TicketDraft, &str)> = jobs
+        let drafts: Vec<Numbered> = jobs
             .iter()
-            .map(|(number, job)| (*number, &job.draft, job.author.as_str()))
+            .filter_map(|(job, ticket)| Some(Numbered::new(job, ticket.as_ref().ok()?)))
             .collect();
         create_batch(db, &drafts, created_at).await
     };
     match result {
         Ok(()) => {
-            for (number, job) in jobs {
-                let _ = job.reply.send(created(number, job.draft, created_at));
+            for (job, ticket) in jobs {
+                let _ = job.reply.send(ticket);
             }
         }
         Err(error) if jobs.len() > 1 => {
             // One bad draft must not fail the others: create them one by one.
             tracing::warn!(%error, size = jobs.len(), "batch create failed; creating one by one");
-            for (number, job) in jobs {
-                let result =
-                    create_batch(db, &[(number, &job.draft, &job.author)], created_at).await;
-                let _ = job.reply.send(match result {
-                    Ok(()) => created(number, job.draft, created_at),
-                    Err(error) => Err(StorageError::from(error)),
-                });
+            for (job, ticket) in jobs {
+                let result = match &ticket {
+                    Ok(created) => create_batch(db, &[Numbered::new(&job, created)], created_at)
+                        .await
+                        .map_err(StorageError::from),
+                    Err(_) => Ok(()),
+                };
+                let _ = job.reply.send(result.and(ticket));
             }
         }
         Err(error) => {
-            for (_, job) in jobs {
+            for (job, _) in jobs {
                 let _ = job.reply.send(Err(StorageError::from(error.clone())));
             }
         }
+    }
+}
+
+/// A queued draft with the ticket it becomes once committed.
+struct Numbered<'a> {
+    job: &'a Job,
+    ticket: &'a Ticket,
+}
+
+impl<'a> Numbered<'a> {
+    fn new(job: &'a Job, ticket: &'a Ticket) -> Numbered<'a> {
+        Numbered { job, ticket }
     }
 }
 
@@ -226,20 +259,21 @@ struct BoundDraft<'a> {
     author: &'a str,
     summary: String,
     search_words: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    once: Option<BoundKey<'a>>,
 }
 
 async fn create_batch(
     db: &Database,
-    drafts: &[(u64, &TicketDraft, &str)],
+    drafts: &[Numbered<'_>],
     created_at: OffsetDateTime,
 ) -> Result<(), surrealdb::Error> {
     let bound: Vec<BoundDraft> = drafts
         .iter()
-        .map(|(number, draft, author)| BoundDraft {
-            number: *number,
-            reference: TicketRef::from_number(*number)
-                .map(|reference| reference.to_string())
-                .unwrap_or_default(),
+        .map(|Numbered { job, ticket }| (job, ticket, &job.draft))
+        .map(|(job, ticket, draft)| BoundDraft {
+            number: ticket.reference.number(),
+            reference: ticket.reference.to_string(),
             title: &draft.title,
             description: &draft.description,
             urgency: draft.urgency.as_str(),
@@ -250,15 +284,24 @@ async fn create_batch(
             environment: &draft.environment,
             occurred_at: draft.occurred_at.map(format_time),
             manner: &draft.manner,
-            queue_key: queue_key(Status::New, draft.urgency, created_at, *number),
+            queue_key: queue_key(
+                Status::New,
+                draft.urgency,
+                created_at,
+                ticket.reference.number(),
+            ),
             created_at: format_time(created_at),
-            author,
+            author: &job.author,
             summary: format!("Reported by {} via {}", draft.customer, draft.channel),
             search_words: app::search::ticket_words(
                 &draft.title,
                 &draft.description,
                 &draft.customer,
             ),
+            once: job
+                .once
+                .as_ref()
+                .map(|once| once.bound(serde_json::to_string(ticket).unwrap_or_default())),
         })
         .collect();
     let drafts = serde_json::to_value(&bound).unwrap_or_default();
@@ -266,7 +309,7 @@ async fn create_batch(
     loop {
         attempt += 1;
         let result = db
-            .query(CREATE_BATCH)
+            .query(CREATE_BATCH.replace("{KEEP_ANSWER}", KEEP_ANSWER))
             .bind(("drafts", drafts.clone()))
             .await
             .and_then(transaction_outcome);
@@ -278,27 +321,27 @@ async fn create_batch(
     }
 }
 
-/// The ticket a committed draft became.
+/// The ticket a draft becomes once committed.
 fn created(
     number: u64,
-    draft: TicketDraft,
+    draft: &TicketDraft,
     created_at: OffsetDateTime,
 ) -> Result<Ticket, StorageError> {
     let reference = TicketRef::from_number(number)
         .ok_or_else(|| StorageError::Corrupt(format!("sequence gave number {number}")))?;
     Ok(Ticket {
         reference,
-        title: draft.title,
-        description: draft.description,
+        title: draft.title.clone(),
+        description: draft.description.clone(),
         urgency: draft.urgency,
         status: Status::New,
         channel: draft.channel,
-        customer: draft.customer,
+        customer: draft.customer.clone(),
         customer_id: draft.customer_id.map(u64::from),
         scope: draft.scope,
-        environment: draft.environment,
+        environment: draft.environment.clone(),
         occurred_at: draft.occurred_at,
-        manner: draft.manner,
+        manner: draft.manner.clone(),
         assignee: None,
         resolution: None,
         resolved_in_release: None,

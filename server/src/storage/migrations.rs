@@ -381,6 +381,19 @@ DEFINE FIELD OVERWRITE active ON project TYPE option<bool>;
 "#,
         data: None,
     },
+    // A retried request with an `Idempotency-Key` gets the first answer, kept for a day.
+    Migration {
+        version: 21,
+        name: "the answers of requests with an idempotency key",
+        statements: r#"
+DEFINE TABLE OVERWRITE request_key SCHEMAFULL;
+DEFINE FIELD OVERWRITE fingerprint ON request_key TYPE string;
+DEFINE FIELD OVERWRITE answer ON request_key TYPE string;
+DEFINE FIELD OVERWRITE created_at ON request_key TYPE datetime;
+DEFINE INDEX OVERWRITE request_key_age ON request_key FIELDS created_at;
+"#,
+        data: None,
+    },
 ];
 
 /// Applies every migration newer than the database's version.

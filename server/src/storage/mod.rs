@@ -15,6 +15,7 @@ mod ingestor;
 mod migrations;
 mod projects;
 mod records;
+mod request_keys;
 mod search;
 mod tickets;
 
@@ -30,6 +31,7 @@ pub use database::EmbeddedMemory;
 pub use migrations::MIGRATIONS;
 pub use projects::ProjectRecord;
 pub use records::{TicketRecord, format_time, parse_time};
+pub use request_keys::{KeptAnswer, KeyedRequest};
 pub use tickets::{ChangeOutcome, NewTimelineEntry, TicketChange};
 
 /// Where the database is and how to sign in to it.

@@ -7,6 +7,7 @@
 //! only indexes need (the queue key, the ticket's words) and knows no rule of the workflow.
 
 use super::records::{EntryRecord, TicketRecord, decode, format_time, parse_time};
+use super::request_keys::{KEEP_ANSWER, KeyedRequest};
 use super::{StorageError, Store, is_conflict, returned_statement, transaction_outcome};
 use app::model::{Entry, EntryKind, Outcome, Scope, Status, TicketPage, TicketRef, Urgency};
 use app::queue::{key_range, order_of_key, queue_key};
@@ -50,6 +51,9 @@ pub struct TicketChange {
     pub release_known: Option<(u64, String)>,
     /// The timeline entries that record it, in order.
     pub entries: Vec<NewTimelineEntry>,
+    /// The idempotency key of the request that adds the first of `entries`: that entry is kept
+    /// as the key's answer, in the same transaction.
+    pub once: Option<KeyedRequest>,
 }
 
 impl TicketChange {
@@ -137,6 +141,7 @@ FOR $entry IN $entries {
 IF $release_known {
     INSERT IGNORE INTO crash_release { id: type::record('crash_release', $release_known), first_seen: <datetime>$now };
 };
+{KEEP_ANSWER}
 RETURN $updated[0];
 COMMIT TRANSACTION;
 "#;
@@ -181,13 +186,15 @@ impl Store {
         Ok(rarest.map(|(_, _, word)| word.clone()))
     }
 
-    /// Creates a ticket entered by `author`, with the next reference (see `creator.rs`).
+    /// Creates a ticket entered by `author`, with the next reference (see `creator.rs`); with
+    /// `once`, keeps the ticket as that key's answer.
     pub async fn insert_ticket(
         &self,
         draft: app::requests::TicketDraft,
         author: String,
+        once: Option<KeyedRequest>,
     ) -> Result<app::model::Ticket, StorageError> {
-        self.creator.create(draft, author).await
+        self.creator.create(draft, author, once).await
     }
 
     /// A ticket's stored record, if it exists.
@@ -315,9 +322,35 @@ impl Store {
             .iter()
             .map(|statement| format!("{statement}, "))
             .collect();
+        let now = OffsetDateTime::now_utc();
+        // A keyed request's answer is the first entry it adds, as the timeline shows it.
+        let once = match (&change.once, change.entries.first()) {
+            (Some(once), Some(entry)) => {
+                let answer = Entry {
+                    kind: entry.kind,
+                    author: author.to_string(),
+                    body: entry.body.clone(),
+                    outcome: entry.outcome,
+                    from: entry.from.clone(),
+                    to: entry.to.clone(),
+                    created_at: now,
+                };
+                Some(
+                    serde_json::to_value(
+                        once.bound(serde_json::to_string(&answer).unwrap_or_default()),
+                    )
+                    .unwrap_or_default(),
+                )
+            }
+            _ => None,
+        };
         let result = self
             .db()
-            .query(APPLY_CHANGE.replace("{ASSIGNMENTS}", &statements))
+            .query(
+                APPLY_CHANGE
+                    .replace("{ASSIGNMENTS}", &statements)
+                    .replace("{KEEP_ANSWER}", KEEP_ANSWER),
+            )
             .bind(serde_json::Value::Object(assignments.values))
             .bind(("number", current.number as i64))
             .bind(("revision", current.revision as i64))
@@ -334,7 +367,8 @@ impl Store {
                     .as_ref()
                     .map(|(project, release)| serde_json::json!([*project as i64, release])),
             ))
-            .bind(("now", format_time(OffsetDateTime::now_utc())))
+            .bind(("once", once))
+            .bind(("now", format_time(now)))
             .await
             .and_then(transaction_outcome)
             .and_then(|mut response| {

@@ -27,6 +27,8 @@ pub struct TestApp {
     /// The admin's API token, which `client` sends.
     pub token: String,
     pub auth: Arc<AuthService>,
+    /// The store the application runs on.
+    store: Store,
     /// The whole application, to serve again after [`TestApp::stop`].
     router: axum::Router,
     listening: std::net::SocketAddr,
@@ -123,7 +125,7 @@ async fn spawn(auth_settings: AuthSettings, ingest_per_minute: u32, spike_report
         .expect("a free port");
     let address = listener.local_addr().unwrap();
     let router = server::app_router(
-        store,
+        store.clone(),
         auth.clone(),
         SiteSettings {
             site_root: "target/site".into(),
@@ -150,6 +152,7 @@ async fn spawn(auth_settings: AuthSettings, ingest_per_minute: u32, spike_report
         anonymous: reqwest::Client::new(),
         token: token.secret.clone(),
         auth,
+        store,
         router,
         listening: address,
         serving,
@@ -185,6 +188,12 @@ impl TestApp {
             .await
             .expect("the address is free again");
         self.serving = serve_on(listener, self.router.clone());
+    }
+
+    /// The store the application runs on, for what no request can do (such as the passing of
+    /// a day).
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -423,4 +432,39 @@ pub async fn sign_in(app: &TestApp, email: &str, password: &str) -> (u16, Option
         .find(|value| value.starts_with("helpdesk_session=") && !value.contains("Max-Age=0"))
         .map(|value| value.split(';').next().unwrap().to_string());
     (status, cookie)
+}
+
+/// The password of the agents tests create.
+pub const AGENT_PASSWORD: &str = "long enough password";
+
+/// Creates an agent with this role (through the API, as the admin) and returns their email.
+pub async fn create_agent(app: &TestApp, role: Role) -> String {
+    let email = format!("{role}-{}@example.com", server::auth::secret::random_id());
+    let (status, body) = app
+        .post(
+            "/api/v1/agents",
+            &json!({ "email": email, "name": format!("A {role}"), "role": role, "password": AGENT_PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    email
+}
+
+/// Creates an agent with this role and returns a client holding a token of theirs.
+pub async fn client_for(app: &TestApp, role: Role) -> reqwest::Client {
+    let email = create_agent(app, role).await;
+    let token = app
+        .auth
+        .issue_token_for(
+            &email,
+            NewToken {
+                name: "access test".into(),
+                role: None,
+            }
+            .parse()
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    client_with_token(&token.secret)
 }

@@ -78,15 +78,20 @@ fn admin_client(database_url: &str) -> reqwest::Client {
 }
 
 async fn start_on(database_url: &str) -> RunningProcess {
-    start_helpdesk(&[
+    start_on_with(database_url, &[]).await
+}
+
+async fn start_on_with(database_url: &str, more: &[&str]) -> RunningProcess {
+    let mut arguments = vec![
         "--database-url",
         database_url,
         "--database-user",
         ROOT_USER,
         "--database-password",
         ROOT_PASSWORD,
-    ])
-    .await
+    ];
+    arguments.extend_from_slice(more);
+    start_helpdesk(&arguments).await
 }
 
 /// Sends `count` POSTs of `body(index)` to `path`, alternating between the two servers, all at
@@ -311,6 +316,54 @@ async fn crash_reports_of_one_problem_through_two_servers_are_each_counted_once(
         .map(|hour| hour["count"].as_u64().unwrap())
         .sum();
     assert_eq!(hourly, REPORTS as u64, "{history}");
+}
+
+/// A project's rate is one bucket in the database: two servers allow it between them, not each.
+#[tokio::test]
+async fn two_servers_allow_a_projects_rate_between_them_not_each() {
+    let (_database, url) = start_surrealdb().await;
+    let client = admin_client(&url);
+    let limit = ["--ingest-per-minute", "6"];
+    let first = start_on_with(&url, &limit).await;
+    let second = start_on_with(&url, &limit).await;
+    let (status, project) = post_json(
+        &client,
+        &format!("{}/api/v1/projects", first.address),
+        &json!({ "name": "Chatty" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{project}");
+    let id = project["id"].as_u64().unwrap();
+    let key = server::ingest::dsn::Dsn::parse(project["dsn"].as_str().unwrap())
+        .unwrap()
+        .public_key;
+    let tasks: Vec<_> = (0..20)
+        .map(|index: usize| {
+            let server = [&first, &second][index % 2];
+            let payload = json!({ "level": "error", "message": format!("report {index}") });
+            let body =
+                format!("{{\"event_id\":\"{index:032x}\"}}\n{{\"type\":\"event\"}}\n{payload}\n");
+            let request = reqwest::Client::new()
+                .post(format!(
+                    "{}/api/{id}/envelope/?sentry_key={key}",
+                    server.address
+                ))
+                .body(body);
+            tokio::spawn(async move { request.send().await.unwrap().status().as_u16() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    let admitted = statuses.iter().filter(|status| **status == 200).count();
+    let refused = statuses.iter().filter(|status| **status == 429).count();
+    assert_eq!(admitted + refused, 20, "{statuses:?}");
+    // 6 a minute refills one report every 10 s: a slow run may see one more, never 12.
+    assert!(
+        (6..=7).contains(&admitted),
+        "two servers admitted {admitted} between them: {statuses:?}"
+    );
 }
 
 #[tokio::test]

@@ -5,8 +5,8 @@ use super::Desk;
 use super::tickets::load;
 use crate::auth::secret::random_id;
 use crate::ingest::grouping::group;
-use crate::ingest::rate::IngestLimiter;
-use crate::storage::{CrashReport, SpikeRule, StoredEvent};
+use crate::ingest::rate::{Bucket, IngestLimiter, Rate};
+use crate::storage::{CrashReport, MAX_ATTEMPTS, SpikeRule, StoredEvent, Written, back_off};
 use app::accounts::Principal;
 use app::crash::{CrashEvent, OccurrenceHistory, StoredCrashEvent};
 use app::ids::ProjectId;
@@ -144,10 +144,59 @@ impl Desk {
         if record.active == Some(false) {
             return Ok(Err(IntakeRefusal::Disabled));
         }
-        if let Err(wait) = self.crash_rules.limiter.admit(project.number()) {
+        let admitted = self
+            .crash_rules
+            .limiter
+            .admit(project.number(), |rate| {
+                self.claim_reports(project.number(), rate)
+            })
+            .await?;
+        if let Err(wait) = admitted {
             return Ok(Err(IntakeRefusal::Throttled(wait)));
         }
         Ok(Ok(Principal::Project(project)))
+    }
+
+    /// Claims a share of `project`'s bucket, shared by every server on the database: read,
+    /// claim (see [`Rate::claim`]), and write back over the revision read, again when another
+    /// server wrote first. Answers the tokens taken, or how long until one refills.
+    async fn claim_reports(
+        &self,
+        project: u64,
+        rate: Rate,
+    ) -> Result<Result<u32, std::time::Duration>, HelpDeskError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let read = self.store().rate_bucket(project).await?;
+            let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as f64 / 1e9;
+            let bucket = read.map(|stored| Bucket {
+                tokens: stored.tokens,
+                at: stored.updated,
+            });
+            let claimed = rate.claim(bucket, now);
+            if claimed.taken == 0 {
+                return Ok(Err(claimed.wait));
+            }
+            let written = self
+                .store()
+                .write_rate_bucket(
+                    project,
+                    read.as_ref(),
+                    claimed.after.tokens,
+                    claimed.after.at,
+                )
+                .await?;
+            match written {
+                Written::Yes => return Ok(Ok(claimed.taken)),
+                Written::Stale if attempt < MAX_ATTEMPTS => back_off(attempt).await,
+                Written::Stale => {
+                    return Err(HelpDeskError::Unavailable(
+                        "a project's rate bucket kept changing while it was claimed".into(),
+                    ));
+                }
+            }
+        }
     }
 
     /// Files a crash report for the calling project: grouped into its problem's ticket (a new

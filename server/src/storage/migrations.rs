@@ -394,6 +394,18 @@ DEFINE INDEX OVERWRITE request_key_age ON request_key FIELDS created_at;
 "#,
         data: None,
     },
+    // Limits every server sharing the database keeps together, instead of one each.
+    Migration {
+        version: 22,
+        name: "crash-report buckets shared by every server",
+        statements: r#"
+DEFINE TABLE OVERWRITE ingest_rate SCHEMAFULL;
+DEFINE FIELD OVERWRITE tokens ON ingest_rate TYPE number;
+DEFINE FIELD OVERWRITE updated ON ingest_rate TYPE number;
+DEFINE FIELD OVERWRITE revision ON ingest_rate TYPE int;
+"#,
+        data: None,
+    },
 ];
 
 /// Applies every migration newer than the database's version.

@@ -12,6 +12,7 @@ mod creator;
 mod customers;
 mod database;
 mod ingestor;
+mod limits;
 mod migrations;
 mod projects;
 mod records;
@@ -28,6 +29,7 @@ pub use crashes::{
     StoredEvent,
 };
 pub use database::EmbeddedMemory;
+pub use limits::{StoredBucket, Written};
 pub use migrations::MIGRATIONS;
 pub use projects::ProjectRecord;
 pub use records::{TicketRecord, format_time, parse_time};

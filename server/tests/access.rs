@@ -4,6 +4,7 @@ mod support;
 
 use app::accounts::NewToken;
 use app::model::Role;
+use app::service::HelpDeskError;
 use axum::http::Method;
 use serde_json::{Value, json};
 use server::http::rules::{Access, RULES};
@@ -767,4 +768,150 @@ async fn changing_ones_password_needs_the_current_one_and_ends_other_sessions() 
     assert_eq!(sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await.0, 401);
     let (status, cookie) = sign_in(&app, ADMIN_EMAIL, "a brand new password").await;
     assert!(status < 400 && cookie.is_some(), "{status}");
+}
+
+/// The sign-in limits as every server on `app`'s database shares them.
+fn throttle_of(app: &TestApp, cap: u64) -> server::auth::throttle::LoginThrottle {
+    server::auth::throttle::LoginThrottle::with_cap(app.store().clone(), cap)
+}
+
+fn address(last: u8) -> std::net::IpAddr {
+    std::net::IpAddr::from([10, 0, 0, last])
+}
+
+fn throttled(result: &Result<server::auth::throttle::Attempt, HelpDeskError>) -> bool {
+    matches!(result, Err(HelpDeskError::Throttled { .. }))
+}
+
+#[tokio::test]
+async fn guesses_sent_together_to_two_servers_pass_one_limit_between_them() {
+    use server::auth::throttle::ACCOUNT_LIMIT;
+    let app = spawn_app().await;
+    let servers = [
+        std::sync::Arc::new(throttle_of(&app, 1_000)),
+        std::sync::Arc::new(throttle_of(&app, 1_000)),
+    ];
+    let guesses: Vec<_> = (0..40u8)
+        .map(|guess| {
+            let server = servers[usize::from(guess % 2)].clone();
+            tokio::spawn(async move { server.begin("ada@example.com", address(guess)).await })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for guess in guesses {
+        results.push(guess.await.unwrap());
+    }
+    let admitted = results.iter().filter(|result| result.is_ok()).count();
+    assert!(
+        results
+            .iter()
+            .all(|result| result.is_ok() || throttled(result)),
+        "every guess is admitted or throttled"
+    );
+    assert_eq!(admitted, ACCOUNT_LIMIT as usize);
+}
+
+#[tokio::test]
+async fn the_owners_known_address_is_not_locked_out_by_others_failures() {
+    use server::auth::throttle::ACCOUNT_LIMIT;
+    let app = spawn_app().await;
+    let throttle = throttle_of(&app, 1_000);
+    let owner = throttle.begin("ada@example.com", address(1)).await.unwrap();
+    throttle.succeeded(owner).await;
+    for guess in 0..ACCOUNT_LIMIT {
+        let _counted = throttle
+            .begin("ada@example.com", address(66 + guess as u8))
+            .await
+            .unwrap();
+    }
+    assert!(throttled(
+        &throttle.begin("Ada@Example.com ", address(2)).await
+    ));
+    assert!(throttle.begin("ada@example.com", address(1)).await.is_ok());
+}
+
+#[tokio::test]
+async fn signing_in_to_ones_own_account_takes_back_only_that_attempt() {
+    use server::auth::throttle::ADDRESS_LIMIT;
+    let app = spawn_app().await;
+    let throttle = throttle_of(&app, 1_000);
+    let mallory = address(7);
+    for account in 0..ADDRESS_LIMIT - 1 {
+        let _counted = throttle
+            .begin(&format!("user{account}@example.com"), mallory)
+            .await
+            .unwrap();
+    }
+    let own = throttle
+        .begin("mallory@example.com", mallory)
+        .await
+        .unwrap();
+    throttle.succeeded(own).await;
+    let _counted = throttle.begin("last@example.com", mallory).await.unwrap();
+    assert!(throttled(
+        &throttle.begin("someone@example.com", mallory).await
+    ));
+    assert!(throttled(
+        &throttle.begin("mallory@example.com", mallory).await
+    ));
+    assert!(
+        throttle
+            .begin("someone@example.com", address(8))
+            .await
+            .is_ok()
+    );
+    // An attempt the server could not decide is not a failure.
+    let undecided = throttle
+        .begin("grace@example.com", address(9))
+        .await
+        .unwrap();
+    throttle.abandoned(undecided).await;
+    for _ in 0..server::auth::throttle::ACCOUNT_LIMIT {
+        let _counted = throttle
+            .begin("grace@example.com", address(9))
+            .await
+            .unwrap();
+    }
+    assert!(throttled(
+        &throttle.begin("grace@example.com", address(10)).await
+    ));
+}
+
+#[tokio::test]
+async fn a_flood_of_new_addresses_keeps_the_tables_to_their_cap() {
+    use server::auth::throttle::ACCOUNT_LIMIT;
+    let app = spawn_app().await;
+    let cap = 40;
+    let throttle = throttle_of(&app, cap);
+    // The oldest entry: an account locked by its failures.
+    for guess in 0..ACCOUNT_LIMIT {
+        let _counted = throttle
+            .begin("ada@example.com", address(guess as u8))
+            .await
+            .unwrap();
+    }
+    assert!(throttled(
+        &throttle.begin("ada@example.com", address(200)).await
+    ));
+    // Entries are stamped by the second: the flood comes after it.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    for index in 0..200u32 {
+        let from = std::net::IpAddr::from((0x0b00_0000 + index).to_be_bytes());
+        let attempt = throttle
+            .begin(&format!("user{index}@example.com"), from)
+            .await
+            .unwrap();
+        throttle.succeeded(attempt).await;
+    }
+    // The server trims in the background once it added a tenth of the cap; the oldest entries
+    // (the lock among them) are gone, without waiting for them to lapse.
+    let mut waited = 0;
+    while throttled(&throttle.begin("ada@example.com", address(201)).await) {
+        waited += 1;
+        assert!(waited < 100, "the oldest entries were never trimmed");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // A sweep brings every table to its cap: a second one finds nothing to remove.
+    throttle.sweep().await.unwrap();
+    assert_eq!(throttle.sweep().await.unwrap(), 0);
 }

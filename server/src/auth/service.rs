@@ -69,8 +69,8 @@ impl AuthService {
             .filter(|code| !code.is_empty())
             .unwrap_or_else(random_secret);
         AuthService {
+            throttle: LoginThrottle::new(store.clone()),
             store,
-            throttle: LoginThrottle::default(),
             settings,
             setup_code,
         }
@@ -86,8 +86,8 @@ impl AuthService {
             .await
     }
 
-    /// Removes ended sessions now and every [`SESSION_SWEEP_EVERY`] after, for as long as the
-    /// returned task runs.
+    /// Removes ended sessions and lapsed sign-in counts now and every [`SESSION_SWEEP_EVERY`]
+    /// after, for as long as the returned task runs.
     pub fn sweep_sessions(self: &std::sync::Arc<Self>) -> tokio::task::JoinHandle<()> {
         let auth = self.clone();
         tokio::spawn(async move {
@@ -98,6 +98,11 @@ impl AuthService {
                     Ok(0) => {}
                     Ok(removed) => tracing::debug!(removed, "ended sessions removed"),
                     Err(error) => tracing::warn!(%error, "could not remove ended sessions"),
+                }
+                match auth.throttle.sweep().await {
+                    Ok(0) => {}
+                    Ok(removed) => tracing::debug!(removed, "lapsed sign-in counts removed"),
+                    Err(error) => tracing::warn!(%error, "could not sweep the sign-in counts"),
                 }
             }
         })

@@ -127,16 +127,11 @@ impl AccountService for AuthService {
         client: IpAddr,
     ) -> Result<SignedIn, HelpDeskError> {
         let account = email.trim().to_lowercase();
-        let attempt =
-            self.throttle
-                .begin(&account, client)
-                .map_err(|wait| HelpDeskError::Throttled {
-                    retry_after_seconds: wait.as_secs().max(1),
-                })?;
+        let attempt = self.throttle.begin(&account, client).await?;
         let agent = match self.store.agent_by_email(&account).await {
             Ok(agent) => agent,
             Err(error) => {
-                self.throttle.abandoned(attempt);
+                self.throttle.abandoned(attempt).await;
                 return Err(error.into());
             }
         };
@@ -144,7 +139,7 @@ impl AccountService for AuthService {
         let password_matches = match password::verify(password.to_string(), stored).await {
             Ok(matches) => matches,
             Err(_) => {
-                self.throttle.abandoned(attempt);
+                self.throttle.abandoned(attempt).await;
                 return Err(too_busy());
             }
         };
@@ -153,7 +148,7 @@ impl AccountService for AuthService {
             Some(agent) if password_matches && agent.active => agent,
             _ => return Err(HelpDeskError::Unauthenticated(WRONG_CREDENTIALS)),
         };
-        self.throttle.succeeded(attempt);
+        self.throttle.succeeded(attempt).await;
         self.open_session(agent).await
     }
 
@@ -214,25 +209,20 @@ impl AccountService for AuthService {
         let agent = caller.require(Role::Viewer)?;
         let new = app::accounts::checked_password("new_password", new)?;
         // Guessing the current password through this form is throttled like signing in.
-        let attempt =
-            self.throttle
-                .begin(&agent.email, client)
-                .map_err(|wait| HelpDeskError::Throttled {
-                    retry_after_seconds: wait.as_secs().max(1),
-                })?;
+        let attempt = self.throttle.begin(&agent.email, client).await?;
         let record = match self.store.agent_record(&agent.agent_id).await {
             Ok(record) => record,
             Err(error) => {
-                self.throttle.abandoned(attempt);
+                self.throttle.abandoned(attempt).await;
                 return Err(error.into());
             }
         };
         let stored = record.as_ref().map(|record| record.password_hash.clone());
         match password::verify(current.to_string(), stored).await {
-            Ok(true) => self.throttle.succeeded(attempt),
+            Ok(true) => self.throttle.succeeded(attempt).await,
             Ok(false) => return Err(FieldError::new("current_password", "is wrong").into()),
             Err(_) => {
-                self.throttle.abandoned(attempt);
+                self.throttle.abandoned(attempt).await;
                 return Err(too_busy());
             }
         }

@@ -406,6 +406,21 @@ DEFINE FIELD OVERWRITE revision ON ingest_rate TYPE int;
 "#,
         data: None,
     },
+    Migration {
+        version: 23,
+        name: "sign-in failures counted by every server together",
+        statements: r#"
+DEFINE TABLE OVERWRITE sign_in_failures SCHEMAFULL;
+DEFINE FIELD OVERWRITE failures ON sign_in_failures TYPE int;
+DEFINE FIELD OVERWRITE last ON sign_in_failures TYPE int;
+DEFINE FIELD OVERWRITE revision ON sign_in_failures TYPE int;
+DEFINE INDEX OVERWRITE sign_in_failures_last ON sign_in_failures FIELDS last;
+DEFINE TABLE OVERWRITE sign_in_known SCHEMAFULL;
+DEFINE FIELD OVERWRITE since ON sign_in_known TYPE int;
+DEFINE INDEX OVERWRITE sign_in_known_since ON sign_in_known FIELDS since;
+"#,
+        data: None,
+    },
 ];
 
 /// Applies every migration newer than the database's version.

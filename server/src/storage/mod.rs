@@ -29,7 +29,7 @@ pub use crashes::{
     StoredEvent,
 };
 pub use database::EmbeddedMemory;
-pub use limits::{StoredBucket, Written};
+pub use limits::{FailureCount, SignInCounts, StoredBucket, StoredFailures, Written};
 pub use migrations::MIGRATIONS;
 pub use projects::ProjectRecord;
 pub use records::{TicketRecord, format_time, parse_time};

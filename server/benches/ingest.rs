@@ -8,7 +8,10 @@
 //! printed, never asserted: see docs/performance.md.
 //!
 //! `cargo bench -p server --bench ingest -- [--events N] [--clients N] [--problems N] [--users N]
-//! [--database URL] [--write-buffer-mib N] [--read-cache-mib N]`
+//! [--database URL] [--write-buffer-mib N] [--read-cache-mib N] [--per-minute N]`
+//!
+//! `--per-minute` sets the project's rate limit (the default, 0, turns it off); a limit far above
+//! what the flood sends measures what keeping the shared bucket costs.
 
 use serde_json::json;
 use server::auth::{AuthService, AuthSettings};
@@ -29,6 +32,8 @@ struct Options {
     database: Option<String>,
     write_buffer_mib: u64,
     read_cache_mib: u64,
+    /// The project's rate limit a minute (0: none).
+    per_minute: u32,
     /// Set in the child process: the endpoint to flood.
     flood: Option<String>,
 }
@@ -42,6 +47,7 @@ fn options() -> Options {
         database: None,
         write_buffer_mib: EmbeddedMemory::DEFAULT_WRITE_BUFFER_MIB,
         read_cache_mib: EmbeddedMemory::DEFAULT_READ_CACHE_MIB,
+        per_minute: 0,
         flood: None,
     };
     let mut arguments = std::env::args().skip(1);
@@ -56,6 +62,7 @@ fn options() -> Options {
             "--flood" => options.flood = Some(value()),
             "--write-buffer-mib" => options.write_buffer_mib = value().parse().expect("MiB"),
             "--read-cache-mib" => options.read_cache_mib = value().parse().expect("MiB"),
+            "--per-minute" => options.per_minute = value().parse().expect("reports a minute"),
             _ => {} // cargo passes --bench
         }
     }
@@ -153,7 +160,7 @@ async fn serve_and_measure(options: &Options) {
             public_url: format!("http://{address}"),
             allowed_hosts: Vec::new(),
             request_timeout: server::REQUEST_TIMEOUT,
-            ingest_per_minute: 0,
+            ingest_per_minute: options.per_minute,
             spike: server::storage::SpikeRule {
                 reports: 0,
                 window: Duration::from_secs(300),

@@ -115,8 +115,9 @@ pub async fn build(
     let (store, auth) = open(config).await?;
     // Ended sessions are removed in the background for as long as the server runs.
     let _sweeping = auth.sweep_sessions();
-    // So are the answers of idempotency keys past their day.
+    // So are the answers of idempotency keys past their day, and crash receipts past theirs.
     let _sweeping_keys = desk::sweep_request_keys(store.clone());
+    let _sweeping_receipts = desk::sweep_crash_receipts(store.clone());
     let router = app_router(
         store,
         auth.clone(),

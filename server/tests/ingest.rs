@@ -854,3 +854,35 @@ async fn a_crash_ticket_counts_the_distinct_users_it_affects() {
         "only a user not seen before counts"
     );
 }
+
+#[tokio::test]
+async fn old_receipts_are_removed_and_only_they() {
+    let app = spawn_app().await;
+    let (id, dsn) = project(&app, "Ageing").await;
+    let key = key_of(&dsn);
+    let event = panic_event("shop::age");
+    let send = |event_id: &'static str| {
+        post_envelope(
+            &app,
+            id,
+            Some(&key),
+            envelope_with_id(&event, event_id),
+            None,
+        )
+    };
+    let old = "00000000000000000000000000000a01";
+    let recent = "00000000000000000000000000000a02";
+    assert_eq!(send(old).await.0, 200);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let between = time::OffsetDateTime::now_utc();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(send(recent).await.0, 200);
+
+    let removed = app.store().remove_receipts_before(between).await.unwrap();
+    assert_eq!(removed, 1, "only the receipt from before");
+    // The recent report sent again is still known; the old one, its receipt gone, counts anew.
+    assert_eq!(send(recent).await.0, 200);
+    assert_eq!(crash_tickets(&app).await[0]["occurrences"], 2);
+    assert_eq!(send(old).await.0, 200);
+    assert_eq!(crash_tickets(&app).await[0]["occurrences"], 3);
+}

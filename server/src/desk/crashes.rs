@@ -91,6 +91,31 @@ impl Default for CrashRules {
 /// How old a remembered project may be when a key it does not accept is checked again.
 const KEY_REREAD_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// How long a report's receipt is kept: a report sent again within it (its first answer lost)
+/// is not counted twice. SDKs and the `reporter` resend within minutes; three days also covers
+/// a sender that was cut off over a weekend.
+pub const RECEIPTS_KEPT: time::Duration = time::Duration::hours(72);
+
+/// How often old receipts are removed.
+pub const RECEIPT_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Removes receipts older than [`RECEIPTS_KEPT`] now and every [`RECEIPT_SWEEP_EVERY`] after,
+/// for as long as the returned task runs, so that the table holds days of reports, not all.
+pub fn sweep_crash_receipts(store: crate::storage::Store) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(RECEIPT_SWEEP_EVERY);
+        loop {
+            every.tick().await;
+            let before = time::OffsetDateTime::now_utc() - RECEIPTS_KEPT;
+            match store.remove_receipts_before(before).await {
+                Ok(0) => {}
+                Ok(removed) => tracing::debug!(removed, "old crash receipts removed"),
+                Err(error) => tracing::warn!(%error, "could not remove old crash receipts"),
+            }
+        }
+    })
+}
+
 /// Why a crash report was refused before it was read.
 #[derive(Debug, PartialEq, Eq)]
 pub enum IntakeRefusal {

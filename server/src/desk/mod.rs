@@ -18,7 +18,7 @@ mod tickets;
 use crate::storage::Store;
 use std::sync::Arc;
 
-pub use crashes::{CrashRules, IntakeRefusal};
+pub use crashes::{CrashRules, IntakeRefusal, sweep_crash_receipts};
 pub use request_keys::sweep_request_keys;
 
 /// The desk over a store: implements the services of `app::service`, one resource per module.

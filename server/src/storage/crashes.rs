@@ -309,6 +309,44 @@ pub struct StoredEvent {
     pub payload: String,
 }
 
+/// How many receipts one transaction removes.
+const RECEIPT_BATCH: i64 = 1_000;
+
+impl Store {
+    /// Removes the receipts of reports received before `before`, a bounded batch per
+    /// transaction; answers how many. A report sent again after its receipt went is counted
+    /// again.
+    pub async fn remove_receipts_before(
+        &self,
+        before: OffsetDateTime,
+    ) -> Result<u64, StorageError> {
+        let mut removed = 0;
+        let mut attempt = 0;
+        loop {
+            let result = self
+                .db()
+                .query("DELETE (SELECT VALUE id FROM crash_receipt WHERE received_at < <datetime>$before LIMIT $batch) RETURN BEFORE")
+                .bind(("before", format_time(before)))
+                .bind(("batch", RECEIPT_BATCH))
+                .await
+                .and_then(|response| response.check());
+            let deleted: Vec<serde_json::Value> = match result {
+                Ok(mut response) => response.take(0)?,
+                Err(error) if is_conflict(&error) && attempt < MAX_ATTEMPTS => {
+                    attempt += 1;
+                    back_off(attempt).await;
+                    continue;
+                }
+                Err(error) => return Err(error.into()),
+            };
+            removed += deleted.len() as u64;
+            if (deleted.len() as i64) < RECEIPT_BATCH {
+                return Ok(removed);
+            }
+        }
+    }
+}
+
 impl Store {
     /// A page of a ticket's stored events, oldest first, after `after` (a sequence number).
     pub async fn stored_crash_events(

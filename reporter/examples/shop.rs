@@ -11,6 +11,9 @@
 //! cargo run -p reporter --features tracing --example shop -- send    # sends what earlier runs left
 //! cargo run -p reporter --features tracing --example shop -- late    # a warning, then waits (up to
 //!                                                                    # 30 s) until it has been sent
+//! cargo run -p reporter --features tracing --example shop -- burst   # 20 warnings over a second
+//! cargo run -p reporter --features tracing --example shop -- removed # removes its own spool, then
+//!                                                                    # reports and sends it
 //! ```
 
 use std::time::Duration;
@@ -114,6 +117,24 @@ fn main() {
                 std::thread::sleep(Duration::from_millis(100));
             }
         }
-        other => eprintln!("unknown failure `{other}`: index, config, error, log, send or late"),
+        "burst" => {
+            for index in 0..20 {
+                reporter::capture_message(&format!("burst {index}"), reporter::Level::Warning);
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        "removed" => {
+            if let Some(directory) = guard.spool_directory() {
+                std::fs::remove_dir_all(directory).expect("the spool can be removed");
+            }
+            reporter::capture_message("the spool went away", reporter::Level::Warning);
+            if !reporter::flush(Duration::from_secs(10)) {
+                eprintln!("the warning was not sent within 10 s");
+                std::process::exit(3);
+            }
+        }
+        other => eprintln!(
+            "unknown failure `{other}`: index, config, error, log, send, late, burst or removed"
+        ),
     }
 }

@@ -1,18 +1,19 @@
-//! The client behind the free functions: fills each report with the program's context, writes it
-//! to the spool and wakes the sender.
+//! The client behind the free functions: fills each report with the program's context and queues
+//! it for the writer, which resolves its stack, spools it and wakes the sender. The caller's
+//! thread takes the stack's addresses only, and waits for nothing.
 
 use crate::dsn::Dsn;
-use crate::event::{Breadcrumb, Event, Exception, Mechanism, Stacktrace, User, Values, error_type};
+use crate::event::{Breadcrumb, Event, Exception, Mechanism, User, Values, error_type};
 use crate::options::Options;
 use crate::spool::{Caps, Spool};
-use crate::stacktrace::{self, InApp};
+use crate::stacktrace::InApp;
 use crate::transport::Transport;
+use crate::writer::{Pending, Target, Writer};
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 pub(crate) struct Client {
-    dsn: Dsn,
     release: Option<String>,
     environment: Option<String>,
     server_name: Option<String>,
@@ -20,9 +21,9 @@ pub(crate) struct Client {
     tags: Mutex<BTreeMap<String, String>>,
     breadcrumbs: Mutex<VecDeque<Breadcrumb>>,
     max_breadcrumbs: usize,
-    pub(crate) in_app: InApp,
     spool: Spool,
-    transport: Transport,
+    writer: Writer,
+    transport: Arc<Transport>,
     pub(crate) panic_timeout: Duration,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) capture_panics: bool,
@@ -47,9 +48,18 @@ impl Client {
             },
         )
         .map_err(|source| crate::InitError::Spool { directory, source })?;
-        let transport = Transport::start(spool.clone()).map_err(crate::InitError::Sender)?;
+        let transport =
+            Arc::new(Transport::start(spool.clone()).map_err(crate::InitError::Sender)?);
+        let writer = Writer::start(Target {
+            dsn: dsn.to_string(),
+            in_app: InApp {
+                crates: options.in_app_crates.clone(),
+            },
+            spool: spool.clone(),
+            transport: transport.clone(),
+        })
+        .map_err(crate::InitError::Sender)?;
         Ok(Client {
-            dsn,
             release: options.release.clone(),
             environment: options.environment.clone(),
             server_name: options.server_name.clone(),
@@ -57,10 +67,8 @@ impl Client {
             tags: Mutex::new(options.tags.clone()),
             breadcrumbs: Mutex::new(VecDeque::new()),
             max_breadcrumbs: options.max_breadcrumbs,
-            in_app: InApp {
-                crates: options.in_app_crates.clone(),
-            },
             spool,
+            writer,
             transport,
             panic_timeout: options.panic_timeout,
             shutdown_timeout: options.shutdown_timeout,
@@ -91,8 +99,14 @@ impl Client {
         breadcrumbs.push_back(breadcrumb);
     }
 
-    /// Fills in the program's context, spools the report and wakes the sender. Answers the id.
-    pub fn submit(&self, mut event: Event) -> String {
+    /// Fills in the program's context and queues the report, with the stack of its outermost
+    /// exception (`stack`) to resolve. Answers the id, and something to wait on until the report
+    /// is written (none when it was dropped).
+    pub fn submit(
+        &self,
+        mut event: Event,
+        stack: Option<backtrace::Backtrace>,
+    ) -> (String, Option<Pending>) {
         event.release = event.release.or_else(|| self.release.clone());
         event.environment = event.environment.or_else(|| self.environment.clone());
         event.server_name = event.server_name.or_else(|| self.server_name.clone());
@@ -113,31 +127,30 @@ impl Client {
                 values: breadcrumbs,
             });
         }
-        let envelope = event.to_envelope(&self.dsn.to_string());
-        match self.spool.write(&event.event_id, &envelope) {
-            Ok(_) => self.transport.wake(),
-            Err(error) => {
-                eprintln!(
-                    "reporter: could not write report {} to the spool in {} ({error}); sending it from memory",
-                    event.event_id,
-                    self.spool.directory().display()
-                );
-                self.transport.deliver_from_memory(envelope);
-            }
-        }
-        event.event_id
+        let id = event.event_id.clone();
+        (id, self.writer.queue(event, stack))
     }
 
+    /// Waits up to `timeout` for every report to be written and sent; answers whether they were.
     pub fn flush(&self, timeout: Duration) -> bool {
-        self.transport.flush(timeout)
+        let deadline = Instant::now() + timeout;
+        self.writer.drain(deadline)
+            && self
+                .transport
+                .flush(deadline.saturating_duration_since(Instant::now()))
     }
 
+    /// Writes what is queued and sends what it can within the shutdown timeout, then stops.
     pub fn shutdown(&self) -> bool {
-        self.transport.shutdown(self.shutdown_timeout)
+        let deadline = Instant::now() + self.shutdown_timeout;
+        let written = self.writer.stop(deadline);
+        self.transport
+            .shutdown(deadline.saturating_duration_since(Instant::now()))
+            && written
     }
 
     /// An error and its sources as one report: the chain's innermost cause first, the error
-    /// itself last, with the stack of the caller.
+    /// itself last (whose stack is the caller's: submit it with [`crate::stacktrace::unresolved`]).
     pub fn error_event(&self, error: &(dyn std::error::Error + 'static)) -> Event {
         let mut chain = Vec::new();
         let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
@@ -154,9 +167,6 @@ impl Client {
             current = error.source();
         }
         if let Some(outermost) = chain.first_mut() {
-            outermost.stacktrace = Some(Stacktrace {
-                frames: stacktrace::capture(&self.in_app),
-            });
             outermost.mechanism = Some(Mechanism {
                 kind: "generic",
                 handled: true,

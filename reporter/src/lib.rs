@@ -34,7 +34,12 @@
 //! `X-Sentry-Rate-Limits`), it waits and tries again with backoff, and what is still waiting when
 //! the program ends is sent by its next run. So a panic in a program built with
 //! `panic = "abort"`, while the server is down, still becomes a ticket. A panicking thread waits
-//! at most [`Options::panic_timeout`] for its report to go out.
+//! at most [`Options::panic_timeout`] for its report to be written and sent.
+//!
+//! The thread that reports takes only its stack's addresses: a background thread resolves the
+//! symbols and writes the report. `capture_error` and `capture_message` wait for it to be written
+//! (at most the panic timeout); `error!` events of the tracing layer do not wait at all. [`flush`],
+//! and dropping the guard, wait for everything queued.
 //!
 //! # Tracing
 //!
@@ -53,6 +58,7 @@ mod stacktrace;
 #[cfg(feature = "tracing")]
 mod tracing_layer;
 mod transport;
+mod writer;
 
 pub use dsn::{Dsn, DsnError};
 pub use event::{Breadcrumb, Level, User};
@@ -200,8 +206,24 @@ pub fn try_init(options: Options) -> Result<Guard, InitError> {
 /// id, or `None` when reporting is off.
 pub fn capture_error(error: &(dyn std::error::Error + 'static)) -> Option<String> {
     let client = current_client()?;
+    let stack = stacktrace::unresolved();
     let event = client.error_event(error);
-    Some(client.submit(event))
+    Some(submit_and_wait(&client, event, Some(stack)))
+}
+
+/// Queues a report and waits up to the panic timeout for it to be written, so that a program
+/// that exits right after reporting (without dropping its guard) keeps the report.
+fn submit_and_wait(
+    client: &Client,
+    event: event::Event,
+    stack: Option<backtrace::Backtrace>,
+) -> String {
+    let deadline = std::time::Instant::now() + client.panic_timeout;
+    let (id, written) = client.submit(event, stack);
+    if let Some(written) = written {
+        written.wait_until(deadline);
+    }
+    id
 }
 
 /// Reports a message. Answers the report's id, or `None` when reporting is off.
@@ -212,7 +234,7 @@ pub fn capture_message(message: &str, level: Level) -> Option<String> {
         message: Some(message.to_string()),
         formatted: message.to_string(),
     });
-    Some(client.submit(event))
+    Some(submit_and_wait(&client, event, None))
 }
 
 /// Remembers something that happened; the next reports carry the most recent ones.

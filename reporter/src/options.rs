@@ -122,14 +122,18 @@ impl Options {
     }
 
     /// Where reports wait until the server has them. Defaults to `REPORTER_SPOOL_DIR`, else a
-    /// directory named after the program under the system's temporary directory.
+    /// directory named after the program in this user's state directory (`~/.local/state/reporter`
+    /// on Linux). It must belong to this user: it is created readable by its owner only, and one
+    /// of another user's is refused.
     pub fn spool_directory(mut self, directory: impl Into<PathBuf>) -> Options {
         self.spool_directory = Some(directory.into());
         self
     }
 
-    /// How long a panicking thread waits for its report to be sent before the panic goes on.
-    /// A report not sent by then is sent later, by this run or the next.
+    /// How long a panicking thread waits for its report to be written and sent before the panic
+    /// goes on (2 s by default), and how long `capture_error` and `capture_message` wait for
+    /// their report to be written to the spool. A report not sent by then is sent later, by this
+    /// run or the next. (`error!` events of the tracing layer are written without waiting.)
     pub fn panic_timeout(mut self, timeout: Duration) -> Options {
         self.panic_timeout = timeout;
         self
@@ -183,7 +187,8 @@ impl Options {
         self
     }
 
-    /// The spool directory to use: the configured one, else one per program.
+    /// The spool directory to use: the configured one, else one per program in this user's own
+    /// state directory (see [`default_spool_root`]).
     pub(crate) fn resolved_spool_directory(&self) -> PathBuf {
         self.spool_directory.clone().unwrap_or_else(|| {
             let program = std::env::current_exe()
@@ -193,7 +198,88 @@ impl Options {
                         .map(|stem| stem.to_string_lossy().into_owned())
                 })
                 .unwrap_or_else(|| "program".into());
-            std::env::temp_dir().join("reporter-spool").join(program)
+            default_spool_root(|name| std::env::var_os(name)).join(program)
         })
+    }
+}
+
+/// Where programs of this user spool their reports, given the environment: the user's state
+/// directory (`$XDG_STATE_HOME`, else `~/.local/state`; `%LOCALAPPDATA%` on Windows;
+/// `~/Library/Application Support` on macOS), else, without a home, a directory of this user's
+/// own in the temporary directory. Never one directory shared by every user.
+pub(crate) fn default_spool_root(variable: impl Fn(&str) -> Option<std::ffi::OsString>) -> PathBuf {
+    let absolute = |name: &str| {
+        variable(name)
+            .map(PathBuf::from)
+            .filter(|path| path.is_absolute())
+    };
+    let state = if cfg!(windows) {
+        absolute("LOCALAPPDATA")
+    } else if cfg!(target_os = "macos") {
+        absolute("HOME").map(|home| home.join("Library/Application Support"))
+    } else {
+        absolute("XDG_STATE_HOME")
+            .or_else(|| absolute("HOME").map(|home| home.join(".local/state")))
+    };
+    match state {
+        Some(state) => state.join("reporter"),
+        None => std::env::temp_dir().join(per_user_temporary()),
+    }
+}
+
+#[cfg(unix)]
+fn per_user_temporary() -> String {
+    format!("reporter-{}", rustix::process::geteuid().as_raw())
+}
+
+#[cfg(not(unix))]
+fn per_user_temporary() -> String {
+    let user = std::env::var("USERNAME").unwrap_or_default();
+    let user: String = user
+        .chars()
+        .filter(|character| character.is_alphanumeric())
+        .collect();
+    format!("reporter-{user}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsString;
+
+    fn root(variables: &[(&str, &str)]) -> PathBuf {
+        default_spool_root(|name| {
+            variables
+                .iter()
+                .find(|(variable, _)| *variable == name)
+                .map(|(_, value)| OsString::from(value))
+        })
+    }
+
+    #[cfg(all(unix, not(target_os = "macos")))]
+    #[test]
+    fn the_default_spool_is_in_this_users_state_directory_never_a_shared_one() {
+        assert_eq!(
+            root(&[
+                ("XDG_STATE_HOME", "/home/ada/.state"),
+                ("HOME", "/home/ada")
+            ]),
+            PathBuf::from("/home/ada/.state/reporter")
+        );
+        assert_eq!(
+            root(&[("HOME", "/home/ada")]),
+            PathBuf::from("/home/ada/.local/state/reporter")
+        );
+        // A relative state directory is ignored, as the XDG specification says.
+        assert_eq!(
+            root(&[("XDG_STATE_HOME", "state"), ("HOME", "/home/ada")]),
+            PathBuf::from("/home/ada/.local/state/reporter")
+        );
+        // Without a home, a directory of this user's own in the temporary directory.
+        let uid = rustix::process::geteuid().as_raw();
+        assert_eq!(
+            root(&[]),
+            std::env::temp_dir().join(format!("reporter-{uid}"))
+        );
     }
 }

@@ -103,6 +103,7 @@ fn is_machinery(function: &str) -> bool {
 const CAPTURE_CODE: &[&str] = &[
     "backtrace::",
     "reporter::stacktrace::capture",
+    "reporter::stacktrace::unresolved",
     "reporter::capture_",
     "reporter::client::",
     "reporter::panic::",
@@ -133,7 +134,8 @@ fn is_capture_code(frame: &Frame) -> bool {
         })
         .is_some_and(|file| {
             CAPTURE_FILES.contains(&file.as_str())
-                || (file == "stacktrace.rs" && function.ends_with("capture"))
+                || (file == "stacktrace.rs"
+                    && (function.ends_with("capture") || function.ends_with("unresolved")))
         });
     by_name || by_file
 }
@@ -160,10 +162,23 @@ fn short_path(path: &str) -> String {
     normalised
 }
 
+/// The stack of the calling thread, as instruction addresses only: quick to take, resolved later
+/// (and elsewhere) by [`resolve`].
+pub(crate) fn unresolved() -> backtrace::Backtrace {
+    backtrace::Backtrace::new_unresolved()
+}
+
 /// The stack of the calling thread, outermost frame first, without the frames of panicking, of
 /// this crate and of the backtrace crate.
+#[cfg(test)]
 pub(crate) fn capture(in_app: &InApp) -> Vec<Frame> {
-    let backtrace = backtrace::Backtrace::new();
+    resolve(unresolved(), in_app)
+}
+
+/// A stack taken by [`unresolved`], with its symbols: outermost frame first, without the frames
+/// of panicking, of this crate and of the backtrace crate.
+pub(crate) fn resolve(mut backtrace: backtrace::Backtrace, in_app: &InApp) -> Vec<Frame> {
+    backtrace.resolve();
     let mut frames = Vec::new();
     for frame in backtrace.frames() {
         for symbol in frame.symbols() {

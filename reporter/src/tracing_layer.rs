@@ -116,7 +116,7 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ReporterLayer {
                 .into_iter()
                 .map(|(name, value)| (name, serde_json::Value::String(value)))
                 .collect();
-            client.submit(report);
+            client.submit(report, None);
         }
         client.add_breadcrumb(Breadcrumb::new(
             Some(metadata.target().to_string()),

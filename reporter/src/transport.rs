@@ -2,9 +2,9 @@
 //! backoff while the server cannot take them, and keeps to the server's rate limits.
 
 use crate::dsn::Dsn;
-use crate::spool::Spool;
+use crate::spool::{NotLocked, Spool};
 use std::cell::Cell;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
@@ -26,9 +26,14 @@ thread_local! {
     static ON_SENDER_THREAD: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Whether the calling thread is the sender's.
+/// Whether the calling thread is the sender's (or the writer's).
 pub(crate) fn on_sender_thread() -> bool {
     ON_SENDER_THREAD.with(Cell::get)
+}
+
+/// Marks the calling thread as one of the reporter's own, whose events are never reported.
+pub(crate) fn mark_sender_thread() {
+    ON_SENDER_THREAD.with(|flag| flag.set(true));
 }
 
 enum Command {
@@ -122,7 +127,13 @@ enum Outcome {
 struct Sender {
     spool: Spool,
     client: Option<reqwest::blocking::Client>,
+    /// Reports that could not be written to the spool, oldest first, bounded like the spool.
     in_memory: VecDeque<Vec<u8>>,
+    /// Spooled reports that were delivered but could not be removed (a read-only spool): never
+    /// sent again by this process.
+    delivered_but_kept: HashSet<PathBuf>,
+    /// Whether the spool was found unusable (said once on standard error).
+    spool_unusable: bool,
     /// Sending is paused until then at the server's request (429 or `X-Sentry-Rate-Limits`).
     rate_limited_until: Option<Instant>,
     /// After a failure, the next timed retry.
@@ -137,6 +148,8 @@ impl Sender {
             spool,
             client: None,
             in_memory: VecDeque::new(),
+            delivered_but_kept: HashSet::new(),
+            spool_unusable: false,
             rate_limited_until: None,
             retry_at: None,
             backoff: FIRST_BACKOFF,
@@ -145,16 +158,19 @@ impl Sender {
     }
 
     fn run(mut self, commands: Receiver<Command>) {
-        ON_SENDER_THREAD.with(|flag| flag.set(true));
+        mark_sender_thread();
         self.attempt();
         loop {
             let command = commands.recv_timeout(self.next_wait());
             match command {
-                Ok(Command::Wake) => self.attempt(),
+                // A new report waits for the backoff like the others: an outage is not probed
+                // again for every report made during it.
+                Ok(Command::Wake) => self.attempt_when_due(),
                 Ok(Command::Deliver(envelope)) => {
-                    self.in_memory.push_back(envelope);
-                    self.attempt();
+                    self.keep_in_memory(envelope);
+                    self.attempt_when_due();
                 }
+                // Asked for explicitly (a panic, the end of the program): one try now.
                 Ok(Command::Flush(reply)) => {
                     self.attempt();
                     let _ = reply.send(self.nothing_left());
@@ -164,11 +180,7 @@ impl Sender {
                     let _ = reply.send(self.nothing_left());
                     return;
                 }
-                Err(RecvTimeoutError::Timeout) => {
-                    if self.retry_at.is_none_or(|at| Instant::now() >= at) {
-                        self.attempt();
-                    }
-                }
+                Err(RecvTimeoutError::Timeout) => self.attempt_when_due(),
                 Err(RecvTimeoutError::Disconnected) => {
                     self.attempt();
                     return;
@@ -177,8 +189,43 @@ impl Sender {
         }
     }
 
+    /// Queues a report that the spool could not take, dropping the oldest beyond the spool's
+    /// caps.
+    fn keep_in_memory(&mut self, envelope: Vec<u8>) {
+        let caps = self.spool.caps();
+        self.in_memory.push_back(envelope);
+        let mut bytes: u64 = self
+            .in_memory
+            .iter()
+            .map(|report| report.len() as u64)
+            .sum();
+        while self.in_memory.len() > 1
+            && (self.in_memory.len() > caps.max_reports || bytes > caps.max_bytes)
+        {
+            if let Some(dropped) = self.in_memory.pop_front() {
+                bytes -= dropped.len() as u64;
+                eprintln!("reporter: too many reports wait in memory; dropping the oldest");
+            }
+        }
+    }
+
     fn nothing_left(&self) -> bool {
-        self.in_memory.is_empty() && self.spool.pending().is_empty()
+        self.in_memory.is_empty() && self.waiting_in_spool().is_empty()
+    }
+
+    /// The spool's reports this process has still to send.
+    fn waiting_in_spool(&self) -> Vec<PathBuf> {
+        self.spool
+            .pending()
+            .into_iter()
+            .filter(|path| !self.delivered_but_kept.contains(path))
+            .collect()
+    }
+
+    fn attempt_when_due(&mut self) {
+        if self.retry_at.is_none_or(|at| Instant::now() >= at) {
+            self.attempt();
+        }
     }
 
     fn next_wait(&self) -> Duration {
@@ -207,22 +254,44 @@ impl Sender {
             return;
         }
         self.rate_limited_until = None;
-        let Some(_lock) = self.spool.try_lock() else {
-            self.lock_busy = true;
-            return;
+        // This process's own reports in memory need no right to the spool.
+        while let Some(envelope) = self.in_memory.pop_front() {
+            if !self.deliver(&envelope, None) {
+                self.in_memory.push_front(envelope);
+                return;
+            }
+        }
+        let _lock = match self.spool.try_lock() {
+            Ok(lock) => lock,
+            Err(NotLocked::Busy) => {
+                self.lock_busy = true;
+                return;
+            }
+            Err(NotLocked::Unusable(error)) => {
+                self.lock_busy = false;
+                if !self.spool_unusable {
+                    eprintln!(
+                        "reporter: the spool in {} cannot be used ({error}); reports go from memory",
+                        self.spool.directory().display()
+                    );
+                }
+                self.spool_unusable = true;
+                return;
+            }
         };
         self.lock_busy = false;
-        for path in self.spool.pending() {
+        self.spool_unusable = false;
+        let pending = self.spool.pending();
+        self.delivered_but_kept
+            .retain(|path| pending.binary_search(path).is_ok());
+        for path in pending {
+            if self.delivered_but_kept.contains(&path) {
+                continue;
+            }
             let Ok(envelope) = std::fs::read(&path) else {
                 continue;
             };
             if !self.deliver(&envelope, Some(&path)) {
-                return;
-            }
-        }
-        while let Some(envelope) = self.in_memory.pop_front() {
-            if !self.deliver(&envelope, None) {
-                self.in_memory.push_front(envelope);
                 return;
             }
         }
@@ -232,8 +301,10 @@ impl Sender {
     fn deliver(&mut self, envelope: &[u8], path: Option<&PathBuf>) -> bool {
         match self.post(envelope) {
             Outcome::Accepted => {
-                if let Some(path) = path {
-                    self.spool.remove(path);
+                if let Some(path) = path
+                    && !self.spool.remove(path)
+                {
+                    self.delivered_but_kept.insert(path.clone());
                 }
                 self.retry_at = None;
                 self.backoff = FIRST_BACKOFF;
@@ -241,8 +312,10 @@ impl Sender {
             }
             Outcome::Refused(reason) => {
                 eprintln!("reporter: the server refused a report for good ({reason}); dropping it");
-                if let Some(path) = path {
-                    self.spool.remove(path);
+                if let Some(path) = path
+                    && !self.spool.remove(path)
+                {
+                    self.delivered_but_kept.insert(path.clone());
                 }
                 self.rate_limited_until.is_none()
             }

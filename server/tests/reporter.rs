@@ -60,8 +60,8 @@ fn shop_binaries() -> &'static (PathBuf, PathBuf) {
     })
 }
 
-/// Runs the shop, reporting to `dsn` through the spool in `spool`, failing in the named way.
-async fn run_shop(panics: Panics, dsn: &str, spool: &Path, failure: &str) -> Output {
+/// The shop, reporting to `dsn` through the spool in `spool`, failing in the named way.
+fn shop_command(panics: Panics, dsn: &str, spool: &Path, failure: &str) -> Command {
     let (unwind, abort) = shop_binaries();
     let binary = if panics == Panics::Abort {
         abort
@@ -76,6 +76,15 @@ async fn run_shop(panics: Panics, dsn: &str, spool: &Path, failure: &str) -> Out
         .env_remove("SENTRY_DSN")
         .env_remove("REPORTER_RELEASE")
         .env_remove("REPORTER_ENVIRONMENT");
+    command
+}
+
+/// Runs the shop to its end.
+async fn run_shop(panics: Panics, dsn: &str, spool: &Path, failure: &str) -> Output {
+    run(shop_command(panics, dsn, spool, failure)).await
+}
+
+async fn run(mut command: Command) -> Output {
     tokio::task::spawn_blocking(move || command.output().expect("the shop runs"))
         .await
         .unwrap()
@@ -284,6 +293,18 @@ async fn a_crash_while_the_server_is_down_is_delivered_exactly_once_when_it_is_b
     );
     assert_eq!(spooled(spool.path()), 1, "the report waits in the spool");
 
+    // Kept aside: the same report, as a sender whose answer was lost would send it again.
+    let waiting = std::fs::read_dir(spool.path())
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "envelope")
+        })
+        .unwrap();
+    let copy = std::fs::read(&waiting).unwrap();
+
     app.resume().await;
     assert!(crash_tickets(&app).await.is_empty());
     let next_run = run_shop(Panics::Abort, &dsn, spool.path(), "send").await;
@@ -293,7 +314,11 @@ async fn a_crash_while_the_server_is_down_is_delivered_exactly_once_when_it_is_b
     assert_eq!(tickets.len(), 1, "{tickets:#?}");
     assert_eq!(tickets[0]["occurrences"], 1);
 
-    run_shop(Panics::Abort, &dsn, spool.path(), "send").await;
+    // Sent again, it is answered and removed, but counted once.
+    std::fs::write(&waiting, copy).unwrap();
+    let again = run_shop(Panics::Abort, &dsn, spool.path(), "send").await;
+    assert!(again.status.success(), "{again:?}");
+    assert_eq!(spooled(spool.path()), 0, "the resend was answered");
     let tickets = crash_tickets(&app).await;
     assert_eq!(tickets.len(), 1);
     assert_eq!(tickets[0]["occurrences"], 1, "delivered exactly once");
@@ -327,14 +352,8 @@ async fn a_running_program_retries_until_the_server_is_back() {
     app.stop().await;
 
     // The program reports, fails to send, and waits on its sender's own backoff.
-    let (unwind, _) = shop_binaries();
-    let mut command = Command::new(unwind);
-    command
-        .arg("late")
-        .env("REPORTER_DSN", &dsn)
-        .env("REPORTER_SPOOL_DIR", spool.path())
-        .env_remove("SENTRY_DSN");
-    let running = tokio::task::spawn_blocking(move || command.output().expect("the shop runs"));
+    let command = shop_command(Panics::Unwind, &dsn, spool.path(), "late");
+    let running = tokio::spawn(run(command));
     tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
     assert!(
         !running.is_finished(),
@@ -353,4 +372,123 @@ async fn a_running_program_retries_until_the_server_is_back() {
     assert_eq!(tickets[0]["urgency"], "low", "a warning");
     assert_eq!(tickets[0]["occurrences"], 1);
     assert_eq!(spooled(spool.path()), 0);
+}
+
+/// A server on a free port that answers every request 503 and counts them.
+async fn always_503() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let requests = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = requests.clone();
+    let router = axum::Router::new().fallback(move || {
+        let counted = counted.clone();
+        async move {
+            counted.fetch_add(1, Ordering::SeqCst);
+            axum::http::StatusCode::SERVICE_UNAVAILABLE
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (
+        format!("http://0123456789abcdef0123456789abcdef@{address}/1"),
+        requests,
+    )
+}
+
+#[tokio::test]
+async fn reports_made_during_an_outage_wait_for_the_backoff_and_stay_spooled() {
+    let (dsn, requests) = always_503().await;
+    let spool = tempfile::tempdir().unwrap();
+    // 20 reports over about a second, then the end of the program (one last try).
+    let output = run_shop(Panics::Unwind, &dsn, spool.path(), "burst").await;
+    assert!(output.status.success(), "{output:?}");
+    let sent = requests.load(std::sync::atomic::Ordering::SeqCst);
+    // The first report tries, the backoff (1 s, then 2 s, ...) holds the others back, and the
+    // guard tries once more at the end: a few requests, not one per report.
+    assert!((2..=6).contains(&sent), "{sent} requests for 20 reports");
+    assert_eq!(
+        spooled(spool.path()),
+        20,
+        "every report waits for the next run"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_holds_a_panic_no_longer_than_its_timeouts() {
+    // Accepts connections and never reads or answers them.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((connection, _)) = listener.accept().await {
+            held.push(connection);
+        }
+    });
+    let dsn = format!("http://0123456789abcdef0123456789abcdef@{address}/1");
+    let spool = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let output = run_shop(Panics::Unwind, &dsn, spool.path(), "index").await;
+    let took = started.elapsed();
+    assert_eq!(
+        output.status.code(),
+        Some(101),
+        "the panic went on: {output:?}"
+    );
+    // The shop's panic timeout (3 s) and the guard's shutdown timeout (2 s) bound the wait; an
+    // unbounded one would wait for the HTTP client's 30 s timeout, or forever.
+    assert!(
+        took < std::time::Duration::from_secs(25),
+        "the program was held {took:?}"
+    );
+    assert_eq!(
+        spooled(spool.path()),
+        1,
+        "the report waits for the next run"
+    );
+    silent.abort();
+}
+
+#[tokio::test]
+async fn a_spool_removed_while_the_program_runs_is_created_again() {
+    let app = spawn_app().await;
+    let dsn = project(&app, "Shop").await;
+    let spool = tempfile::tempdir().unwrap();
+    let directory = spool.path().join("spool");
+    let output = run_shop(Panics::Unwind, &dsn, &directory, "removed").await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(directory.is_dir(), "the spool is there again");
+    let tickets = crash_tickets(&app).await;
+    assert_eq!(tickets.len(), 1, "{tickets:#?}");
+    assert_eq!(spooled(&directory), 0);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_spool_that_cannot_be_written_sends_from_memory() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let app = spawn_app().await;
+    let dsn = project(&app, "Shop").await;
+    let spool = tempfile::tempdir().unwrap();
+    let directory = spool.path().join("spool");
+    std::fs::create_dir(&directory).unwrap();
+    std::fs::set_permissions(spool.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut command = shop_command(Panics::Unwind, &dsn, &directory, "error");
+    if rustix::process::geteuid().is_root() {
+        // Root writes anywhere: the shop runs as another user, whose spool it is.
+        std::os::unix::fs::chown(&directory, Some(65_534), Some(65_534)).unwrap();
+        command.uid(65_534).gid(65_534);
+    }
+    std::fs::set_permissions(&directory, std::fs::Permissions::from_mode(0o500)).unwrap();
+    let output = run(command).await;
+    std::fs::set_permissions(&directory, std::fs::Permissions::from_mode(0o700)).unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("sending it from memory"), "{stderr}");
+    let tickets = crash_tickets(&app).await;
+    assert_eq!(tickets.len(), 1, "sent from memory: {stderr}");
 }

@@ -191,6 +191,7 @@ async fn main() {
         namespace: "bench".into(),
         database: "bench".into(),
         embedded_memory: EmbeddedMemory::from_mib(options.write_buffer_mib, options.read_cache_mib),
+        migration_batch: server::storage::DEFAULT_MIGRATION_BATCH,
     })
     .await
     .expect("the database opens");

@@ -106,6 +106,7 @@ async fn main() {
         namespace: "bench".into(),
         database: "bench".into(),
         embedded_memory: Default::default(),
+        migration_batch: server::storage::DEFAULT_MIGRATION_BATCH,
     })
     .await
     .expect("the database opens");

@@ -97,6 +97,11 @@ pub struct Config {
     #[arg(long, env = "HELPDESK_REQUEST_TIMEOUT_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub request_timeout_seconds: u64,
 
+    /// Tickets one transaction of a schema migration rewrites (on a database from an older
+    /// release); smaller batches make smaller transactions.
+    #[arg(long, env = "HELPDESK_MIGRATION_BATCH", default_value_t = crate::storage::DEFAULT_MIGRATION_BATCH, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    pub migration_batch: usize,
+
     /// Crash reports each project may send a minute, in bursts of up to as many; 0 for no limit.
     #[arg(long, env = "HELPDESK_INGEST_PER_MINUTE", default_value_t = 6000)]
     pub ingest_per_minute: u32,
@@ -203,6 +208,7 @@ impl Config {
                 self.database_write_buffer_mib,
                 self.database_read_cache_mib,
             ),
+            migration_batch: self.migration_batch,
         }
     }
 }

@@ -596,6 +596,7 @@ async fn the_first_admin_is_set_up_once_and_only_from_this_machine() {
         namespace: "test".into(),
         database: "test".into(),
         embedded_memory: Default::default(),
+        migration_batch: server::storage::DEFAULT_MIGRATION_BATCH,
     })
     .await
     .unwrap();

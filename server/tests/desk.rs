@@ -28,6 +28,7 @@ async fn store() -> Store {
         namespace: "test".into(),
         database: "test".into(),
         embedded_memory: Default::default(),
+        migration_batch: server::storage::DEFAULT_MIGRATION_BATCH,
     })
     .await
     .expect("the in-memory database opens")

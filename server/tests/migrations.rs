@@ -1,5 +1,7 @@
 //! The schema is applied by versioned migrations, once, and survives reopening.
 
+mod support;
+
 use server::storage::{DatabaseSettings, MIGRATIONS, Store};
 
 fn on_disk(path: &std::path::Path) -> DatabaseSettings {
@@ -9,6 +11,7 @@ fn on_disk(path: &std::path::Path) -> DatabaseSettings {
         namespace: "test".into(),
         database: "test".into(),
         embedded_memory: Default::default(),
+        migration_batch: server::storage::DEFAULT_MIGRATION_BATCH,
     }
 }
 
@@ -20,6 +23,7 @@ async fn a_new_database_is_brought_to_the_newest_schema_version() {
         namespace: "t".into(),
         database: "t".into(),
         embedded_memory: Default::default(),
+        migration_batch: server::storage::DEFAULT_MIGRATION_BATCH,
     };
     let store = Store::open(&settings).await.unwrap();
     let newest = MIGRATIONS
@@ -108,61 +112,28 @@ async fn reopen(path: &std::path::Path) -> Store {
     }
 }
 
+/// Writes a data directory as the first release left it (see `support::fill_version_one`).
+async fn version_one_directory(path: &std::path::Path, count: u64) {
+    let db = surrealdb::engine::any::connect(format!("surrealkv://{}", path.display()))
+        .await
+        .unwrap();
+    db.use_ns("test").use_db("test").await.unwrap();
+    support::fill_version_one(&db, count).await;
+    drop(db);
+    // The embedded engine lets the directory go in a task of its own: wait for it, so that the
+    // next process to open the directory finds it free.
+    assert!(
+        on_disk(path)
+            .wait_until_closed(std::time::Duration::from_secs(30))
+            .await
+    );
+}
+
 #[tokio::test]
 async fn upgrading_a_version_one_data_directory_makes_its_tickets_searchable() {
     use app::requests::{QueueQuery, StatusFilter};
     let directory = tempfile::tempdir().unwrap();
-    let created_at = time::OffsetDateTime::now_utc();
-    let old_tickets: Vec<serde_json::Value> = (1..=600u64)
-        .map(|number| {
-            serde_json::json!({
-                "number": number,
-                "title": if number == 555 { "Toner smudges" } else { "Paper jam" },
-                "queue_key": app::queue::queue_key(
-                    app::model::Status::New,
-                    app::model::Urgency::Low,
-                    created_at,
-                    number
-                ),
-            })
-        })
-        .collect();
-    {
-        // A data directory as the first release left it: schema version 1 and its tickets.
-        let db =
-            surrealdb::engine::any::connect(format!("surrealkv://{}", directory.path().display()))
-                .await
-                .unwrap();
-        db.use_ns("test").use_db("test").await.unwrap();
-        let version_one = MIGRATIONS
-            .iter()
-            .find(|migration| migration.version == 1)
-            .unwrap();
-        db.query(
-            "DEFINE TABLE schema_migration SCHEMAFULL;
-             DEFINE FIELD name ON schema_migration TYPE string;
-             DEFINE FIELD applied_at ON schema_migration TYPE datetime;",
-        )
-        .query(version_one.statements)
-        .query("CREATE schema_migration:1 SET name = 'first', applied_at = time::now()")
-        .query(
-            "UPSERT sequence:ticket SET value = 600;
-             FOR $row IN $rows {
-                 CREATE type::record('ticket', $row.number) CONTENT {
-                     number: $row.number, reference: 'TCK-' + <string>$row.number,
-                     title: $row.title, description: 'Found on floor ' + <string>$row.number,
-                     urgency: 'low', status: 'new', channel: 'phone', customer: 'Old Customer',
-                     scope: 'external', environment: '', manner: '', queue_key: $row.queue_key,
-                     revision: 1, entry_count: 0, created_at: time::now(), updated_at: time::now()
-                 };
-             };",
-        )
-        .bind(("rows", old_tickets))
-        .await
-        .unwrap()
-        .check()
-        .unwrap();
-    }
+    version_one_directory(directory.path(), 600).await;
     let store = reopen(directory.path()).await;
     assert_eq!(
         store.schema_version().await.unwrap(),
@@ -270,4 +241,135 @@ async fn a_database_with_the_first_full_text_indexes_is_brought_to_the_current_o
         MIGRATIONS.last().unwrap().version
     );
     assert_eq!(tickets_found(&store, "smudges").await, ["TCK-1"]);
+}
+
+/// Runs the real server on a data directory; answers it with its log lines as they come.
+fn start_server(
+    path: &std::path::Path,
+    batch: &str,
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_helpdesk"))
+        .args(["--address", &format!("127.0.0.1:{port}"), "--log", "info"])
+        .args(["--namespace", "test", "--database", "test"])
+        .args(["--migration-batch", batch])
+        .arg("--data-dir")
+        .arg(path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let stderr = child.stderr.take().unwrap();
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines.send(without_colours(&line)).is_err() {
+                break;
+            }
+        }
+    });
+    (child, received)
+}
+
+/// A log line without its terminal colour codes (`ESC [ … m`).
+fn without_colours(line: &str) -> String {
+    let mut plain = String::with_capacity(line.len());
+    let mut characters = line.chars();
+    while let Some(character) = characters.next() {
+        if character == '\u{1b}' {
+            for code in characters.by_ref() {
+                if code == 'm' {
+                    break;
+                }
+            }
+        } else {
+            plain.push(character);
+        }
+    }
+    plain
+}
+
+/// Reads log lines until one satisfies `wanted`; answers it.
+fn wait_for_line(
+    lines: &std::sync::mpsc::Receiver<String>,
+    wanted: impl Fn(&str) -> bool,
+) -> String {
+    let mut seen = std::collections::VecDeque::new();
+    loop {
+        match lines.recv_timeout(std::time::Duration::from_secs(120)) {
+            Ok(line) if wanted(&line) => return line,
+            Ok(line) => {
+                seen.push_back(line);
+                if seen.len() > 200 {
+                    seen.pop_front();
+                }
+            }
+            Err(error) => panic!(
+                "the server did not log what was awaited ({error}); its last lines: {seen:#?}"
+            ),
+        }
+    }
+}
+
+/// The number after `name=` in a log line.
+fn field(line: &str, name: &str) -> u64 {
+    let start = line.find(&format!("{name}=")).expect("the field") + name.len() + 1;
+    line[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_migration_killed_halfway_goes_on_from_where_it_stopped() {
+    let directory = tempfile::tempdir().unwrap();
+    version_one_directory(directory.path(), 2_000).await;
+
+    // Small batches, and a kill while version 15 rewrites the tickets' search text.
+    let (mut first, lines) = start_server(directory.path(), "10");
+    let progress = wait_for_line(&lines, |line| {
+        line.contains("migration progress")
+            && line.contains("version=15")
+            && field(line, "done") >= 500
+    });
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let done = field(&progress, "done");
+    assert!(done < 2_000, "killed halfway: {progress}");
+
+    let (mut second, lines) = start_server(directory.path(), "10");
+    let resumed = wait_for_line(&lines, |line| {
+        line.contains("resuming an interrupted migration")
+    });
+    assert!(resumed.contains("version=15"), "{resumed}");
+    // Whatever batches committed before the kill are not done again.
+    assert!(field(&resumed, "from") > done, "{resumed} after {progress}");
+    wait_for_line(&lines, |line| line.contains("serving the help desk"));
+    second.kill().unwrap();
+    second.wait().unwrap();
+
+    let store = reopen(directory.path()).await;
+    assert_eq!(
+        store.schema_version().await.unwrap(),
+        MIGRATIONS.last().unwrap().version
+    );
+    // Every ticket got its search text: before the kill, after it, and the last; and the notes
+    // on their timelines are searched too.
+    assert_eq!(tickets_found(&store, "smudges").await, ["TCK-555"]);
+    assert_eq!(tickets_found(&store, "fuser").await, ["TCK-777"]);
+    assert_eq!(tickets_found(&store, "fax").await, ["TCK-1"]);
+    for number in ["1999", "2000"] {
+        let found = tickets_found(&store, &format!("floor {number}")).await;
+        assert_eq!(found.first(), Some(&format!("TCK-{number}")), "{found:?}");
+    }
 }

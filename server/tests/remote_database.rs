@@ -445,3 +445,43 @@ async fn guesses_spread_over_two_servers_meet_one_sign_in_limit() {
         assert_eq!(status, 429, "{}", server.address);
     }
 }
+
+#[tokio::test]
+async fn two_servers_starting_at_once_upgrade_an_old_database_together() {
+    let (_database, url) = start_surrealdb().await;
+    {
+        // The database as the first release left it, with 300 tickets.
+        let db = surrealdb::engine::any::connect(url.as_str()).await.unwrap();
+        db.signin(surrealdb::opt::auth::Root {
+            username: ROOT_USER.into(),
+            password: ROOT_PASSWORD.into(),
+        })
+        .await
+        .unwrap();
+        db.use_ns("helpdesk").use_db("helpdesk").await.unwrap();
+        support::fill_version_one(&db, 300).await;
+    }
+    // Both start at the same moment, with small batches, so that they rewrite side by side.
+    let batch = ["--migration-batch", "20"];
+    let (first, second) = tokio::join!(start_on_with(&url, &batch), start_on_with(&url, &batch));
+    let client = admin_client(&url);
+    for server in [&first, &second] {
+        let (status, found) =
+            get_json(&client, &format!("{}/api/v1/search?q=fax", server.address)).await;
+        assert_eq!(status, 200, "{found}");
+        let references: Vec<&str> = found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|hit| hit["reference"].as_str().unwrap())
+            .collect();
+        assert_eq!(references, ["TCK-1"], "{}", server.address);
+        let (status, found) = get_json(
+            &client,
+            &format!("{}/api/v1/search?q=floor%20300", server.address),
+        )
+        .await;
+        assert_eq!(status, 200, "{found}");
+        assert_eq!(found["items"][0]["reference"], "TCK-300");
+    }
+}

@@ -246,6 +246,7 @@ mod tests {
             namespace: "test".into(),
             database: "test".into(),
             embedded_memory: EmbeddedMemory::default(),
+            migration_batch: crate::storage::DEFAULT_MIGRATION_BATCH,
         };
 
         let refusal = Database::open(&settings).await.err().expect("a refusal");

@@ -22,11 +22,22 @@ pub struct Migration {
     pub data: Option<DataStep>,
 }
 
-/// A rewrite of existing records that a migration needs after its definitions.
+/// A rewrite of existing records that a migration needs after its definitions. Each runs in
+/// transactions of a bounded number of tickets, and all but the first record how far they got
+/// (`schema_progress:<version>`) in the same transaction as each batch, so that a server killed
+/// halfway goes on from there when it starts again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DataStep {
     /// Computes every ticket's search words.
     TicketWords,
+    /// Numbers every stored crash event (its place among its ticket's reports, from its id).
+    CrashEventSequence,
+    /// Copies what people wrote on timelines into the text that search indexes.
+    EntryText,
+    /// Recomputes every ticket's search text (and its full-text index entries).
+    TicketSearchText,
+    /// Computes the search text of tickets and articles that have none.
+    MissingSearchText,
 }
 
 /// Every migration, oldest first.
@@ -171,10 +182,9 @@ DEFINE FIELD OVERWRITE kind ON entry TYPE string ASSERT $value IN ['created', 'n
         statements: r#"
 DEFINE INDEX OVERWRITE ticket_channel ON ticket FIELDS channel, status, queue_key;
 DEFINE FIELD OVERWRITE sequence ON crash_event TYPE option<int>;
-UPDATE crash_event SET sequence = record::id(id)[1] WHERE sequence = NONE;
 DEFINE INDEX OVERWRITE crash_event_order ON crash_event FIELDS ticket_number, sequence;
 "#,
-        data: None,
+        data: Some(DataStep::CrashEventSequence),
     },
     Migration {
         version: 8,
@@ -304,20 +314,17 @@ DEFINE FIELD OVERWRITE search_text ON ticket VALUE string::concat(title, '\u{1e}
 DEFINE INDEX OVERWRITE ticket_text ON ticket FIELDS search_text FULLTEXT ANALYZER knowledge BM25;
 -- What people wrote on timelines (notes, contacts, attempts), apart from the audit trail.
 DEFINE FIELD OVERWRITE text ON entry TYPE option<string>;
-UPDATE entry SET text = body WHERE kind IN ['note', 'contact', 'attempt'] AND text = NONE;
 DEFINE INDEX OVERWRITE entry_text ON entry FIELDS text FULLTEXT ANALYZER knowledge BM25;
 "#,
-        data: None,
+        data: Some(DataStep::EntryText),
     },
     // Existing tickets get their search text (and index entries) once its definition is
     // committed: within the defining transaction an update does not see it.
     Migration {
         version: 15,
         name: "the search text of existing tickets",
-        statements: r#"
-UPDATE ticket SET search_text = NONE;
-"#,
-        data: None,
+        statements: "",
+        data: Some(DataStep::TicketSearchText),
     },
     // Version 14 first defined three full-text indexes per table, one per field, with
     // highlights; a database that applied that version has neither `search_text` nor its
@@ -344,11 +351,8 @@ DEFINE INDEX IF NOT EXISTS ticket_text ON ticket FIELDS search_text FULLTEXT ANA
     Migration {
         version: 17,
         name: "the search text of tickets and articles that have none",
-        statements: r#"
-UPDATE ticket SET search_text = NONE WHERE search_text = NONE;
-UPDATE article SET search_text = NONE WHERE search_text = NONE;
-"#,
-        data: None,
+        statements: "",
+        data: Some(DataStep::MissingSearchText),
     },
     // A crash ticket keeps its most recent releases and environments, and counts the rest.
     Migration {
@@ -433,24 +437,134 @@ DEFINE INDEX OVERWRITE crash_receipt_age ON crash_receipt FIELDS received_at;
     },
 ];
 
-/// Applies every migration newer than the database's version.
-pub async fn apply(db: &Database) -> Result<(), StorageError> {
-    db.query(
-        "DEFINE TABLE IF NOT EXISTS schema_migration SCHEMAFULL;
+/// How many tickets one transaction of a data step rewrites, unless told otherwise.
+pub const DEFAULT_BATCH: usize = 500;
+
+/// Applies every migration newer than the database's version, rewriting existing records
+/// `batch` tickets at a time.
+pub async fn apply(db: &Database, batch: usize) -> Result<(), StorageError> {
+    let batch = batch.clamp(1, 100_000) as i64;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let defined = db
+            .query(
+                "DEFINE TABLE IF NOT EXISTS schema_migration SCHEMAFULL;
          DEFINE FIELD IF NOT EXISTS name ON schema_migration TYPE string;
-         DEFINE FIELD IF NOT EXISTS applied_at ON schema_migration TYPE datetime;",
-    )
-    .await?
-    .check()?;
+         DEFINE FIELD IF NOT EXISTS applied_at ON schema_migration TYPE datetime;
+         DEFINE TABLE IF NOT EXISTS schema_progress SCHEMAFULL;
+         DEFINE FIELD IF NOT EXISTS next ON schema_progress TYPE int;
+         DEFINE TABLE IF NOT EXISTS schema_lock SCHEMAFULL;
+         DEFINE FIELD IF NOT EXISTS holder ON schema_lock TYPE string;
+         DEFINE FIELD IF NOT EXISTS until ON schema_lock TYPE datetime;",
+            )
+            .await
+            .and_then(|response| response.check());
+        match defined {
+            Ok(_) => break,
+            // Servers starting together define these at the same moment.
+            Err(error) if is_conflict(&error) && attempt < MAX_ATTEMPTS => back_off(attempt).await,
+            Err(error) => return Err(error.into()),
+        }
+    }
+    let newest = MIGRATIONS.last().map_or(0, |migration| migration.version);
+    if current_version(db).await? >= newest {
+        return Ok(());
+    }
+    // Servers sharing a remote database migrate one at a time: the others wait for the one
+    // holding the lease (an embedded database admits one process anyway).
+    let holder = if matches!(db, Database::Remote(_)) {
+        match take_lease(db, newest).await? {
+            Some(holder) => Some(holder),
+            None => return Ok(()),
+        }
+    } else {
+        None
+    };
+    let applied = apply_pending(db, batch).await;
+    if let Some(holder) = holder {
+        db.query("DELETE schema_lock:migrations WHERE holder = $holder")
+            .bind(("holder", holder))
+            .await?
+            .check()?;
+    }
+    applied
+}
+
+/// How long a lease on migrating lasts unless renewed (each batch and each migration renews
+/// it): a server killed while migrating holds the others back that long at most.
+const LEASE: &str = "2m";
+
+/// Takes the lease on migrating `db`, waiting while another server holds it; answers the
+/// holder's name, or `None` when the other server brought the schema to `newest` meanwhile.
+async fn take_lease(db: &Database, newest: u32) -> Result<Option<String>, StorageError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|error| StorageError::Settings(format!("no randomness: {error}")))?;
+    let holder: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    let mut said = false;
+    loop {
+        let result = db
+            .query(format!(
+                "DELETE schema_lock:migrations WHERE until < time::now();
+                 RETURN IF record::exists(schema_lock:migrations) {{ false }} ELSE {{
+                     CREATE schema_lock:migrations SET holder = $holder, until = time::now() + {LEASE};
+                     true
+                 }};"
+            ))
+            .bind(("holder", holder.clone()))
+            .await
+            .and_then(|response| response.check());
+        // Another server taking it at the same moment collides with us: not taken.
+        let taken: Option<bool> = match result {
+            Ok(mut response) => response.take(1)?,
+            Err(error) if is_conflict(&error) => None,
+            Err(error) => return Err(error.into()),
+        };
+        if taken == Some(true) {
+            return Ok(Some(holder));
+        }
+        if current_version(db).await? >= newest {
+            return Ok(None);
+        }
+        if !said {
+            tracing::info!("another server is migrating the database; waiting for it");
+            said = true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
+/// Applies every pending migration, in order.
+async fn apply_pending(db: &Database, batch: i64) -> Result<(), StorageError> {
     let current = current_version(db).await?;
     for migration in MIGRATIONS
         .iter()
         .filter(|migration| migration.version > current)
     {
-        let result = apply_one(db, migration).await;
-        if let Err(source) = result {
+        let mut attempt = 0;
+        let applied_here = loop {
+            attempt += 1;
+            let Err(source) = apply_one(db, migration, batch).await else {
+                break true;
+            };
             // Another server may have applied it at the same moment; that is success.
             if current_version(db).await? >= migration.version {
+                break false;
+            }
+            // Or be applying it now: its writes collide with ours (a write conflict, or an
+            // index it redefines under a write of ours), which SurrealDB reports in more than
+            // one way. Every step can be run again (definitions are idempotent, rewrites go on
+            // from what was recorded), so any failure is tried again a few times before it
+            // counts.
+            tracing::warn!(
+                version = migration.version,
+                attempt,
+                error = %source,
+                "a migration step failed; trying again"
+            );
+            if attempt < MAX_ATTEMPTS {
+                back_off(attempt).await;
                 continue;
             }
             return Err(StorageError::Migration {
@@ -458,6 +572,9 @@ pub async fn apply(db: &Database) -> Result<(), StorageError> {
                 name: migration.name,
                 source: Box::new(source),
             });
+        };
+        if !applied_here {
+            continue;
         }
         tracing::info!(
             version = migration.version,
@@ -469,9 +586,96 @@ pub async fn apply(db: &Database) -> Result<(), StorageError> {
 }
 
 const RECORD_VERSION: &str =
-    "CREATE type::record('schema_migration', $version) SET name = $name, applied_at = time::now();";
+    "CREATE type::record('schema_migration', $version) SET name = $name, applied_at = time::now();
+DELETE type::record('schema_progress', $version);
+UPDATE schema_lock:migrations SET until = time::now() + 2m;";
 
-async fn apply_one(db: &Database, migration: &Migration) -> Result<(), surrealdb::Error> {
+/// Keeps the lease on migrating (see `take_lease`) while a long rewrite runs.
+const RENEW_LEASE: &str = "UPDATE schema_lock:migrations SET until = time::now() + 2m;";
+
+/// The batches of the data steps: `$first..$next` are ticket (or article) numbers, `$numbers`
+/// the same as a list. Records keyed by their ticket (`[ticket, n]`) are reached as a range of
+/// record ids, which reads only them.
+const NUMBER_CRASH_EVENTS: &str =
+    "UPDATE crash_event:[$first]..[$next] SET sequence = record::id(id)[1] WHERE sequence = NONE;";
+const COPY_ENTRY_TEXT: &str = "UPDATE entry:[$first]..[$next] SET text = body WHERE kind IN ['note', 'contact', 'attempt'] AND text = NONE;";
+const RECOMPUTE_TICKET_TEXT: &str =
+    "UPDATE $numbers.map(|$number| type::record('ticket', $number)) SET search_text = NONE;";
+const COMPUTE_MISSING_TEXT: &str = "UPDATE $numbers.map(|$number| type::record('ticket', $number)) SET search_text = NONE WHERE search_text = NONE;
+UPDATE $numbers.map(|$number| type::record('article', $number)) SET search_text = NONE WHERE search_text = NONE;";
+
+/// The highest number a ticket or an article was given.
+const HIGHEST_NUMBER: &str = "RETURN math::max([(SELECT VALUE value FROM ONLY sequence:ticket) OR 0, (SELECT VALUE value FROM ONLY sequence:article) OR 0]);";
+
+/// Runs `query` over every ticket number, `batch` at a time, each batch in one transaction with
+/// the record of how far the step got; starts after what an interrupted run recorded.
+async fn run_batches(
+    db: &Database,
+    migration: &Migration,
+    batch: i64,
+    query: &str,
+) -> Result<(), surrealdb::Error> {
+    let version = i64::from(migration.version);
+    let mut response = db
+        .query(format!(
+            "{HIGHEST_NUMBER}\nSELECT VALUE next FROM type::record('schema_progress', $version);"
+        ))
+        .bind(("version", version))
+        .await?
+        .check()?;
+    let last: Option<i64> = response.take(0)?;
+    let last = last.unwrap_or(0);
+    let recorded: Vec<i64> = response.take(1)?;
+    let mut first = recorded.first().copied().unwrap_or(1).max(1);
+    if first > 1 {
+        tracing::info!(
+            version = migration.version,
+            from = first,
+            of = last,
+            "resuming an interrupted migration"
+        );
+    }
+    let transaction = format!(
+        "BEGIN TRANSACTION;\n{query}\nUPSERT type::record('schema_progress', $version) SET next = $next;\n{RENEW_LEASE}\nCOMMIT TRANSACTION;"
+    );
+    while first <= last {
+        let next = first.saturating_add(batch).min(last + 1);
+        let numbers: Vec<i64> = (first..next).collect();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = db
+                .query(transaction.as_str())
+                .bind(("first", first))
+                .bind(("next", next))
+                .bind(("numbers", numbers.clone()))
+                .bind(("version", version))
+                .await
+                .and_then(transaction_outcome);
+            match result {
+                Ok(_) => break,
+                Err(error) if is_conflict(&error) && attempt < MAX_ATTEMPTS => {
+                    back_off(attempt).await
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        tracing::info!(
+            version = migration.version,
+            done = next - 1,
+            of = last,
+            "migration progress"
+        );
+        first = next;
+    }
+    Ok(())
+}
+
+async fn apply_one(
+    db: &Database,
+    migration: &Migration,
+    batch: i64,
+) -> Result<(), surrealdb::Error> {
     let record = |query: String| {
         db.query(query)
             .bind(("version", i64::from(migration.version)))
@@ -491,8 +695,13 @@ async fn apply_one(db: &Database, migration: &Migration) -> Result<(), surrealdb
                 migration.statements
             );
             db.query(query).await.and_then(transaction_outcome)?;
+            let in_batches = |query| run_batches(db, migration, batch, query);
             match step {
-                DataStep::TicketWords => fill_ticket_words(db).await?,
+                DataStep::TicketWords => fill_ticket_words(db, batch).await?,
+                DataStep::CrashEventSequence => in_batches(NUMBER_CRASH_EVENTS).await?,
+                DataStep::EntryText => in_batches(COPY_ENTRY_TEXT).await?,
+                DataStep::TicketSearchText => in_batches(RECOMPUTE_TICKET_TEXT).await?,
+                DataStep::MissingSearchText => in_batches(COMPUTE_MISSING_TEXT).await?,
             }
             record(RECORD_VERSION.to_string())
                 .await
@@ -501,9 +710,6 @@ async fn apply_one(db: &Database, migration: &Migration) -> Result<(), surrealdb
     }
     Ok(())
 }
-
-/// How many tickets one transaction of a data step rewrites.
-const DATA_BATCH: i64 = 500;
 
 #[derive(Deserialize)]
 struct TicketText {
@@ -520,7 +726,7 @@ struct TicketWords {
 }
 
 /// Computes the search words of every ticket, a batch of reference numbers at a time.
-async fn fill_ticket_words(db: &Database) -> Result<(), surrealdb::Error> {
+async fn fill_ticket_words(db: &Database, batch: i64) -> Result<(), surrealdb::Error> {
     let mut response = db
         .query("SELECT VALUE value FROM ONLY sequence:ticket")
         .await?
@@ -529,8 +735,8 @@ async fn fill_ticket_words(db: &Database) -> Result<(), surrealdb::Error> {
     let last = last.unwrap_or(0);
     let mut first = 1;
     while first <= last {
-        let numbers: Vec<i64> = (first..=last.min(first + DATA_BATCH - 1)).collect();
-        first += DATA_BATCH;
+        let numbers: Vec<i64> = (first..=last.min(first + batch - 1)).collect();
+        first += batch;
         let mut response = db
             .query("SELECT number, title, description, customer FROM $numbers.map(|$number| type::record('ticket', $number))")
             .bind(("numbers", numbers))

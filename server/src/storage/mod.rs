@@ -30,7 +30,7 @@ pub use crashes::{
 };
 pub use database::EmbeddedMemory;
 pub use limits::{FailureCount, SignInCounts, StoredBucket, StoredFailures, Written};
-pub use migrations::MIGRATIONS;
+pub use migrations::{DEFAULT_BATCH as DEFAULT_MIGRATION_BATCH, MIGRATIONS};
 pub use projects::ProjectRecord;
 pub use records::{TicketRecord, format_time, parse_time};
 pub use request_keys::{KeptAnswer, KeyedRequest};
@@ -49,6 +49,9 @@ pub struct DatabaseSettings {
     pub database: String,
     /// What the embedded on-disk engine may hold in memory (ignored by the others).
     pub embedded_memory: EmbeddedMemory,
+    /// How many tickets one transaction of a migration's rewrite takes
+    /// (`DEFAULT_MIGRATION_BATCH` unless told otherwise).
+    pub migration_batch: usize,
 }
 
 /// A storage failure.
@@ -196,7 +199,7 @@ impl Store {
     /// Connects, signs in, selects the namespace and database, and applies pending migrations.
     pub async fn open(settings: &DatabaseSettings) -> Result<Store, StorageError> {
         let db = Database::open(settings).await?;
-        migrations::apply(&db).await?;
+        migrations::apply(&db, settings.migration_batch).await?;
         let creator = creator::spawn(db.clone());
         let writers_store = Store {
             db,

@@ -94,6 +94,7 @@ async fn spawn(auth_settings: AuthSettings, ingest_per_minute: u32, spike_report
         namespace: "test".into(),
         database: "test".into(),
         embedded_memory: Default::default(),
+        migration_batch: server::storage::DEFAULT_MIGRATION_BATCH,
     };
     let store = Store::open(&settings)
         .await
@@ -467,4 +468,63 @@ pub async fn client_for(app: &TestApp, role: Role) -> reqwest::Client {
         .await
         .unwrap();
     client_with_token(&token.secret)
+}
+
+/// Fills a new database as the first release left it: schema version 1 and `count` tickets,
+/// each "found on floor N" with a note on its timeline. Ticket 1 is about a fax offline, ticket
+/// 555 (if there is one) about toner smudges; ticket 777's note says the fuser was reseated.
+pub async fn fill_version_one<C: surrealdb::Connection>(db: &surrealdb::Surreal<C>, count: u64) {
+    let created_at = time::OffsetDateTime::now_utc();
+    let old_tickets: Vec<Value> = (1..=count)
+        .map(|number| {
+            json!({
+                "number": number,
+                "title": match number {
+                    1 => "Fax offline",
+                    555 => "Toner smudges",
+                    _ => "Paper jam",
+                },
+                "note": if number == 777 { "Reseated the fuser" } else { "Called back" },
+                "queue_key": app::queue::queue_key(
+                    app::model::Status::New,
+                    app::model::Urgency::Low,
+                    created_at,
+                    number
+                ),
+            })
+        })
+        .collect();
+    let version_one = server::storage::MIGRATIONS
+        .iter()
+        .find(|migration| migration.version == 1)
+        .unwrap();
+    db.query(
+        "DEFINE TABLE schema_migration SCHEMAFULL;
+         DEFINE FIELD name ON schema_migration TYPE string;
+         DEFINE FIELD applied_at ON schema_migration TYPE datetime;",
+    )
+    .query(version_one.statements)
+    .query("CREATE schema_migration:1 SET name = 'first', applied_at = time::now()")
+    .query(
+        "UPSERT sequence:ticket SET value = $count;
+         FOR $row IN $rows {
+             CREATE type::record('ticket', $row.number) CONTENT {
+                 number: $row.number, reference: 'TCK-' + <string>$row.number,
+                 title: $row.title, description: 'Found on floor ' + <string>$row.number,
+                 urgency: 'low', status: 'new', channel: 'phone', customer: 'Old Customer',
+                 scope: 'external', environment: '', manner: '', queue_key: $row.queue_key,
+                 revision: 1, entry_count: 1, created_at: time::now(), updated_at: time::now()
+             };
+             CREATE type::record('entry', [$row.number, 1]) CONTENT {
+                 ticket_number: $row.number, position: 1, kind: 'note', author: 'Ada',
+                 body: $row.note, created_at: time::now()
+             };
+         };",
+    )
+    .bind(("rows", old_tickets))
+    .bind(("count", count as i64))
+    .await
+    .unwrap()
+    .check()
+    .unwrap();
 }

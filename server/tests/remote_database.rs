@@ -410,22 +410,6 @@ async fn a_database_that_went_away_is_answered_503_with_retry_after() {
     assert_eq!(ready.status(), 503);
 }
 
-/// Signs in to `server` with a form post; answers the status.
-async fn sign_in_at(server: &RunningProcess, email: &str, password: &str) -> u16 {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(format!("{}/rpc/sign_in", server.address))
-        .header("origin", &server.address)
-        .form(&[("email", email), ("password", password), ("next", "/")])
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
 #[tokio::test]
 async fn guesses_spread_over_two_servers_meet_one_sign_in_limit() {
     let (_database, url) = start_surrealdb().await;
@@ -435,13 +419,19 @@ async fn guesses_spread_over_two_servers_meet_one_sign_in_limit() {
     let limit = server::auth::throttle::ACCOUNT_LIMIT as usize;
     for guess in 0..limit {
         let server = [&first, &second][guess % 2];
-        let status = sign_in_at(server, support::ADMIN_EMAIL, "a wrong guess here").await;
+        let (status, _) =
+            support::sign_in_at(&server.address, support::ADMIN_EMAIL, "a wrong guess here").await;
         assert_eq!(status, 401, "guess {guess}");
     }
     // Both servers now refuse the account to this address, which never signed in to it: one
     // budget of guesses between them, not one each.
     for server in [&first, &second] {
-        let status = sign_in_at(server, support::ADMIN_EMAIL, support::ADMIN_PASSWORD).await;
+        let (status, _) = support::sign_in_at(
+            &server.address,
+            support::ADMIN_EMAIL,
+            support::ADMIN_PASSWORD,
+        )
+        .await;
         assert_eq!(status, 429, "{}", server.address);
     }
 }

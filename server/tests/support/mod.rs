@@ -414,12 +414,18 @@ pub fn references(page: &Value) -> Vec<String> {
 
 /// Signs in through the dashboard's form endpoint; returns the answer and the session cookie.
 pub async fn sign_in(app: &TestApp, email: &str, password: &str) -> (u16, Option<String>) {
+    sign_in_at(&app.address, email, password).await
+}
+
+/// Signs in with the form at the server at `address` (`http://host:port`); answers the status
+/// and the session cookie, if one was set.
+pub async fn sign_in_at(address: &str, email: &str, password: &str) -> (u16, Option<String>) {
     let response = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
-        .post(app.url("/rpc/sign_in"))
-        .header("origin", &app.address)
+        .post(format!("{address}/rpc/sign_in"))
+        .header("origin", address)
         .form(&[("email", email), ("password", password), ("next", "/")])
         .send()
         .await
